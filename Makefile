@@ -1,0 +1,66 @@
+# MesoChart: `make run` serves the app, `make test` runs every check.
+# Both set up everything on a fresh machine: virtualenv, packages, PostgreSQL.
+
+PYTHON ?= python3
+PORT ?= 8000
+VENV := .venv
+PY := $(VENV)/bin/python
+MANAGE := $(PY) manage.py
+CHROMIUM ?= /usr/bin/chromium
+
+.PHONY: run test stop db setup browser lint format
+
+# Installing is skipped while the requirement files are unchanged.
+$(VENV)/.runtime: requirements.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	@touch $@
+
+$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
+
+# The project-local PostgreSQL, unless DATABASE_URL points elsewhere.
+db: $(VENV)/.runtime
+ifeq ($(strip $(DATABASE_URL)),)
+	@$(PY) -m clinic.devdb start
+else
+	@echo "Using DATABASE_URL; not starting the local PostgreSQL."
+endif
+
+setup: db
+	@$(MANAGE) preflight
+	@$(MANAGE) migrate --no-input -v 0
+	@$(MANAGE) collectstatic --no-input -v 0
+
+run: setup
+	@$(MANAGE) preflight --port $(PORT)
+	@$(MANAGE) ensure_demo_user
+	@echo "MesoChart: http://127.0.0.1:$(PORT)/  (Ctrl-C to stop; 'make stop' stops PostgreSQL)"
+	@$(MANAGE) runserver --skip-checks 127.0.0.1:$(PORT)
+
+# Browser tests drive Debian's Chromium; Playwright cannot download its own here.
+browser:
+	@test -x $(CHROMIUM) || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "Installing Chromium for the browser tests (apt-get)..."; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "Chromium is needed for the browser tests: sudo apt-get install chromium"; exit 1; \
+	  fi; }
+
+test: $(VENV)/.dev browser setup
+	$(MANAGE) makemigrations --check --dry-run
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/pytest -n 2
+
+lint: $(VENV)/.dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(VENV)/.dev
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+stop: $(VENV)/.runtime
+	@$(PY) -m clinic.devdb stop

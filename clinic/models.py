@@ -1,0 +1,101 @@
+"""Cross-cutting records: the access log, role capabilities, user history."""
+
+import pghistory
+import pgtrigger
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+
+
+class Capability(models.Model):
+    """Carries role permissions that belong to no single model (no table)."""
+
+    class Meta:
+        managed = False
+        default_permissions = ()
+        permissions = [
+            ("access_console", "Can open the catalogue console"),
+            ("view_clinical_record", "Can read clinical records"),
+            ("change_clinical_record", "Can write clinical records"),
+            ("record_injections", "Can record and sign injections"),
+            ("view_demographics", "Can read patient demographics"),
+            ("change_demographics", "Can edit patient demographics"),
+            ("view_session_list", "Can see the session list"),
+            ("manage_catalogue", "Can change the compound catalogue"),
+        ]
+
+    def __str__(self) -> str:
+        return "capability"
+
+
+class AccessLogQuerySet(models.QuerySet):
+    def for_object(self, obj: models.Model) -> "AccessLogQuerySet":
+        return self.filter(
+            content_type=ContentType.objects.get_for_model(obj), object_id=str(obj.pk)
+        )
+
+
+class AccessLog(models.Model):
+    """Who read, printed, exported or downloaded which patient record, and when.
+
+    Append-only: a database trigger refuses updates and deletes, so not even the
+    application (or the admin) can rewrite it.
+    """
+
+    class Action(models.TextChoices):
+        VIEW = "view", "Viewed"
+        PRINT = "print", "Printed"
+        EXPORT = "export", "Exported"
+        DOWNLOAD = "download", "Downloaded"
+
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    action = models.CharField(max_length=16, choices=Action.choices)
+    # The patient record (or the part of it) that was accessed. Generic, so this
+    # cross-cutting app does not depend on the apps that hold patient data.
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
+    object_id = models.CharField(max_length=64)
+    subject = GenericForeignKey("content_type", "object_id")
+    patient_id = models.BigIntegerField(db_index=True)
+    path = models.CharField(max_length=500)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+
+    objects = AccessLogQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["content_type", "object_id", "at"])]
+        triggers = [
+            pgtrigger.Protect(name="append_only", operation=pgtrigger.Update | pgtrigger.Delete),
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.user} {self.get_action_display().lower()} {self.content_type} {self.object_id}"
+        )
+
+
+# Changes to accounts and role membership are part of the audit trail: who
+# granted whom the Practitioner role, and when. Password hashes are not copied.
+UserEvent = pghistory.create_event_model(
+    User,
+    pghistory.InsertEvent(),
+    pghistory.UpdateEvent(),
+    pghistory.DeleteEvent(),
+    exclude=["password", "last_login"],
+    app_label="clinic",
+    model_name="UserEvent",
+    abstract=False,
+)
+
+UserGroupEvent = pghistory.create_event_model(
+    User.groups.through,
+    pghistory.InsertEvent(),
+    pghistory.DeleteEvent(),
+    obj_field=None,
+    app_label="clinic",
+    model_name="UserGroupEvent",
+    abstract=False,
+)

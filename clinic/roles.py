@@ -1,0 +1,63 @@
+"""The clinic's roles (Django groups) and the permissions each one carries.
+
+The groups are created by a data migration; their permissions are kept in step
+with ROLE_PERMISSIONS after every migrate, so a later app only adds its
+codenames here (for example "patients.add_patient") and migrates.
+"""
+
+from django.apps import apps as global_apps
+from django.contrib.auth.models import Group, Permission
+
+PRACTITIONER = "Practitioner"
+ASSISTANT = "Assistant"
+CATALOGUE_ADMIN = "Catalogue administrator"
+
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    PRACTITIONER: [
+        "clinic.access_console",  # to read the catalogue; the admin shows no change rights
+        "clinic.view_clinical_record",
+        "clinic.change_clinical_record",
+        "clinic.record_injections",
+        "clinic.view_demographics",
+        "clinic.change_demographics",
+        "clinic.view_session_list",
+    ],
+    ASSISTANT: [
+        "clinic.view_demographics",
+        "clinic.change_demographics",
+        "clinic.view_session_list",
+    ],
+    CATALOGUE_ADMIN: [
+        "clinic.access_console",
+        "clinic.manage_catalogue",
+    ],
+}
+
+
+def _split(spec: str) -> tuple[str, str]:
+    app_label, _, codename = spec.partition(".")
+    return app_label, codename
+
+
+def sync_role_permissions(*, verbosity: int = 1, **kwargs) -> None:
+    """Give each role exactly the permissions ROLE_PERMISSIONS lists (post_migrate)."""
+    for role, specs in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=role)
+        wanted = []
+        for spec in specs:
+            app_label, codename = _split(spec)
+            wanted.extend(
+                Permission.objects.filter(content_type__app_label=app_label, codename=codename)
+            )
+        group.permissions.set(wanted)
+
+
+def declared_permission_problems() -> list[str]:
+    """Specs in ROLE_PERMISSIONS that name no permission of any installed model."""
+    known: set[str] = set()
+    for model in global_apps.get_models(include_auto_created=False):
+        opts = model._meta
+        codenames = [f"{action}_{opts.model_name}" for action in opts.default_permissions]
+        codenames += [codename for codename, _ in opts.permissions]
+        known.update(f"{opts.app_label}.{codename}" for codename in codenames)
+    return sorted({spec for specs in ROLE_PERMISSIONS.values() for spec in specs} - known)

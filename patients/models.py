@@ -1,0 +1,1 @@
+"""Patient records (issue: patient records)."""

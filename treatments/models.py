@@ -1,0 +1,1 @@
+"""Catalogue, treatment maps and session logs (later issues)."""
