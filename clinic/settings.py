@@ -219,6 +219,9 @@ CONTENT_SECURITY_POLICY = {
 # --- Audit --------------------------------------------------------------------
 # History rows are evidence: the database refuses to update or delete them.
 PGHISTORY_APPEND_ONLY = True
+# Triggers on Django's own auth tables (user <-> group membership) cannot live in
+# migrations of ours; install every registered trigger after each migrate.
+PGTRIGGER_INSTALL_ON_MIGRATE = True
 
 # --- Internationalisation -------------------------------------------------------
 LANGUAGE_CODE = "en-us"

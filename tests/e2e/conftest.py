@@ -12,6 +12,7 @@ def browser():
         pytest.fail(f"Chromium not found at {CHROMIUM}: `make test` installs it (apt-get chromium)")
     # live_server runs the app in a thread of this process; Playwright's sync API
     # runs an event loop here too, which Django's async-safety check would refuse.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     from playwright.sync_api import sync_playwright
 
@@ -28,6 +29,10 @@ def browser():
         )
         yield browser
         browser.close()
+    if previous is None:
+        del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
+    else:
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
 @pytest.fixture

@@ -1,0 +1,51 @@
+import socket
+
+import pytest
+from django.contrib.auth import authenticate, get_user_model
+from django.core.management import CommandError, call_command
+from django.test import RequestFactory
+from django.urls import reverse
+
+from clinic.roles import PRACTITIONER
+
+pytestmark = pytest.mark.django_db
+
+
+def test_preflight_refuses_a_taken_port():
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        with pytest.raises(CommandError, match=f"Port {port} is already in use"):
+            call_command("preflight", port=port)
+
+
+def test_preflight_passes_with_a_free_port_and_a_database():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    call_command("preflight", port=port)
+
+
+def test_demo_user_gets_a_generated_password_once(capsys):
+    call_command("ensure_demo_user")
+    first = capsys.readouterr().out
+    password = next(
+        line.split(":", 1)[1].strip() for line in first.splitlines() if "password:" in line
+    )
+    assert len(password) >= 12
+    user = authenticate(RequestFactory().post("/"), username="demo", password=password)
+    assert user is not None
+    assert user.groups.filter(name=PRACTITIONER).exists()
+
+    call_command("ensure_demo_user")
+    second = capsys.readouterr().out
+    assert password not in second
+    assert get_user_model().objects.filter(username="demo").count() == 1
+
+
+def test_healthz_reports_the_database(client):
+    response = client.get(reverse("healthz"))
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok"}
+    assert "no-cache" in response["Cache-Control"]

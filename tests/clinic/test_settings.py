@@ -1,0 +1,97 @@
+"""Settings come from the environment and refuse malformed values."""
+
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from clinic.settings import env_bool, env_int, env_list
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+
+PRODUCTION_ENV = {
+    "SECRET_KEY": secrets.token_urlsafe(50),
+    "DEBUG": "false",
+    "ALLOWED_HOSTS": "mesochart.example.org",
+    "CSRF_TRUSTED_ORIGINS": "https://mesochart.example.org",
+    "HTTPS": "true",
+    "BEHIND_TLS_PROXY": "true",
+    "SECURE_HSTS_SECONDS": "31536000",
+    "SECURE_HSTS_INCLUDE_SUBDOMAINS": "true",
+    "SECURE_HSTS_PRELOAD": "true",
+}
+
+
+def _manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    # A fresh process with only the variables under test (browser tests in the same
+    # worker may have set DJANGO_ALLOW_ASYNC_UNSAFE, which check --deploy refuses).
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("PYTEST", "DJANGO_")) and k not in PRODUCTION_ENV
+    }
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=BASE_DIR,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_check_deploy_is_clean_with_production_variables():
+    result = _manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION_ENV)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues (0 silenced)" in result.stdout
+
+
+def test_check_deploy_complains_without_them():
+    result = _manage("check", "--deploy", "--fail-level", "WARNING", env={"DEBUG": "true"})
+    assert result.returncode != 0
+    assert "security.W018" in result.stdout + result.stderr  # DEBUG on in deployment
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("DEBUG", "maybe", "DEBUG must be true or false"),
+        ("IDLE_TIMEOUT_MINUTES", "half an hour", "IDLE_TIMEOUT_MINUTES must be a whole number"),
+        ("SIGN_IN_MAX_HOURS", "0", "SIGN_IN_MAX_HOURS must be at least 1"),
+        ("SECRET_KEY", "short", "SECRET_KEY must be at least 50 characters"),
+        ("TIME_ZONE", "Mars/Olympus", "is not a known time zone"),
+        ("DATABASE_URL", "sqlite:///tmp/x.db", "DATABASE_URL must point at PostgreSQL"),
+    ],
+)
+def test_malformed_values_stop_start_up(variable, value, message):
+    result = _manage("check", env={variable: value})
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert message in result.stderr
+
+
+def test_env_helpers(monkeypatch):
+    monkeypatch.setenv("FLAG", "Yes")
+    monkeypatch.setenv("COUNT", "7")
+    monkeypatch.setenv("HOSTS", " a.example , b.example,")
+    assert env_bool("FLAG", False) is True
+    assert env_bool("UNSET_FLAG", True) is True
+    assert env_int("COUNT", 1) == 7
+    assert env_list("HOSTS", []) == ["a.example", "b.example"]
+    monkeypatch.setenv("COUNT", "-1")
+    with pytest.raises(ImproperlyConfigured):
+        env_int("COUNT", 1)
+
+
+def test_unreachable_database_gives_one_line(tmp_path):
+    missing = f"postgresql://postgres@/mesochart?host={tmp_path}"
+    result = _manage("preflight", env={"DATABASE_URL": missing})
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("CommandError: Cannot reach the database 'mesochart'")
+    assert "Traceback" not in result.stderr
