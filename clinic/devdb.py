@@ -162,11 +162,21 @@ def _pg(cluster: Cluster, *args: str, check: bool = True) -> subprocess.Complete
 
 
 def is_running(cluster: Cluster) -> bool:
-    if not (cluster.data_dir / "PG_VERSION").exists():
+    """True while the postmaster named in postmaster.pid is alive.
+
+    Not `pg_ctl status`: after a SIGKILL the dead postmaster can linger as a
+    zombie (in a container, PID 1 may be slow to reap it), and pg_ctl counts a
+    zombie as running.
+    """
+    pid = postmaster_pid(cluster)
+    if pid is None:
         return False
-    return (
-        _pg(cluster, "pg_ctl", "status", "-D", str(cluster.data_dir), check=False).returncode == 0
-    )
+    try:
+        stat_line = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    # The state letter follows the parenthesised command name.
+    return stat_line.rpartition(")")[2].split()[0] != "Z"
 
 
 def _initdb(cluster: Cluster) -> None:
@@ -246,7 +256,16 @@ def _last_log_line(cluster: Cluster) -> str:
 def _ensure_database(cluster: Cluster) -> None:
     import psycopg2
 
-    conn = psycopg2.connect(dbname="postgres", user=DB_USER, host=str(cluster.socket_dir))
+    # A server that another `start` just launched may still be recovering.
+    deadline = time.monotonic() + 15
+    while True:
+        try:
+            conn = psycopg2.connect(dbname="postgres", user=DB_USER, host=str(cluster.socket_dir))
+            break
+        except psycopg2.OperationalError as exc:
+            if time.monotonic() > deadline:
+                raise DevDBError(f"PostgreSQL is not accepting connections: {exc}") from None
+            time.sleep(0.2)
     try:
         conn.autocommit = True
         with conn.cursor() as cur:

@@ -219,8 +219,10 @@ CONTENT_SECURITY_POLICY = {
 # --- Audit --------------------------------------------------------------------
 # History rows are evidence: the database refuses to update or delete them.
 PGHISTORY_APPEND_ONLY = True
-# Triggers on Django's own auth tables (user <-> group membership) cannot live in
-# migrations of ours; install every registered trigger after each migrate.
+# Triggers on Django's own auth tables (users, user <-> group membership) would
+# need migrations inside Django's package. So triggers stay out of migrations
+# altogether and every registered trigger is (re)installed after each migrate.
+PGTRIGGER_MIGRATIONS = False
 PGTRIGGER_INSTALL_ON_MIGRATE = True
 
 # --- Internationalisation -------------------------------------------------------
