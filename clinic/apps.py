@@ -16,4 +16,6 @@ class ClinicConfig(AppConfig):
     def ready(self) -> None:
         from clinic import checks, roles, signals  # noqa: F401  (registers handlers)
 
-        post_migrate.connect(roles.sync_role_permissions, sender=self)
+        # For every app, not just this one: an app's permissions exist only once its
+        # own post_migrate (auth's create_permissions) has run.
+        post_migrate.connect(roles.sync_role_permissions, dispatch_uid="clinic-roles")

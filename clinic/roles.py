@@ -21,6 +21,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "clinic.view_demographics",
         "clinic.change_demographics",
         "clinic.view_session_list",
+        "patients.view_consenttemplate",
     ],
     ASSISTANT: [
         "clinic.view_demographics",
@@ -30,6 +31,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     CATALOGUE_ADMIN: [
         "clinic.access_console",
         "clinic.manage_catalogue",
+        "patients.view_consenttemplate",
+        "patients.add_consenttemplate",
     ],
 }
 

@@ -1,1 +1,364 @@
-"""Patient records (issue: patient records)."""
+"""Patients and what is kept about them: consents, photos, measurements."""
+
+import uuid
+from datetime import date
+from decimal import Decimal
+
+import pghistory
+import pgtrigger
+from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
+from django.core.validators import MinValueValidator, RegexValidator
+from django.db import connection, models
+from django.db.models import F, Func, Q, Value
+from django.db.models.functions import Concat, Lower
+from django.urls import reverse
+from django.utils import timezone
+
+PHONE_VALIDATOR = RegexValidator(
+    r"^\+?[0-9 ().-]+$",
+    "Enter a phone number using digits, spaces, dots, dashes, brackets and a leading +.",
+)
+
+
+# Clinical rows are archived, withdrawn or amended, never deleted: the database
+# refuses a DELETE whatever issues it.
+NO_DELETE = pgtrigger.Protect(name="no_delete", operation=pgtrigger.Delete)
+
+
+class Unaccent(Func):
+    """mesochart_unaccent(): PostgreSQL's unaccent, declared IMMUTABLE so it can be indexed."""
+
+    function = "mesochart_unaccent"
+    output_field = models.TextField()
+
+
+class Phototype(models.IntegerChoices):
+    """Fitzpatrick skin phototype. It sets the default needle length."""
+
+    I = 1, "I — very fair: always burns, never tans"  # noqa: E741
+    II = 2, "II — fair: usually burns, tans with difficulty"
+    III = 3, "III — medium: sometimes burns, tans gradually"
+    IV = 4, "IV — olive: rarely burns, tans easily"
+    V = 5, "V — brown: very rarely burns, tans very easily"
+    VI = 6, "VI — dark brown to black: never burns"
+
+
+class Sex(models.TextChoices):
+    FEMALE = "F", "Female"
+    MALE = "M", "Male"
+    INTERSEX = "X", "Intersex"
+    UNDISCLOSED = "U", "Not disclosed"
+
+
+class PatientQuerySet(models.QuerySet):
+    def active(self) -> "PatientQuerySet":
+        return self.filter(archived=False)
+
+
+@pghistory.track(
+    pghistory.InsertEvent(),
+    pghistory.UpdateEvent(),
+    pghistory.DeleteEvent(),
+    # Derived columns: PostgreSQL computes them and refuses copies into history.
+    exclude=["search_name", "phone_digits"],
+)
+class Patient(models.Model):
+    chart_number = models.CharField(max_length=16, unique=True, editable=False)
+    first_name = models.CharField(max_length=100)
+    last_name = models.CharField(max_length=100)
+    date_of_birth = models.DateField()
+    sex = models.CharField(max_length=1, choices=Sex.choices, default=Sex.UNDISCLOSED)
+    phone = models.CharField(max_length=25, blank=True, validators=[PHONE_VALIDATOR])
+    email = models.EmailField(blank=True)
+    address = models.TextField(blank=True)
+
+    # Null until a practitioner assesses it (an assistant may register the patient).
+    phototype = models.PositiveSmallIntegerField(
+        "skin phototype (Fitzpatrick)", choices=Phototype.choices, null=True, blank=True
+    )
+    allergies = models.TextField(blank=True)
+    current_medications = models.TextField(blank=True)
+    medical_history = models.TextField(blank=True)
+    # Contraindications to mesotherapy the practitioner must see before injecting.
+    pregnant_or_breastfeeding = models.BooleanField("pregnancy or breastfeeding", default=False)
+    anticoagulant_treatment = models.BooleanField("anticoagulant treatment", default=False)
+    active_skin_infection = models.BooleanField("active skin infection at the site", default=False)
+    compound_allergy = models.BooleanField("known allergy to a compound", default=False)
+    contraindication_notes = models.TextField(blank=True)
+
+    archived = models.BooleanField(default=False)
+    archived_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    # Optimistic concurrency: a save must name the version it was edited from.
+    version = models.PositiveIntegerField(default=1)
+
+    # Maintained by PostgreSQL: accent- and case-folded names for trigram search.
+    search_name = models.GeneratedField(
+        expression=Unaccent(Lower(Concat(F("first_name"), Value(" "), F("last_name")))),
+        output_field=models.TextField(),
+        db_persist=True,
+    )
+    phone_digits = models.GeneratedField(
+        expression=Func(F("phone"), Value(r"\D"), Value(""), Value("g"), function="regexp_replace"),
+        output_field=models.CharField(max_length=25),
+        db_persist=True,
+    )
+
+    objects = PatientQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["last_name", "first_name", "id"]
+        indexes = [
+            GinIndex(
+                fields=["search_name"], name="patient_search_name_trgm", opclasses=["gin_trgm_ops"]
+            ),
+            GinIndex(
+                fields=["phone_digits"],
+                name="patient_phone_digits_trgm",
+                opclasses=["gin_trgm_ops"],
+            ),
+            models.Index(fields=["date_of_birth"], name="patient_date_of_birth"),
+            models.Index(fields=["last_name", "first_name", "id"], name="patient_name_order"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(phototype__gte=1, phototype__lte=6), name="patient_phototype_range"
+            ),
+        ]
+        triggers = [NO_DELETE]
+
+    def __str__(self) -> str:
+        return f"{self.last_name}, {self.first_name} ({self.chart_number})"
+
+    def save(self, *args, **kwargs) -> None:
+        if not self.chart_number:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT nextval('patients_chart_number_seq')")
+                (number,) = cursor.fetchone()
+            self.chart_number = f"MC-{number:06d}"
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("patients:chart", args=[self.pk])
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+    def age_on(self, day: date) -> int:
+        born = self.date_of_birth
+        return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+    @property
+    def age(self) -> int:
+        return self.age_on(timezone.localdate())
+
+    @property
+    def default_needle_mm(self) -> int | None:
+        """Shipped rule: 4 mm for phototypes I–IV, 6 mm for V–VI (editable rule: catalogue)."""
+        if self.phototype is None:
+            return None
+        return 6 if self.phototype >= Phototype.V else 4
+
+    @property
+    def contraindications(self) -> list[str]:
+        """Labels of the contraindications ticked for this patient."""
+        flags = [
+            "pregnant_or_breastfeeding",
+            "anticoagulant_treatment",
+            "active_skin_infection",
+            "compound_allergy",
+        ]
+        return [
+            str(self._meta.get_field(name).verbose_name).capitalize()
+            for name in flags
+            if getattr(self, name)
+        ]
+
+
+class ConsentKind(models.TextChoices):
+    TREATMENT = "treatment", "Treatment"
+    PHOTOGRAPHY = "photography", "Photography"
+    OFF_LABEL = "off_label", "Off-label use of compounds and mixtures"
+
+
+class ConsentTemplateQuerySet(models.QuerySet):
+    def current(self) -> "ConsentTemplateQuerySet":
+        """The newest version of each kind (a plain filter, so .get(pk=old) finds nothing)."""
+        newest = ConsentTemplate.objects.order_by("kind", "-version").distinct("kind").values("pk")
+        return self.filter(pk__in=newest).order_by("kind")
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+class ConsentTemplate(models.Model):
+    """The wording a patient signs. A new wording is a new version, never an edit."""
+
+    kind = models.CharField(max_length=20, choices=ConsentKind.choices)
+    version = models.PositiveIntegerField(editable=False)
+    title = models.CharField(max_length=200)
+    text = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ConsentTemplateQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["kind", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "version"], name="consent_template_version"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} consent, version {self.version}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.version is None:
+            latest = ConsentTemplate.objects.filter(kind=self.kind).aggregate(
+                models.Max("version")
+            )["version__max"]
+            self.version = (latest or 0) + 1
+        super().save(*args, **kwargs)
+
+
+def _server_name(folder: str, filename: str) -> str:
+    # The client's file name is never used on disk; the extension is set by the
+    # image pipeline (patients.images), which re-encodes every upload.
+    suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
+    return f"{folder}/{uuid.uuid4().hex}.{suffix}"
+
+
+def consent_upload_to(instance, filename: str) -> str:
+    return _server_name("consents", filename)
+
+
+def photo_upload_to(instance, filename: str) -> str:
+    return _server_name("photos", filename)
+
+
+def thumbnail_upload_to(instance, filename: str) -> str:
+    return _server_name("thumbnails", filename)
+
+
+class ConsentQuerySet(models.QuerySet):
+    def in_force(self) -> "ConsentQuerySet":
+        return self.filter(withdrawn_at__isnull=True)
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+class Consent(models.Model):
+    """A consent signed by (or for) a patient, on one version of a template."""
+
+    class Method(models.TextChoices):
+        DRAWN = "drawn", "Signed on screen"
+        SCAN = "scan", "Scan of the signed paper form"
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="consents")
+    template = models.ForeignKey(ConsentTemplate, on_delete=models.PROTECT, related_name="+")
+    signed_on = models.DateField()
+    signed_by = models.CharField(
+        "signed by", max_length=200, help_text="The patient, or the legal representative."
+    )
+    method = models.CharField(max_length=10, choices=Method.choices)
+    signature = models.ImageField(upload_to=consent_upload_to)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    withdrawal_reason = models.TextField(blank=True)
+
+    objects = ConsentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-signed_on", "-id"]
+        triggers = [NO_DELETE]
+
+    def __str__(self) -> str:
+        return f"{self.template} signed {self.signed_on:%Y-%m-%d} by {self.signed_by}"
+
+    @property
+    def kind(self) -> str:
+        return self.template.kind
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+class Photo(models.Model):
+    class View(models.TextChoices):
+        FRONT = "front", "Front"
+        BACK = "back", "Back"
+        LEFT = "left", "Left side"
+        RIGHT = "right", "Right side"
+
+    class Posture(models.TextChoices):
+        STANDING = "standing", "Standing"
+        LYING = "lying", "Lying"
+
+    class Phase(models.TextChoices):
+        BEFORE = "before", "Before treatment"
+        AFTER = "after", "After treatment"
+        FOLLOW_UP = "follow_up", "Follow-up"
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="photos")
+    taken_at = models.DateTimeField()
+    region = models.CharField("body region", max_length=100)
+    view = models.CharField(max_length=10, choices=View.choices)
+    posture = models.CharField(max_length=10, choices=Posture.choices, default=Posture.STANDING)
+    phase = models.CharField(max_length=10, choices=Phase.choices)
+    notes = models.TextField(blank=True)
+    image = models.ImageField(upload_to=photo_upload_to, width_field="width", height_field="height")
+    thumbnail = models.ImageField(upload_to=thumbnail_upload_to)
+    width = models.PositiveIntegerField(editable=False, default=0)
+    height = models.PositiveIntegerField(editable=False, default=0)
+    sha256 = models.CharField(max_length=64, editable=False)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+    archived = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["taken_at", "id"]
+        indexes = [models.Index(fields=["patient", "region", "view", "taken_at"])]
+        triggers = [NO_DELETE]
+
+    def __str__(self) -> str:
+        return f"{self.region}, {self.get_view_display()} ({self.get_phase_display()})"
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+class Measurement(models.Model):
+    class Unit(models.TextChoices):
+        CM = "cm", "cm"
+        MM = "mm", "mm"
+        KG = "kg", "kg"
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="measurements")
+    site = models.CharField(max_length=100, help_text="For example: right thigh")
+    landmark = models.CharField(
+        max_length=200, blank=True, help_text="For example: 15 cm above the patella"
+    )
+    value = models.DecimalField(
+        max_digits=6, decimal_places=1, validators=[MinValueValidator(Decimal("0.1"))]
+    )
+    unit = models.CharField(max_length=4, choices=Unit.choices, default=Unit.CM)
+    posture = models.CharField(
+        max_length=10, choices=Photo.Posture.choices, default=Photo.Posture.STANDING
+    )
+    measured_on = models.DateField()
+    notes = models.CharField(max_length=200, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["site", "measured_on", "id"]
+        indexes = [models.Index(fields=["patient", "site", "measured_on"])]
+        triggers = [NO_DELETE]
+
+    def __str__(self) -> str:
+        return f"{self.site}: {self.value} {self.unit} on {self.measured_on:%Y-%m-%d}"

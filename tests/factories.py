@@ -22,3 +22,23 @@ class UserFactory(factory.django.DjangoModelFactory):
     def roles(self, create, extracted, **kwargs):
         if create and extracted:
             self.groups.add(*Group.objects.filter(name__in=extracted))
+
+
+class PatientFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "patients.Patient"
+
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    date_of_birth = factory.Faker("date_of_birth", minimum_age=18, maximum_age=80)
+    phototype = 3
+    phone = factory.Sequence(lambda n: f"514-555-{n % 10000:04d}")
+
+
+class ConsentTemplateFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "patients.ConsentTemplate"
+
+    kind = "treatment"
+    title = factory.LazyAttribute(lambda t: f"{t.kind.title()} consent")
+    text = "I consent to mesotherapy as explained to me, including its expected side effects."

@@ -1,0 +1,254 @@
+import base64
+import binascii
+import re
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+
+from patients.images import MAX_UPLOAD_BYTES, CleanImage, clean_image
+from patients.models import (
+    PHONE_VALIDATOR,
+    Consent,
+    ConsentTemplate,
+    Measurement,
+    Patient,
+    Photo,
+)
+from patients.search import SORTS
+
+MAX_AGE_YEARS = 120
+DEMOGRAPHIC_FIELDS = [
+    "first_name",
+    "last_name",
+    "date_of_birth",
+    "sex",
+    "phone",
+    "email",
+    "address",
+]
+CLINICAL_FIELDS = [
+    "phototype",
+    "allergies",
+    "current_medications",
+    "medical_history",
+    "pregnant_or_breastfeeding",
+    "anticoagulant_treatment",
+    "active_skin_infection",
+    "compound_allergy",
+    "contraindication_notes",
+]
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class DateTimeInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
+
+
+def not_in_future(value):
+    today = timezone.localdate()
+    day = value.date() if hasattr(value, "date") else value
+    if day > today:
+        raise ValidationError("This date is in the future.", code="future")
+
+
+class PatientForm(forms.ModelForm):
+    """Demographics for everyone who may edit them; clinical fields only with the right."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = Patient
+        fields = DEMOGRAPHIC_FIELDS + CLINICAL_FIELDS
+        widgets = {
+            "date_of_birth": DateInput(),
+            "address": forms.Textarea(attrs={"rows": 2}),
+            "allergies": forms.Textarea(attrs={"rows": 2}),
+            "current_medications": forms.Textarea(attrs={"rows": 2}),
+            "medical_history": forms.Textarea(attrs={"rows": 3}),
+            "contraindication_notes": forms.Textarea(attrs={"rows": 2}),
+            "phototype": forms.RadioSelect,
+        }
+        help_texts = {
+            "phototype": "Sets the default needle length: 4 mm for I–IV, 6 mm for V–VI.",
+        }
+
+    def __init__(self, *args, clinical: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["phototype"].choices = Patient._meta.get_field("phototype").choices
+        if clinical:
+            self.fields["phototype"].required = True
+        else:
+            for name in CLINICAL_FIELDS:
+                del self.fields[name]
+        if self.instance.pk:
+            self.fields["version"].initial = self.instance.version
+
+    def _clean_name(self, field: str) -> str:
+        value = " ".join(self.cleaned_data.get(field, "").split())
+        if not value:
+            raise ValidationError("This field is required.", code="required")
+        return value
+
+    def clean_first_name(self):
+        return self._clean_name("first_name")
+
+    def clean_last_name(self):
+        return self._clean_name("last_name")
+
+    def clean_date_of_birth(self):
+        born = self.cleaned_data["date_of_birth"]
+        today = timezone.localdate()
+        if born > today:
+            raise ValidationError("The date of birth cannot be in the future.", code="future")
+        if today.year - born.year > MAX_AGE_YEARS:
+            raise ValidationError(
+                f"That would make the patient older than {MAX_AGE_YEARS}; check the year.",
+                code="too_old",
+            )
+        return born
+
+    def clean_phone(self):
+        phone = self.cleaned_data.get("phone", "").strip()
+        if phone:
+            PHONE_VALIDATOR(phone)
+        digits = re.sub(r"\D", "", phone)
+        if phone and not 7 <= len(digits) <= 15:
+            raise ValidationError("A phone number has 7 to 15 digits.", code="phone_digits")
+        return phone
+
+    def clean_email(self):
+        return self.cleaned_data.get("email", "").strip().lower()
+
+
+class PatientSearchForm(forms.Form):
+    q = forms.CharField(required=False, max_length=100, label="Find a patient")
+    archived = forms.BooleanField(required=False, label="Include archived")
+    # A crafted sort is simply not one of the choices: the form drops it.
+    sort = forms.ChoiceField(required=False, choices=[(key, key) for key in SORTS])
+
+    def clean_sort(self):
+        return self.cleaned_data.get("sort") or None
+
+
+class ArchiveForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class ConsentForm(forms.ModelForm):
+    """Record a signed consent: drawn on screen (data URL) or a scan of the paper form."""
+
+    signature_data = forms.CharField(required=False, widget=forms.HiddenInput)
+    scan = forms.FileField(
+        required=False,
+        label="Scan of the signed form (JPEG or PNG)",
+        widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png"}),
+    )
+
+    class Meta:
+        model = Consent
+        fields = ["template", "signed_on", "signed_by", "method"]
+        widgets = {"signed_on": DateInput(), "method": forms.RadioSelect}
+        labels = {"template": "Consent"}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Only the newest wording of each kind can be signed.
+        self.fields["template"].queryset = ConsentTemplate.objects.current()
+        self.fields["template"].empty_label = None
+        self.fields["signed_on"].initial = timezone.localdate
+        self.fields["signed_on"].validators.append(not_in_future)
+        self.cleaned_image: CleanImage | None = None
+
+    def clean(self):
+        data = super().clean()
+        method = data.get("method")
+        try:
+            if method == Consent.Method.DRAWN:
+                self.cleaned_image = clean_image(_decode_data_url(data.get("signature_data")))
+            elif method == Consent.Method.SCAN:
+                if not data.get("scan"):
+                    raise ValidationError("Attach the scan of the signed form.")
+                self.cleaned_image = clean_image(data["scan"])
+        except ValidationError as error:
+            field = "signature_data" if method == Consent.Method.DRAWN else "scan"
+            self.add_error(field, error)
+        return data
+
+
+def _decode_data_url(value: str | None) -> SimpleUploadedFile:
+    prefix = "data:image/png;base64,"
+    if not value:
+        raise ValidationError("Draw the signature in the box, or choose the scanned form.")
+    if not value.startswith(prefix) or len(value) > MAX_UPLOAD_BYTES * 4 // 3:
+        raise ValidationError("The drawn signature could not be read; please sign again.")
+    try:
+        raw = base64.b64decode(value[len(prefix) :], validate=True)
+    except (binascii.Error, ValueError):
+        raise ValidationError("The drawn signature could not be read; please sign again.") from None
+    return SimpleUploadedFile("signature.png", raw, content_type="image/png")
+
+
+class WithdrawConsentForm(forms.Form):
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}), max_length=1000, label="Reason for withdrawal"
+    )
+
+
+class PhotoForm(forms.ModelForm):
+    upload = forms.FileField(
+        label="Photo (JPEG or PNG)",
+        widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png"}),
+    )
+
+    class Meta:
+        model = Photo
+        fields = ["taken_at", "region", "view", "posture", "phase", "notes"]
+        widgets = {
+            "taken_at": DateTimeInput(),
+            "notes": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["taken_at"].initial = lambda: timezone.localtime().replace(second=0)
+        self.fields["taken_at"].validators.append(not_in_future)
+        self.cleaned_image: CleanImage | None = None
+
+    def clean_upload(self):
+        upload = self.cleaned_data["upload"]
+        self.cleaned_image = clean_image(upload)
+        return upload
+
+
+class MeasurementForm(forms.ModelForm):
+    class Meta:
+        model = Measurement
+        fields = ["site", "landmark", "value", "unit", "posture", "measured_on", "notes"]
+        widgets = {"measured_on": DateInput()}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["measured_on"].initial = timezone.localdate
+        self.fields["measured_on"].validators.append(not_in_future)
+        self.fields["value"].widget.attrs.update({"step": "0.1", "min": "0.1"})
+        self.fields["site"].widget.attrs["list"] = "known-sites"  # earlier sites, as suggestions
+
+    def clean_site(self):
+        return " ".join(self.cleaned_data["site"].split()).capitalize()
+
+    def clean_value(self):
+        value = self.cleaned_data["value"]
+        if value > 500:
+            raise ValidationError("That value is implausible; check the unit.", code="too_large")
+        return value

@@ -1,0 +1,95 @@
+"""Every uploaded image (photos, consent signatures and scans) goes through here.
+
+An upload is trusted only after Pillow has decoded it completely and we have
+written a brand-new file from the decoded pixels: whatever else the upload
+carried (EXIF with GPS, comments, appended HTML or scripts) is not copied.
+"""
+
+import hashlib
+import io
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+MAX_UPLOAD_BYTES = 15 * 1024 * 1024
+MAX_PIXELS = 40_000_000  # a 40-megapixel camera; larger is refused before decoding
+THUMBNAIL_SIZE = (480, 480)
+ALLOWED_FORMATS = {"JPEG": "jpg", "PNG": "png"}
+
+
+@dataclass(frozen=True)
+class CleanImage:
+    content: ContentFile
+    thumbnail: ContentFile
+    width: int
+    height: int
+    sha256: str
+
+
+def _refuse(message: str) -> ValidationError:
+    return ValidationError(message, code="invalid_image")
+
+
+def clean_image(upload, *, max_bytes: int = MAX_UPLOAD_BYTES) -> CleanImage:
+    """Verify, upright, strip and re-encode an uploaded JPEG or PNG."""
+    size = getattr(upload, "size", None)
+    if size is not None and size > max_bytes:
+        raise _refuse(
+            f"The file is {size / 1_048_576:.1f} MB; the limit is {max_bytes // 1_048_576} MB."
+        )
+    raw = upload.read(max_bytes + 1)
+    if len(raw) > max_bytes:
+        raise _refuse(f"The file is larger than {max_bytes // 1_048_576} MB.")
+    if not raw:
+        raise _refuse("The file is empty.")
+
+    try:
+        with Image.open(io.BytesIO(raw)) as probe:
+            fmt = probe.format
+            width, height = probe.size
+            if fmt not in ALLOWED_FORMATS:
+                raise _refuse("Only JPEG and PNG images are accepted.")
+            # Checked from the header, before any pixel is decoded.
+            if width * height > MAX_PIXELS:
+                raise _refuse(
+                    f"The image is {width}×{height} pixels; the limit is "
+                    f"{MAX_PIXELS // 1_000_000} megapixels."
+                )
+            probe.verify()
+        with Image.open(io.BytesIO(raw)) as image:
+            image.load()
+            upright = ImageOps.exif_transpose(image)
+    except ValidationError:
+        raise
+    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError, ValueError):
+        raise _refuse("The file is not a readable JPEG or PNG image.") from None
+
+    encoded, extension = _encode(upright, fmt)
+    thumb = upright.copy()
+    thumb.thumbnail(THUMBNAIL_SIZE)
+    thumbnail, _ = _encode(thumb, "JPEG")
+    return CleanImage(
+        content=ContentFile(encoded, name=f"image.{extension}"),
+        thumbnail=ContentFile(thumbnail, name="thumbnail.jpg"),
+        width=upright.width,
+        height=upright.height,
+        sha256=hashlib.sha256(encoded).hexdigest(),
+    )
+
+
+def _encode(image: Image.Image, fmt: str) -> tuple[bytes, str]:
+    """A fresh file from the pixels only: no EXIF, no ICC, no text chunks."""
+    buffer = io.BytesIO()
+    if fmt == "JPEG":
+        pixels = image.convert("RGB")
+    else:
+        pixels = image.convert(image.mode if image.mode in {"RGB", "RGBA", "L", "LA"} else "RGBA")
+    # convert() copies .info (EXIF, ICC profile, PNG text); some encoders reuse it.
+    pixels.info = {}
+    if fmt == "JPEG":
+        pixels.save(buffer, format="JPEG", quality=90, optimize=True)
+    else:
+        pixels.save(buffer, format="PNG", optimize=True)
+    return buffer.getvalue(), ALLOWED_FORMATS[fmt]

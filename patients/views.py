@@ -1,0 +1,310 @@
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from clinic.audit import record_access
+from clinic.models import AccessLog
+from patients.charts import measurement_trends
+from patients.forms import (
+    ArchiveForm,
+    ConsentForm,
+    MeasurementForm,
+    PatientForm,
+    PatientSearchForm,
+    PhotoForm,
+    WithdrawConsentForm,
+)
+from patients.models import Consent, ConsentTemplate, Patient, Photo
+from patients.search import search_patients, use_search_threshold
+from patients.services import (
+    StaleEdit,
+    add_photo,
+    archive_patient,
+    consent_statuses,
+    has_photography_consent,
+    record_consent,
+    restore_patient,
+    save_patient,
+    withdraw_consent,
+)
+
+VIEW_DEMOGRAPHICS = "clinic.view_demographics"
+CHANGE_DEMOGRAPHICS = "clinic.change_demographics"
+VIEW_CLINICAL = "clinic.view_clinical_record"
+CHANGE_CLINICAL = "clinic.change_clinical_record"
+PAGE_SIZE = 25
+
+
+def get_patient_for(request: HttpRequest, pk: int, perm: str) -> Patient:
+    """The patient, if this user's role grants `perm`; 403 before any lookup otherwise."""
+    if not request.user.has_perm(perm):
+        raise PermissionDenied
+    return get_object_or_404(Patient, pk=pk)
+
+
+@require_GET
+def patient_list(request: HttpRequest) -> HttpResponse:
+    if not request.user.has_perm(VIEW_DEMOGRAPHICS):
+        raise PermissionDenied
+    form = PatientSearchForm(request.GET)
+    form.is_valid()  # an invalid sort is dropped, never used
+    data = form.cleaned_data
+    with transaction.atomic():
+        use_search_threshold()
+        patients = search_patients(
+            data.get("q", ""), include_archived=data.get("archived", False), sort=data.get("sort")
+        )
+        page = Paginator(patients, PAGE_SIZE).get_page(request.GET.get("page"))
+        rows = list(page.object_list)
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "patients/patient_list.html",
+        {"form": form, "page": page, "patients": rows, "query": query.urlencode()},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def patient_create(request: HttpRequest) -> HttpResponse:
+    if not request.user.has_perm(CHANGE_DEMOGRAPHICS):
+        raise PermissionDenied
+    clinical = request.user.has_perm(CHANGE_CLINICAL)
+    form = PatientForm(request.POST or None, clinical=clinical)
+    if request.method == "POST" and form.is_valid():
+        patient = save_patient(
+            patient=form.save(commit=False), fields=list(form.fields), expected_version=None
+        )
+        messages.success(request, f"{patient.full_name} was added as {patient.chart_number}.")
+        return redirect(patient)
+    return render(request, "patients/patient_form.html", {"form": form, "patient": None})
+
+
+@require_http_methods(["GET", "POST"])
+def patient_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    patient = get_patient_for(request, pk, CHANGE_DEMOGRAPHICS)
+    clinical = request.user.has_perm(CHANGE_CLINICAL)
+    form = PatientForm(request.POST or None, instance=patient, clinical=clinical)
+    conflict = None
+    if request.method == "POST" and form.is_valid():
+        fields = [name for name in form.fields if name != "version"]
+        try:
+            save_patient(
+                patient=form.save(commit=False),
+                fields=fields,
+                expected_version=form.cleaned_data.get("version"),
+            )
+        except StaleEdit as stale:
+            conflict = stale.changed
+            # Keep what this user typed; the next save knowingly replaces the newer version.
+            data = request.POST.copy()
+            data["version"] = stale.current.version
+            form = PatientForm(data, instance=stale.current, clinical=clinical)
+            form.is_valid()
+        else:
+            messages.success(request, "Patient record saved.")
+            return redirect(patient)
+    return render(
+        request,
+        "patients/patient_form.html",
+        {"form": form, "patient": patient, "conflict": conflict},
+    )
+
+
+@require_POST
+def patient_archive(request: HttpRequest, pk: int) -> HttpResponse:
+    patient = get_patient_for(request, pk, CHANGE_CLINICAL)
+    form = ArchiveForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "The archive request was incomplete; nothing was changed.")
+        return redirect(patient)
+    if request.POST.get("restore"):
+        restore_patient(patient=patient)
+        messages.success(request, f"{patient.full_name} is active again.")
+        return redirect(patient)
+    try:
+        archive_patient(patient=patient, expected_version=form.cleaned_data["version"])
+    except StaleEdit:
+        messages.error(
+            request, "The record changed while you were looking at it; review it and try again."
+        )
+    else:
+        messages.success(
+            request, f"{patient.full_name} was archived. The record is kept and can be restored."
+        )
+    return redirect(patient)
+
+
+@require_GET
+def patient_chart(request: HttpRequest, pk: int) -> HttpResponse:
+    patient = get_patient_for(request, pk, VIEW_DEMOGRAPHICS)
+    clinical = request.user.has_perm(VIEW_CLINICAL)
+    context: dict = {"patient": patient, "clinical": clinical}
+    if clinical:
+        consents = list(
+            Consent.objects.filter(patient=patient).select_related("template", "recorded_by")
+        )
+        latest = dict(ConsentTemplate.objects.current().values_list("kind", "version"))
+        photos = list(patient.photos.filter(archived=False).order_by("-taken_at", "-id"))
+        context.update(
+            consents=consents,
+            consent_statuses=consent_statuses(consents, latest),
+            photos=photos,
+            photo_groups=_comparable_groups(photos),
+            trends=measurement_trends(list(patient.measurements.order_by("site", "measured_on"))),
+            can_change=request.user.has_perm(CHANGE_CLINICAL),
+        )
+    record_access(request, patient=patient, action=AccessLog.Action.VIEW)
+    return render(request, "patients/patient_chart.html", context)
+
+
+def _comparable_groups(photos: list[Photo]) -> list[tuple[str, str, str, int]]:
+    """(region, view, view label, count) for each region and view with two or more photos."""
+    counts: dict[tuple[str, str], list[Photo]] = {}
+    for photo in photos:
+        counts.setdefault((photo.region, photo.view), []).append(photo)
+    return [
+        (region, view, group[0].get_view_display(), len(group))
+        for (region, view), group in sorted(counts.items())
+        if len(group) > 1
+    ]
+
+
+@require_http_methods(["GET", "POST"])
+def consent_new(request: HttpRequest, pk: int) -> HttpResponse:
+    patient = get_patient_for(request, pk, CHANGE_CLINICAL)
+    form = ConsentForm(request.POST or None, request.FILES or None)
+    if not form.fields["template"].queryset.exists():
+        messages.error(request, "No consent wording exists yet: a catalogue administrator adds it.")
+    if request.method == "POST" and form.is_valid():
+        consent = form.save(commit=False)
+        consent.patient = patient
+        record_consent(consent=consent, image=form.cleaned_image, user=request.user)
+        messages.success(request, f"{consent.template} recorded.")
+        return redirect(patient)
+    return render(request, "patients/consent_form.html", {"form": form, "patient": patient})
+
+
+@require_POST
+def consent_withdraw(request: HttpRequest, pk: int, consent_pk: int) -> HttpResponse:
+    patient = get_patient_for(request, pk, CHANGE_CLINICAL)
+    consent = get_object_or_404(Consent, pk=consent_pk, patient=patient)
+    form = WithdrawConsentForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Give the reason for the withdrawal; nothing was changed.")
+        return redirect(patient)
+    try:
+        withdraw_consent(consent=consent, user=request.user, reason=form.cleaned_data["reason"])
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    else:
+        messages.success(request, "The consent is withdrawn; the signed record is kept.")
+    return redirect(patient)
+
+
+@require_GET
+def consent_signature(request: HttpRequest, pk: int, consent_pk: int) -> FileResponse:
+    patient = get_patient_for(request, pk, VIEW_CLINICAL)
+    consent = get_object_or_404(Consent, pk=consent_pk, patient=patient)
+    record_access(request, patient=patient, action=AccessLog.Action.DOWNLOAD, subject=consent)
+    return _private_file(consent.signature)
+
+
+@require_http_methods(["GET", "POST"])
+def photo_new(request: HttpRequest, pk: int) -> HttpResponse:
+    patient = get_patient_for(request, pk, CHANGE_CLINICAL)
+    consented = has_photography_consent(patient)
+    form = PhotoForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        photo = form.save(commit=False)
+        photo.patient = patient
+        try:
+            add_photo(photo=photo, image=form.cleaned_image, user=request.user)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, "Photo added.")
+            return redirect(patient)
+    return render(
+        request,
+        "patients/photo_form.html",
+        {"form": form, "patient": patient, "consented": consented},
+    )
+
+
+@require_GET
+def photo_file(request: HttpRequest, pk: int, photo_pk: int, size: str) -> FileResponse:
+    patient = get_patient_for(request, pk, VIEW_CLINICAL)
+    photo = get_object_or_404(Photo, pk=photo_pk, patient=patient)
+    if size == "full":
+        record_access(request, patient=patient, action=AccessLog.Action.DOWNLOAD, subject=photo)
+        return _private_file(photo.image)
+    # Thumbnails are only shown inside the chart and comparison pages, which log the view.
+    return _private_file(photo.thumbnail)
+
+
+@require_GET
+def photo_compare(request: HttpRequest, pk: int) -> HttpResponse:
+    patient = get_patient_for(request, pk, VIEW_CLINICAL)
+    region, view = request.GET.get("region", ""), request.GET.get("view", "")
+    candidates = list(
+        patient.photos.filter(region=region, view=view, archived=False).order_by("taken_at", "id")
+    )
+    if not candidates:
+        raise Http404("No photos of that region and view.")
+    by_id = {str(photo.pk): photo for photo in candidates}
+    befores = [photo for photo in candidates if photo.phase == Photo.Phase.BEFORE]
+    left = by_id.get(request.GET.get("left", "")) or (befores or candidates)[0]
+    right = by_id.get(request.GET.get("right", "")) or candidates[-1]
+    record_access(request, patient=patient, action=AccessLog.Action.VIEW)
+    return render(
+        request,
+        "patients/photo_compare.html",
+        {
+            "patient": patient,
+            "left": left,
+            "right": right,
+            "pair": [left, right],
+            "candidates": candidates,
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def measurement_new(request: HttpRequest, pk: int) -> HttpResponse:
+    patient = get_patient_for(request, pk, CHANGE_CLINICAL)
+    form = MeasurementForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        measurement = form.save(commit=False)
+        measurement.patient = patient
+        measurement.recorded_by = request.user
+        measurement.save()
+        messages.success(request, f"Measurement recorded: {measurement}.")
+        if "another" in request.POST:
+            return redirect("patients:measurement_new", pk=patient.pk)
+        return redirect(patient)
+    sites = patient.measurements.order_by("site").values_list("site", flat=True).distinct()
+    return render(
+        request,
+        "patients/measurement_form.html",
+        {"form": form, "patient": patient, "known_sites": list(sites)},
+    )
+
+
+def _private_file(field) -> FileResponse:
+    try:
+        handle = field.open("rb")
+    except (FileNotFoundError, ValueError):
+        raise Http404("The file is missing from storage.") from None
+    response = FileResponse(handle, content_type=_content_type(field.name))
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def _content_type(name: str) -> str:
+    return "image/png" if name.endswith(".png") else "image/jpeg"

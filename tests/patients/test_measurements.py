@@ -1,0 +1,83 @@
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from patients.charts import measurement_trends
+from patients.models import Measurement
+
+pytestmark = pytest.mark.django_db
+
+
+def _record(client, patient, **changes):
+    data = {
+        "site": "right thigh",
+        "landmark": "15 cm above the patella",
+        "value": "58.0",
+        "unit": "cm",
+        "posture": "standing",
+        "measured_on": "2026-01-05",
+        "notes": "",
+    }
+    data.update(changes)
+    return client.post(reverse("patients:measurement_new", args=[patient.pk]), data)
+
+
+def test_record_a_measurement(client_for, practitioner, patient):
+    response = _record(client_for(practitioner), patient)
+    assert response.status_code == 302
+    measurement = Measurement.objects.get()
+    assert measurement.site == "Right thigh"
+    assert measurement.value == Decimal("58.0")
+    assert measurement.posture == "standing"
+    assert measurement.recorded_by == practitioner
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"value": "0"}, "greater than or equal to 0.1"),
+        ({"value": "-3"}, "greater than or equal to 0.1"),
+        ({"value": "abc"}, "Enter a number."),
+        ({"value": "900"}, "implausible"),
+        ({"site": ""}, "This field is required."),
+        ({"measured_on": "2999-01-01"}, "in the future"),
+        ({"unit": "inch"}, "Select a valid choice"),
+    ],
+)
+def test_invalid_measurements_are_refused(client_for, practitioner, patient, changes, message):
+    response = _record(client_for(practitioner), patient, **changes)
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not Measurement.objects.exists()
+
+
+def test_assistant_cannot_record(client_for, assistant, patient):
+    assert _record(client_for(assistant), patient).status_code == 403
+
+
+def test_trend_shows_the_change_since_the_first(client_for, practitioner, patient):
+    client = client_for(practitioner)
+    _record(client, patient, value="60.0", measured_on="2026-01-01")
+    _record(client, patient, value="58.5", measured_on="2026-02-01")
+    _record(client, patient, value="57.0", measured_on="2026-03-01")
+    _record(client, patient, site="Waist", value="80", measured_on="2026-03-01")
+    page = client.get(patient.get_absolute_url()).content.decode()
+    assert "(-3.0 cm, -5.0% since 2026-01-01)" in page
+    assert page.count('data-testid="trend"') == 2
+    assert "<polyline" in page
+
+
+def test_trend_geometry():
+    def m(day, value):
+        return Measurement(site="Waist", unit="cm", value=Decimal(value), measured_on=day)
+
+    (trend,) = measurement_trends(
+        [m(date(2026, 1, 1), "80"), m(date(2026, 1, 11), "70"), m(date(2026, 1, 21), "75")]
+    )
+    xs = [p.x for p in trend.points]
+    ys = [p.y for p in trend.points]
+    assert xs == sorted(xs) and xs[1] - xs[0] == pytest.approx(xs[2] - xs[1])
+    assert ys[0] == trend.top and ys[1] == trend.bottom  # highest on top, lowest at the bottom
+    assert trend.change == Decimal("-5") and trend.change_percent == Decimal("-6.3")

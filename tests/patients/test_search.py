@@ -1,0 +1,127 @@
+from datetime import date
+
+import pytest
+from django.urls import reverse
+
+from tests.factories import PatientFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def people(db):
+    return {
+        "helene": PatientFactory(
+            first_name="Hélène",
+            last_name="Gagnon",
+            phone="(514) 555-0142",
+            date_of_birth=date(1979, 3, 8),
+        ),
+        "jose": PatientFactory(
+            first_name="José", last_name="Núñez", date_of_birth=date(1990, 1, 2)
+        ),
+        "marie": PatientFactory(first_name="Marie", last_name="Côté"),
+        "paul": PatientFactory(first_name="Paul", last_name="Tremblay"),
+        "anne": PatientFactory(first_name="Anne", last_name="Smith"),
+    }
+
+
+def _search(client, **params):
+    response = client.get(reverse("patients:list"), params)
+    assert response.status_code == 200
+    return [p.pk for p in response.context["patients"]]
+
+
+@pytest.mark.parametrize(
+    ("term", "who"),
+    [
+        ("helene", "helene"),  # accents ignored
+        ("HÉLÈNE GAGNON", "helene"),  # case ignored
+        ("Gagnin", "helene"),  # one-letter typo
+        ("nunez", "jose"),
+        ("Tremblai", "paul"),
+        ("cote", "marie"),
+        ("Côte", "marie"),
+    ],
+)
+def test_name_search_tolerates_accents_case_and_typos(client_for, practitioner, people, term, who):
+    found = _search(client_for(practitioner), q=term)
+    assert found and found[0] == people[who].pk
+
+
+def test_exact_name_ranks_first(client_for, practitioner, people):
+    PatientFactory(first_name="Helena", last_name="Gagnoni")
+    found = _search(client_for(practitioner), q="Hélène Gagnon")
+    assert found[0] == people["helene"].pk
+
+
+def test_chart_number_phone_and_birth_date(client_for, practitioner, people):
+    client = client_for(practitioner)
+    helene = people["helene"]
+    assert _search(client, q=helene.chart_number) == [helene.pk]
+    assert _search(client, q=helene.chart_number.lower()) == [helene.pk]
+    assert _search(client, q=str(int(helene.chart_number[3:]))) == [helene.pk]
+    assert _search(client, q="514 555 0142") == [helene.pk]
+    assert _search(client, q="555-0142") == [helene.pk]
+    assert _search(client, q="1979-03-08") == [helene.pk]
+    assert _search(client, q="08/03/1979") == [helene.pk]
+
+
+def test_unrelated_terms_find_nothing(client_for, practitioner, people):
+    client = client_for(practitioner)
+    assert _search(client, q="Zbigniew") == []
+    page = client.get(reverse("patients:list"), {"q": "Zbigniew"}).content.decode()
+    assert "No patient matches “Zbigniew”" in page
+
+
+@pytest.mark.parametrize(
+    "sort",
+    [
+        "last_name; DROP TABLE patients_patient",
+        "-id",
+        "password",
+        "search_name",
+        "(SELECT 1)",
+        "name,chart",
+    ],
+)
+def test_a_crafted_sort_is_ignored(client_for, practitioner, people, sort):
+    client = client_for(practitioner)
+    default = _search(client)
+    assert _search(client, sort=sort) == default
+    assert len(default) == 5
+
+
+def test_allowed_sorts_apply(client_for, practitioner, people):
+    client = client_for(practitioner)
+    by_name = _search(client, sort="name")
+    assert by_name == sorted(by_name, key=lambda pk: _last_name(people, pk))
+    assert _search(client, sort="-name") == list(reversed(by_name))
+    by_birth = _search(client, sort="born")
+    assert by_birth[-1] == max(people.values(), key=lambda p: p.date_of_birth).pk
+
+
+def _last_name(people, pk):
+    patient = next(p for p in people.values() if p.pk == pk)
+    return (patient.last_name, patient.first_name, patient.pk)
+
+
+def test_pagination(client_for, practitioner):
+    PatientFactory.create_batch(30, last_name="Bouchard")
+    client = client_for(practitioner)
+    first = _search(client, q="Bouchard")
+    second = _search(client, q="Bouchard", page=2)
+    assert len(first) == 25 and len(second) == 5
+    assert not set(first) & set(second)
+
+
+def test_list_query_count_does_not_grow(client_for, practitioner, django_assert_num_queries):
+    client = client_for(practitioner)
+    PatientFactory.create_batch(3)
+    # Session and user (2), role permissions (2), search threshold, count, one page of
+    # patients (3), saving the session with its history context (5): never per row.
+    with django_assert_num_queries(12) as small:
+        client.get(reverse("patients:list"))
+    PatientFactory.create_batch(20)
+    with django_assert_num_queries(len(small.captured_queries)):
+        client.get(reverse("patients:list"))
