@@ -73,7 +73,7 @@ def search_patients(
     digits = re.sub(r"\D", "", term)
     if digits and len(digits) >= len(term.replace(" ", "")) - 3:
         # Mostly digits: a chart number ("MC-000123", "123") or a phone number.
-        match = Q(chart_number__iendswith=digits.zfill(6)) | Q(chart_number__iexact=term)
+        match = Q(chart_number=f"MC-{int(digits):06d}")
         if len(digits) >= 4:
             match |= Q(phone_digits__contains=digits)
         return patients.filter(match).order_by(*(ordering or SORTS["chart"]))

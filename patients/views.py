@@ -8,6 +8,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from clinic.audit import record_access
 from clinic.models import AccessLog
+from clinic.paging import OffsetPage
 from patients.charts import measurement_trends
 from patients.forms import (
     ArchiveForm,
@@ -37,6 +38,17 @@ CHANGE_DEMOGRAPHICS = "clinic.change_demographics"
 VIEW_CLINICAL = "clinic.view_clinical_record"
 CHANGE_CLINICAL = "clinic.change_clinical_record"
 PAGE_SIZE = 25
+SEARCH_LIMIT = 200
+LIST_COLUMNS = [
+    "id",
+    "chart_number",
+    "first_name",
+    "last_name",
+    "date_of_birth",
+    "phone",
+    "phototype",
+    "archived",
+]
 
 
 def get_patient_for(request: HttpRequest, pk: int, perm: str) -> Patient:
@@ -53,19 +65,34 @@ def patient_list(request: HttpRequest) -> HttpResponse:
     form = PatientSearchForm(request.GET)
     form.is_valid()  # an invalid sort is dropped, never used
     data = form.cleaned_data
+    term = data.get("q", "")
     with transaction.atomic():
         use_search_threshold()
         patients = search_patients(
-            data.get("q", ""), include_archived=data.get("archived", False), sort=data.get("sort")
-        )
-        page = Paginator(patients, PAGE_SIZE).get_page(request.GET.get("page"))
+            term, include_archived=data.get("archived", False), sort=data.get("sort")
+        ).only(*LIST_COLUMNS)
+        if term:
+            # One query for the matches (never more than anyone would read), paged in memory.
+            matches = list(patients[: SEARCH_LIMIT + 1])
+            truncated = len(matches) > SEARCH_LIMIT
+            page = Paginator(matches[:SEARCH_LIMIT], PAGE_SIZE).get_page(request.GET.get("page"))
+        else:
+            truncated = False
+            page = OffsetPage.of(patients, request.GET.get("page"), PAGE_SIZE)
         rows = list(page.object_list)
     query = request.GET.copy()
     query.pop("page", None)
     return render(
         request,
         "patients/patient_list.html",
-        {"form": form, "page": page, "patients": rows, "query": query.urlencode()},
+        {
+            "form": form,
+            "page": page,
+            "patients": rows,
+            "query": query.urlencode(),
+            "truncated": truncated,
+            "search_limit": SEARCH_LIMIT,
+        },
     )
 
 

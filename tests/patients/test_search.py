@@ -113,14 +113,30 @@ def test_pagination(client_for, practitioner):
     second = _search(client, q="Bouchard", page=2)
     assert len(first) == 25 and len(second) == 5
     assert not set(first) & set(second)
+    # Browsing without a search pages the same way, without counting every patient.
+    browse = client.get(reverse("patients:list"))
+    assert "page=2" in browse.content.decode()
+    assert len(_search(client, page=2)) == 5
+    assert "page=3" not in client.get(reverse("patients:list"), {"page": 2}).content.decode()
+    assert _search(client, page="junk") == _search(client)
+
+
+def test_a_very_broad_search_is_capped_with_advice(client_for, practitioner, monkeypatch):
+    from patients import views
+
+    PatientFactory.create_batch(8, last_name="Bouchard")
+    monkeypatch.setattr(views, "SEARCH_LIMIT", 5)
+    response = client_for(practitioner).get(reverse("patients:list"), {"q": "Bouchard"})
+    assert len(response.context["patients"]) == 5
+    assert "More than 5 patients match" in response.content.decode()
 
 
 def test_list_query_count_does_not_grow(client_for, practitioner, django_assert_num_queries):
     client = client_for(practitioner)
     PatientFactory.create_batch(3)
-    # Session and user (2), role permissions (2), search threshold, count, one page of
-    # patients (3), saving the session with its history context (5): never per row.
-    with django_assert_num_queries(12) as small:
+    # Session and user (2), role permissions (2), search threshold and one page of
+    # patients, no COUNT (2 + history context), saving the session (4): never per row.
+    with django_assert_num_queries(11) as small:
         client.get(reverse("patients:list"))
     PatientFactory.create_batch(20)
     with django_assert_num_queries(len(small.captured_queries)):

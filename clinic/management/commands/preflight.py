@@ -17,7 +17,8 @@ class Command(BaseCommand):
             connection.ensure_connection()
         except OperationalError as exc:
             settings_dict = connection.settings_dict
-            where = settings_dict.get("HOST") or "localhost"
+            options = settings_dict.get("OPTIONS", {})
+            where = settings_dict.get("HOST") or options.get("host") or "localhost"
             reason = str(exc).strip().splitlines()[0] if str(exc).strip() else "no answer"
             raise CommandError(
                 f"Cannot reach the database {settings_dict.get('NAME')!r} at {where}: {reason}. "
