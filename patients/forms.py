@@ -2,6 +2,8 @@ import base64
 import binascii
 import re
 
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Column, Fieldset, Layout, Row
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -93,6 +95,41 @@ class PatientForm(forms.ModelForm):
                 del self.fields[name]
         if self.instance.pk:
             self.fields["version"].initial = self.instance.version
+        self.helper = self._layout(clinical)
+
+    @staticmethod
+    def _layout(clinical: bool) -> FormHelper:
+        def pair(first: str, second: str) -> Row:
+            return Row(Column(first, css_class="col-md-6"), Column(second, css_class="col-md-6"))
+
+        sections = [
+            Fieldset(
+                "Identity and contact",
+                pair("first_name", "last_name"),
+                pair("date_of_birth", "sex"),
+                pair("phone", "email"),
+                "address",
+            )
+        ]
+        if clinical:
+            sections += [
+                Fieldset("Skin", "phototype"),
+                Fieldset(
+                    "Medical",
+                    pair("allergies", "current_medications"),
+                    "medical_history",
+                ),
+                Fieldset(
+                    "Contraindications",
+                    pair("pregnant_or_breastfeeding", "anticoagulant_treatment"),
+                    pair("active_skin_infection", "compound_allergy"),
+                    "contraindication_notes",
+                ),
+            ]
+        helper = FormHelper()
+        helper.form_tag = False
+        helper.layout = Layout(*sections, "version")
+        return helper
 
     def _clean_name(self, field: str) -> str:
         value = " ".join(self.cleaned_data.get(field, "").split())
@@ -161,11 +198,21 @@ class ConsentForm(forms.ModelForm):
         widgets = {"signed_on": DateInput(), "method": forms.RadioSelect}
         labels = {"template": "Consent"}
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, patient=None, kind: str | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         # Only the newest wording of each kind can be signed.
-        self.fields["template"].queryset = ConsentTemplate.objects.current()
+        current = ConsentTemplate.objects.current()
+        self.fields["template"].queryset = current
         self.fields["template"].empty_label = None
+        self.fields["template"].label_from_instance = lambda t: (
+            f"{t.get_kind_display()} (version {t.version})"
+        )
+        self.fields["method"].choices = Consent.Method.choices  # no blank choice
+        self.fields["method"].initial = Consent.Method.DRAWN
+        if kind:
+            self.fields["template"].initial = current.filter(kind=kind).first()
+        if patient is not None:
+            self.fields["signed_by"].initial = patient.full_name
         self.fields["signed_on"].initial = timezone.localdate
         self.fields["signed_on"].validators.append(not_in_future)
         self.cleaned_image: CleanImage | None = None

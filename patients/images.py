@@ -79,13 +79,20 @@ def clean_image(upload, *, max_bytes: int = MAX_UPLOAD_BYTES) -> CleanImage:
     )
 
 
+def _on_white(image: Image.Image) -> Image.Image:
+    """RGB pixels; transparency (a drawn signature, say) is laid on white paper."""
+    if image.mode in {"RGBA", "LA", "PA"} or "transparency" in image.info:
+        rgba = image.convert("RGBA")
+        paper = Image.new("RGB", rgba.size, (255, 255, 255))
+        paper.paste(rgba, mask=rgba.getchannel("A"))
+        return paper
+    return image.convert("RGB")
+
+
 def _encode(image: Image.Image, fmt: str) -> tuple[bytes, str]:
     """A fresh file from the pixels only: no EXIF, no ICC, no text chunks."""
     buffer = io.BytesIO()
-    if fmt == "JPEG":
-        pixels = image.convert("RGB")
-    else:
-        pixels = image.convert(image.mode if image.mode in {"RGB", "RGBA", "L", "LA"} else "RGBA")
+    pixels = _on_white(image)
     # convert() copies .info (EXIF, ICC profile, PNG text); some encoders reuse it.
     pixels.info = {}
     if fmt == "JPEG":

@@ -109,7 +109,7 @@ class Patient(models.Model):
     objects = PatientQuerySet.as_manager()
 
     class Meta:
-        ordering = ["last_name", "first_name", "id"]
+        ordering = [Lower("last_name"), Lower("first_name"), "id"]
         indexes = [
             GinIndex(
                 fields=["search_name"], name="patient_search_name_trgm", opclasses=["gin_trgm_ops"]
@@ -120,7 +120,7 @@ class Patient(models.Model):
                 opclasses=["gin_trgm_ops"],
             ),
             models.Index(fields=["date_of_birth"], name="patient_date_of_birth"),
-            models.Index(fields=["last_name", "first_name", "id"], name="patient_name_order"),
+            models.Index(Lower("last_name"), Lower("first_name"), "id", name="patient_name_order"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -154,6 +154,14 @@ class Patient(models.Model):
     @property
     def age(self) -> int:
         return self.age_on(timezone.localdate())
+
+    @property
+    def phototype_numeral(self) -> str:
+        return Phototype(self.phototype).name if self.phototype else ""
+
+    @property
+    def has_alerts(self) -> bool:
+        return bool(self.allergies or self.contraindications)
 
     @property
     def default_needle_mm(self) -> int | None:

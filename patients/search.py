@@ -7,6 +7,7 @@ from datetime import date, datetime
 from django.contrib.postgres.search import TrigramWordSimilarity
 from django.db import connection
 from django.db.models import Q, QuerySet
+from django.db.models.functions import Lower
 
 from patients.models import Patient
 
@@ -15,9 +16,10 @@ from patients.models import Patient
 WORD_SIMILARITY_THRESHOLD = 0.45
 
 # The only orderings a request can ask for. Anything else is ignored.
-SORTS: dict[str, tuple[str, ...]] = {
-    "name": ("last_name", "first_name", "id"),
-    "-name": ("-last_name", "-first_name", "-id"),
+SORTS: dict[str, tuple] = {
+    # Case-insensitive, so "de La Tour" files under L with the others (index: patient_name_order).
+    "name": (Lower("last_name"), Lower("first_name"), "id"),
+    "-name": (Lower("last_name").desc(), Lower("first_name").desc(), "-id"),
     "chart": ("chart_number",),
     "-chart": ("-chart_number",),
     "born": ("date_of_birth", "id"),

@@ -48,6 +48,12 @@ LIST_COLUMNS = [
     "phone",
     "phototype",
     "archived",
+    # for the allergy / contraindication badge
+    "allergies",
+    "pregnant_or_breastfeeding",
+    "anticoagulant_treatment",
+    "active_skin_infection",
+    "compound_allergy",
 ]
 
 
@@ -82,6 +88,8 @@ def patient_list(request: HttpRequest) -> HttpResponse:
         rows = list(page.object_list)
     query = request.GET.copy()
     query.pop("page", None)
+    sort_query = query.copy()
+    sort_query.pop("sort", None)
     return render(
         request,
         "patients/patient_list.html",
@@ -90,6 +98,8 @@ def patient_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "patients": rows,
             "query": query.urlencode(),
+            "sort_query": sort_query.urlencode(),
+            "sort": data.get("sort"),
             "truncated": truncated,
             "search_limit": SEARCH_LIMIT,
         },
@@ -204,7 +214,9 @@ def _comparable_groups(photos: list[Photo]) -> list[tuple[str, str, str, int]]:
 @require_http_methods(["GET", "POST"])
 def consent_new(request: HttpRequest, pk: int) -> HttpResponse:
     patient = get_patient_for(request, pk, CHANGE_CLINICAL)
-    form = ConsentForm(request.POST or None, request.FILES or None)
+    form = ConsentForm(
+        request.POST or None, request.FILES or None, patient=patient, kind=request.GET.get("kind")
+    )
     if not form.fields["template"].queryset.exists():
         messages.error(request, "No consent wording exists yet: a catalogue administrator adds it.")
     if request.method == "POST" and form.is_valid():

@@ -7,6 +7,12 @@
     var ctx = canvas.getContext("2d");
     var drawing = false;
     var drawn = false;
+    // White paper, not transparency: the stored signature must read on any background.
+    function blank() {
+      ctx.fillStyle = "#fff";
+      ctx.fillRect(0, 0, canvas.width, canvas.height);
+    }
+    blank();
     ctx.lineWidth = 2.5;
     ctx.lineCap = "round";
     ctx.strokeStyle = "#111";
@@ -40,7 +46,7 @@
     canvas.addEventListener("pointerup", finish);
     canvas.addEventListener("pointercancel", finish);
     pad.querySelector("[data-clear]").addEventListener("click", function () {
-      ctx.clearRect(0, 0, canvas.width, canvas.height);
+      blank();
       field.value = "";
       drawn = false;
     });

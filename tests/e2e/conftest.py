@@ -54,3 +54,19 @@ def _unhashed_static_names(settings):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+@pytest.fixture
+def sign_in(live_server, page):
+    """sign_in(username) -> the page, signed in and on the dashboard."""
+    from tests.factories import TEST_PASSWORD
+
+    def go(username):
+        page.goto(live_server.url + "/accounts/login/")
+        page.get_by_label("Username").fill(username)
+        page.get_by_label("Password").fill(TEST_PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url(live_server.url + "/")
+        return page
+
+    return go

@@ -156,3 +156,35 @@ def test_consent_template_versions_are_never_edited_in_the_console(
     assert response.status_code == 302
     assert template.__class__.objects.filter(kind="treatment").count() == 2
     assert template.__class__.objects.get(text="Second wording").version == 2
+
+
+def test_form_preselects_the_missing_kind_and_the_patient(
+    client_for, practitioner, patient, templates
+):
+    response = client_for(practitioner).get(
+        reverse("patients:consent_new", args=[patient.pk]), {"kind": "photography"}
+    )
+    form = response.context["form"]
+    assert form["template"].value() == templates["photography"].pk
+    assert form["signed_by"].value() == patient.full_name
+    assert "" not in [value for value, _ in form.fields["method"].choices]
+
+
+def test_a_transparent_drawing_is_stored_on_white(client_for, practitioner, patient, templates):
+    import io
+
+    from PIL import Image, ImageDraw
+
+    drawing = Image.new("RGBA", (120, 40), (0, 0, 0, 0))
+    ImageDraw.Draw(drawing).line([(5, 20), (115, 20)], fill=(0, 0, 0, 255), width=3)
+    buffer = io.BytesIO()
+    drawing.save(buffer, format="PNG")
+    data_url = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+    client_for(practitioner).post(
+        reverse("patients:consent_new", args=[patient.pk]),
+        _post(templates, signature_data=data_url),
+    )
+    stored = Image.open(Consent.objects.get().signature.open("rb"))
+    assert stored.mode == "RGB"
+    assert stored.getpixel((2, 2)) == (255, 255, 255)  # background is paper white
+    assert stored.getpixel((60, 20))[0] < 60  # the stroke stays dark

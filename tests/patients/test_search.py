@@ -141,3 +141,23 @@ def test_list_query_count_does_not_grow(client_for, practitioner, django_assert_
     PatientFactory.create_batch(20)
     with django_assert_num_queries(len(small.captured_queries)):
         client.get(reverse("patients:list"))
+
+
+def test_name_sort_ignores_case(client_for, practitioner):
+    names = ["Vincent", "de La Tour", "Abadie", "lemieux"]
+    for name in names:
+        PatientFactory(last_name=name)
+    found = client_for(practitioner).get(reverse("patients:list"), {"sort": "name"})
+    listed = [p.last_name for p in found.context["patients"]]
+    assert listed == sorted(names, key=str.lower)
+
+
+def test_sort_links_replace_the_sort_instead_of_piling_up(client_for, practitioner, people):
+    page = (
+        client_for(practitioner)
+        .get(reverse("patients:list"), {"q": "gagnon", "sort": "name"})
+        .content.decode()
+    )
+    assert "sort=name&amp;sort" not in page and "sort=-name&amp;sort" not in page
+    assert 'href="?q=gagnon&amp;sort=-name"' in page  # clicking again reverses
+    assert 'aria-sort="ascending"' in page
