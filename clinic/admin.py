@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from clinic.models import AccessLog
+from clinic.models import AccessLog, Jurisdiction, Location
 
 
 @admin.register(AccessLog)
@@ -21,3 +21,29 @@ class AccessLogAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+class NoDeleteAdmin(admin.ModelAdmin):
+    """Records point at these rows: retire them (Location.active), never delete."""
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+
+@admin.register(Jurisdiction)
+class JurisdictionAdmin(NoDeleteAdmin):
+    list_display = ["code", "name"]
+    search_fields = ["code", "name"]
+
+
+@admin.register(Location)
+class LocationAdmin(NoDeleteAdmin):
+    list_display = ["name", "jurisdiction", "active"]
+    list_filter = ["active", "jurisdiction"]
+    search_fields = ["name", "address"]
+    list_select_related = ["jurisdiction"]

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
+from django.core.validators import RegexValidator
 from django.db import models
 
 
@@ -99,3 +100,48 @@ UserGroupEvent = pghistory.create_event_model(
     model_name="UserGroupEvent",
     abstract=False,
 )
+
+
+class Jurisdiction(models.Model):
+    """A province or state (ISO 3166-2): it decides which compounds may be injected."""
+
+    code = models.CharField(
+        "ISO 3166-2 code",
+        max_length=6,
+        unique=True,
+        validators=[
+            RegexValidator(
+                r"^[A-Z]{2}-[A-Z0-9]{1,3}$", "Use an ISO 3166-2 code such as CA-ON or US-FL."
+            )
+        ],
+    )
+    name = models.CharField(max_length=100)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+
+class LocationQuerySet(models.QuerySet):
+    def active(self) -> "LocationQuerySet":
+        return self.filter(active=True)
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent())
+class Location(models.Model):
+    """A clinic where sessions take place; its jurisdiction sets the formulary."""
+
+    name = models.CharField(max_length=100, unique=True)
+    address = models.TextField(blank=True)
+    jurisdiction = models.ForeignKey(Jurisdiction, on_delete=models.PROTECT, related_name="+")
+    active = models.BooleanField(default=True)
+
+    objects = LocationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name

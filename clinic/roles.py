@@ -12,6 +12,30 @@ PRACTITIONER = "Practitioner"
 ASSISTANT = "Assistant"
 CATALOGUE_ADMIN = "Catalogue administrator"
 
+# The catalogue console's models. Nobody gets delete: records refer to these rows.
+CATALOGUE_MODELS = [
+    "treatments.compound",
+    "treatments.compoundlot",
+    "treatments.formula",
+    "treatments.formulaingredient",
+    "treatments.formularyrule",
+    "treatments.needlerule",
+    "treatments.bodyregion",
+    "treatments.indication",
+    "treatments.compoundcategory",
+    "clinic.jurisdiction",
+    "clinic.location",
+]
+
+
+def _model_perms(actions: list[str], models: list[str]) -> list[str]:
+    specs = []
+    for label in models:
+        app_label, model = label.split(".")
+        specs += [f"{app_label}.{action}_{model}" for action in actions]
+    return specs
+
+
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     PRACTITIONER: [
         "clinic.access_console",  # to read the catalogue; the admin shows no change rights
@@ -22,6 +46,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "clinic.change_demographics",
         "clinic.view_session_list",
         "patients.view_consenttemplate",
+        *_model_perms(["view"], CATALOGUE_MODELS),
     ],
     ASSISTANT: [
         "clinic.view_demographics",
@@ -33,6 +58,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "clinic.manage_catalogue",
         "patients.view_consenttemplate",
         "patients.add_consenttemplate",
+        *_model_perms(["view", "add", "change"], CATALOGUE_MODELS),
     ],
 }
 

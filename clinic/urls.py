@@ -18,5 +18,6 @@ urlpatterns = [
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("patients/", include("patients.urls")),
+    path("", include("treatments.urls")),
     path("admin/", admin.site.urls),
 ]

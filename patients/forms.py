@@ -82,7 +82,8 @@ class PatientForm(forms.ModelForm):
             "phototype": forms.RadioSelect,
         }
         help_texts = {
-            "phototype": "Sets the default needle length: 4 mm for I–IV, 6 mm for V–VI.",
+            "phototype": "Sets the default needle length (the catalogue's needle rules; "
+            "shipped: 4 mm for I–IV, 6 mm for V–VI).",
         }
 
     def __init__(self, *args, clinical: bool = True, **kwargs):

@@ -109,7 +109,7 @@ class Patient(models.Model):
     objects = PatientQuerySet.as_manager()
 
     class Meta:
-        ordering = [Lower("last_name"), Lower("first_name"), "id"]
+        ordering = [Unaccent(Lower("last_name")), Unaccent(Lower("first_name")), "id"]
         indexes = [
             GinIndex(
                 fields=["search_name"], name="patient_search_name_trgm", opclasses=["gin_trgm_ops"]
@@ -120,7 +120,13 @@ class Patient(models.Model):
                 opclasses=["gin_trgm_ops"],
             ),
             models.Index(fields=["date_of_birth"], name="patient_date_of_birth"),
-            models.Index(Lower("last_name"), Lower("first_name"), "id", name="patient_name_order"),
+            # Matches SORTS["name"] in patients/search.py: case and accents ignored.
+            models.Index(
+                Unaccent(Lower("last_name")),
+                Unaccent(Lower("first_name")),
+                "id",
+                name="patient_name_order",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -161,14 +167,7 @@ class Patient(models.Model):
 
     @property
     def has_alerts(self) -> bool:
-        return bool(self.allergies or self.contraindications)
-
-    @property
-    def default_needle_mm(self) -> int | None:
-        """Shipped rule: 4 mm for phototypes I–IV, 6 mm for V–VI (editable rule: catalogue)."""
-        if self.phototype is None:
-            return None
-        return 6 if self.phototype >= Phototype.V else 4
+        return bool(self.allergies or self.contraindications or self.contraindication_notes)
 
     @property
     def contraindications(self) -> list[str]:

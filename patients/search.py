@@ -9,7 +9,7 @@ from django.db import connection
 from django.db.models import Q, QuerySet
 from django.db.models.functions import Lower
 
-from patients.models import Patient
+from patients.models import Patient, Unaccent
 
 # Lower than pg_trgm's default (0.6) so that a one-letter slip in a short
 # name ("Gagnin" for "Gagnon") still finds it; ranking puts exact matches first.
@@ -17,9 +17,14 @@ WORD_SIMILARITY_THRESHOLD = 0.45
 
 # The only orderings a request can ask for. Anything else is ignored.
 SORTS: dict[str, tuple] = {
-    # Case-insensitive, so "de La Tour" files under L with the others (index: patient_name_order).
-    "name": (Lower("last_name"), Lower("first_name"), "id"),
-    "-name": (Lower("last_name").desc(), Lower("first_name").desc(), "-id"),
+    # Case and accents ignored: "de La Tour" and "Élisée" file with the others
+    # (index: patient_name_order).
+    "name": (Unaccent(Lower("last_name")), Unaccent(Lower("first_name")), "id"),
+    "-name": (
+        Unaccent(Lower("last_name")).desc(),
+        Unaccent(Lower("first_name")).desc(),
+        "-id",
+    ),
     "chart": ("chart_number",),
     "-chart": ("-chart_number",),
     "born": ("date_of_birth", "id"),

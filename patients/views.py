@@ -2,6 +2,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
+from django.db.models import Count
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -54,6 +55,7 @@ LIST_COLUMNS = [
     "anticoagulant_treatment",
     "active_skin_infection",
     "compound_allergy",
+    "contraindication_notes",
 ]
 
 
@@ -99,7 +101,8 @@ def patient_list(request: HttpRequest) -> HttpResponse:
             "patients": rows,
             "query": query.urlencode(),
             "sort_query": sort_query.urlencode(),
-            "sort": data.get("sort"),
+            # Browsing without a search is in name order: say so on the header.
+            "sort": data.get("sort") or ("" if term else "name"),
             "truncated": truncated,
             "search_limit": SEARCH_LIMIT,
         },
@@ -182,6 +185,18 @@ def patient_chart(request: HttpRequest, pk: int) -> HttpResponse:
     clinical = request.user.has_perm(VIEW_CLINICAL)
     context: dict = {"patient": patient, "clinical": clinical}
     if clinical:
+        # Imported here: treatments builds on patients, not the other way round.
+        from treatments.models import TreatmentMap
+        from treatments.needles import default_needle
+
+        context.update(
+            needle=default_needle(patient),
+            maps=list(
+                TreatmentMap.objects.for_patient(patient)
+                .select_related("indication", "location")
+                .annotate(zone_count=Count("zones"))
+            ),
+        )
         consents = list(
             Consent.objects.filter(patient=patient).select_related("template", "recorded_by")
         )

@@ -1,6 +1,5 @@
 """A practitioner records a drawn consent and a photo in a real browser."""
 
-
 import pytest
 from PIL import Image
 from playwright.sync_api import expect

@@ -34,8 +34,9 @@ def test_practitioner_creates_a_patient(client_for, practitioner):
     assert patient.chart_number.startswith("MC-")
     assert patient.email == "marie.cote@example.org"
     assert patient.phototype == 5
-    assert patient.default_needle_mm == 6
     assert patient.version == 1
+    chart = client_for(practitioner).get(response.url).content.decode()
+    assert 'data-testid="needle">6 mm<' in chart
 
 
 def test_chart_numbers_are_unique_and_sequential(db):

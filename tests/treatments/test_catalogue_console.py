@@ -1,0 +1,101 @@
+import pytest
+from django.db.models import ProtectedError
+from django.urls import reverse
+
+from tests.factories import CompoundFactory
+from treatments.models import Compound, CompoundLot, FormularyRule
+
+pytestmark = pytest.mark.django_db
+
+
+def test_practitioner_reads_the_catalogue_but_cannot_change_it(client_for, practitioner, catalogue):
+    client = client_for(practitioner)
+    compound = Compound.objects.get(name="Phosphatidylcholine")
+    assert client.get(reverse("admin:treatments_compound_changelist")).status_code == 200
+    page = client.get(reverse("admin:treatments_compound_change", args=[compound.pk]))
+    assert page.status_code == 200
+    assert 'name="_save"' not in page.content.decode()
+    assert client.get(reverse("admin:treatments_compound_add")).status_code == 403
+    response = client.post(
+        reverse("admin:treatments_compound_change", args=[compound.pk]),
+        {"name": "Renamed", "category": compound.category_id, "concentration": "1", "unit": "%"},
+    )
+    assert response.status_code == 403
+    compound.refresh_from_db()
+    assert compound.name == "Phosphatidylcholine"
+
+
+def test_catalogue_admin_adds_a_compound_with_a_lot(client_for, catalogue_admin, catalogue):
+    client = client_for(catalogue_admin)
+    category = Compound.objects.first().category
+    response = client.post(
+        reverse("admin:treatments_compound_add"),
+        {
+            "name": "Caffeine",
+            "category": category.pk,
+            "concentration": "250",
+            "unit": "mg/mL",
+            "form": "ampoule",
+            "manufacturer": "Lab",
+            "notes": "",
+            "active": "on",
+            "lots-TOTAL_FORMS": "1",
+            "lots-INITIAL_FORMS": "0",
+            "lots-0-lot_number": "CF-001",
+            "lots-0-expiry_date": "2027-06-30",
+            "lots-0-supplier": "Pharma Inc",
+            "lots-0-received_on": "2026-01-02",
+            "formulary_rules-TOTAL_FORMS": "0",
+            "formulary_rules-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert CompoundLot.objects.get(lot_number="CF-001").compound.name == "Caffeine"
+
+
+@pytest.mark.parametrize("user_fixture", ["assistant", "outsider"])
+def test_others_cannot_see_the_catalogue(request, client_for, user_fixture):
+    client = client_for(request.getfixturevalue(user_fixture))
+    response = client.get(reverse("admin:treatments_compound_changelist"), follow=True)
+    assert response.status_code == 403
+
+
+@pytest.mark.parametrize(
+    "url_name",
+    ["admin:treatments_compound_delete", "admin:treatments_formularyrule_delete"],
+)
+def test_nothing_can_be_deleted_in_the_console(client_for, catalogue_admin, catalogue, url_name):
+    compound = Compound.objects.get(name="Aminophylline")
+    target = compound if "compound_" in url_name else FormularyRule.objects.first()
+    client = client_for(catalogue_admin)
+    assert client.post(reverse(url_name, args=[target.pk]), {"post": "yes"}).status_code == 403
+    assert type(target).objects.filter(pk=target.pk).exists()
+    changelist = client.get(reverse("admin:treatments_compound_changelist")).content.decode()
+    assert "delete_selected" not in changelist
+
+
+def test_a_compound_in_a_formula_cannot_be_deleted_even_in_code(catalogue):
+    with pytest.raises(ProtectedError):
+        Compound.objects.get(name="Phosphatidylcholine").delete()
+
+
+def test_expired_lots_are_flagged(client_for, catalogue_admin):
+    compound = CompoundFactory()
+    CompoundLot.objects.create(compound=compound, lot_number="OLD", expiry_date="2020-01-01")
+    CompoundLot.objects.create(compound=compound, lot_number="NEW", expiry_date="2099-01-01")
+    client = client_for(catalogue_admin)
+    expired = client.get(reverse("admin:treatments_compoundlot_changelist"), {"expiry": "expired"})
+    assert [lot.lot_number for lot in expired.context["cl"].result_list] == ["OLD"]
+    page = client.get(reverse("admin:treatments_compoundlot_changelist")).content.decode()
+    assert 'alt="True"' in page and 'alt="False"' in page
+
+
+def test_console_output_is_escaped(client_for, catalogue_admin):
+    CompoundFactory(name="<script>alert(1)</script>")
+    page = (
+        client_for(catalogue_admin)
+        .get(reverse("admin:treatments_compound_changelist"))
+        .content.decode()
+    )
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page

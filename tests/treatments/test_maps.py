@@ -1,0 +1,269 @@
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from clinic.models import AccessLog
+from tests.factories import PatientFactory
+from treatments.diagram import all_region_codes
+from treatments.models import BodyRegion, MapZone, NeedleRule, TreatmentMap
+
+pytestmark = pytest.mark.django_db
+
+
+def _map_post(location, regions, /, **changes):
+    data = {
+        "indication": "",
+        "location": location.pk,
+        "mapped_standing": "on",
+        "mapped_at": "2026-02-01T09:30",
+        "planned_sessions": "6",
+        "days_between": "14",
+        "notes": "Orange-peel skin on both thighs",
+        "regions": regions,
+    }
+    from treatments.models import Indication
+
+    data["indication"] = Indication.objects.get(code="cellulite").pk
+    data.update(changes)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def _create_map(client, patient, location, regions=("thigh_outer_right", "thigh_outer_left")):
+    response = client.post(
+        reverse("treatments:map_new", args=[patient.pk]), _map_post(location, list(regions))
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    return TreatmentMap.objects.latest("id")
+
+
+def _plan_post(treatment_map, formula, **changes):
+    zones = list(treatment_map.zones.order_by("region__view", "region__sort_order"))
+    data = {
+        "form-TOTAL_FORMS": str(len(zones)),
+        "form-INITIAL_FORMS": str(len(zones)),
+        "form-MIN_NUM_FORMS": "0",
+        "form-MAX_NUM_FORMS": "1000",
+    }
+    for i, zone in enumerate(zones):
+        row = {
+            "id": zone.pk,
+            "needle_length_mm": "4",
+            "needle_override_reason": "",
+            "gauge": "30",
+            "depth_mm": "4",
+            "technique": "nappage",
+            "spacing_mm": "10",
+            "formula": formula.pk,
+            "planned_volume_ml": "2.5",
+            "restricted_note": "",
+            "baseline": "",
+        }
+        row.update(changes)
+        data.update({f"form-{i}-{k}": v for k, v in row.items() if v is not None})
+    return data
+
+
+def test_every_region_is_clickable_in_the_diagram_and_a_checkbox(
+    client_for, practitioner, map_patient, location
+):
+    page = client_for(practitioner).get(reverse("treatments:map_new", args=[map_patient.pk]))
+    html = page.content.decode()
+    codes = set(BodyRegion.objects.values_list("code", flat=True))
+    assert len(codes) >= 35
+    assert codes == all_region_codes()  # every shipped region has a shape, and no stray shape
+    for code in codes:
+        assert f'data-region="{code}"' in html, code
+        assert 'role="checkbox"' in html
+        assert f'name="regions" value="{code}"' in html, code
+
+
+def test_create_a_map_end_to_end(client_for, practitioner, map_patient, location, catalogue):
+    client = client_for(practitioner)
+    treatment_map = _create_map(client, map_patient, location)
+    assert treatment_map.patient == map_patient
+    assert treatment_map.created_by == practitioner
+    assert treatment_map.mapped_standing
+    zones = list(treatment_map.zones.select_related("region"))
+    assert {z.region.code for z in zones} == {"thigh_outer_right", "thigh_outer_left"}
+    # Needle prefilled from the phototype II rule.
+    assert all(z.needle_length_mm == Decimal("4") and z.gauge == 30 for z in zones)
+    assert not any(z.is_planned for z in zones)
+
+    response = client.post(
+        reverse("treatments:map_plan", args=[treatment_map.pk]),
+        _plan_post(treatment_map, catalogue["permitted"]),
+    )
+    assert response.status_code == 302
+    assert all(z.is_planned for z in treatment_map.zones.all())
+
+    page = client.get(treatment_map.get_absolute_url())
+    html = page.content.decode()
+    assert "Right thigh, outer side" in html and "Lipolysis A" in html and "2.5 mL" in html
+    assert 'class="region selected" data-region="thigh_outer_right"' in html
+    assert 'class="region" data-region="thigh_front_right"' in html
+    assert AccessLog.objects.filter(action="view", patient_id=map_patient.pk).exists()
+    chart = client.get(map_patient.get_absolute_url()).content.decode()
+    assert treatment_map.get_absolute_url() in chart and "2 zones" in chart
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        (
+            {"mapped_standing": None},
+            "mapped_standing",
+            "mapped and measured with the patient standing",
+        ),
+        ({"regions": []}, "regions", "Choose at least one zone"),
+        ({"regions": ["no_such_zone"]}, "regions", "Select a valid choice"),
+        ({"mapped_at": "2999-01-01T10:00"}, "mapped_at", "in the future"),
+        ({"planned_sessions": "0"}, "planned_sessions", "greater than or equal to 1"),
+        ({"location": ""}, "location", "This field is required"),
+    ],
+)
+def test_map_validation(client_for, practitioner, map_patient, location, changes, field, message):
+    response = client_for(practitioner).post(
+        reverse("treatments:map_new", args=[map_patient.pk]),
+        _map_post(location, ["knee_left"], **changes),
+    )
+    assert response.status_code == 200
+    assert any(message in e for e in response.context["form"].errors[field])
+    assert not TreatmentMap.objects.exists()
+
+
+def test_a_selection_survives_a_validation_error(client_for, practitioner, map_patient, location):
+    response = client_for(practitioner).post(
+        reverse("treatments:map_new", args=[map_patient.pk]),
+        _map_post(location, ["knee_left", "forehead"], mapped_standing=None),
+    )
+    html = response.content.decode()
+    assert 'class="region selected" data-region="knee_left"' in html
+    assert 'value="forehead" id="zone-forehead" checked' in html
+
+
+@pytest.mark.parametrize(("phototype", "length"), [(1, 4), (2, 4), (3, 4), (4, 4), (5, 6), (6, 6)])
+def test_needle_default_for_each_phototype(client_for, practitioner, location, phototype, length):
+    patient = PatientFactory(phototype=phototype)
+    treatment_map = _create_map(client_for(practitioner), patient, location, ["knee_left"])
+    assert treatment_map.zones.get().needle_length_mm == Decimal(length)
+
+
+def test_needle_rule_is_editable(client_for, practitioner, location):
+    NeedleRule.objects.filter(phototype=3).update(length_mm=Decimal("5"), gauge=32)
+    patient = PatientFactory(phototype=3)
+    zone = _create_map(client_for(practitioner), patient, location, ["knee_left"]).zones.get()
+    assert (zone.needle_length_mm, zone.gauge) == (Decimal("5"), 32)
+
+
+def test_overriding_the_needle_needs_a_reason(
+    client_for, practitioner, map_patient, location, catalogue
+):
+    client = client_for(practitioner)
+    treatment_map = _create_map(client, map_patient, location, ["knee_left"])
+    url = reverse("treatments:map_plan", args=[treatment_map.pk])
+    refused = client.post(
+        url, _plan_post(treatment_map, catalogue["permitted"], needle_length_mm="6", depth_mm="5")
+    )
+    assert refused.status_code == 200
+    assert "The default needle for phototype II is 4 mm: give the reason for 6 mm." in (
+        refused.content.decode()
+    )
+    accepted = client.post(
+        url,
+        _plan_post(
+            treatment_map,
+            catalogue["permitted"],
+            needle_length_mm="6",
+            depth_mm="5",
+            needle_override_reason="Thick fat pad",
+        ),
+    )
+    assert accepted.status_code == 302
+    zone = treatment_map.zones.get()
+    assert zone.needle_length_mm == Decimal("6") and zone.needle_override_reason == "Thick fat pad"
+
+
+def test_depth_cannot_exceed_the_needle(client_for, practitioner, map_patient, location, catalogue):
+    client = client_for(practitioner)
+    treatment_map = _create_map(client, map_patient, location, ["knee_left"])
+    response = client.post(
+        reverse("treatments:map_plan", args=[treatment_map.pk]),
+        _plan_post(treatment_map, catalogue["permitted"], depth_mm="5"),
+    )
+    assert "The depth cannot exceed the needle length (4" in response.content.decode()
+    assert not treatment_map.zones.get().is_planned
+
+
+def test_one_bad_zone_saves_no_zone(client_for, practitioner, map_patient, location, catalogue):
+    client = client_for(practitioner)
+    treatment_map = _create_map(client, map_patient, location)
+    data = _plan_post(treatment_map, catalogue["permitted"])
+    data["form-1-planned_volume_ml"] = "0"
+    response = client.post(reverse("treatments:map_plan", args=[treatment_map.pk]), data)
+    assert response.status_code == 200
+    assert not any(zone.is_planned for zone in treatment_map.zones.all())
+
+
+def test_archived_patient_gets_no_new_map(client_for, practitioner, location):
+    patient = PatientFactory(archived=True)
+    response = client_for(practitioner).post(
+        reverse("treatments:map_new", args=[patient.pk]), _map_post(location, ["knee_left"])
+    )
+    assert response.status_code == 200
+    assert "This patient is archived" in response.content.decode()
+    assert not TreatmentMap.objects.exists()
+
+
+@pytest.mark.parametrize("user_fixture", ["assistant", "outsider", "catalogue_admin"])
+def test_only_practitioners_map(request, client_for, map_patient, location, user_fixture):
+    client = client_for(request.getfixturevalue(user_fixture))
+    url = reverse("treatments:map_new", args=[map_patient.pk])
+    assert client.get(url).status_code == 403
+    assert client.post(url, _map_post(location, ["knee_left"])).status_code == 403
+
+
+def test_status_changes(client_for, practitioner, map_patient, location):
+    client = client_for(practitioner)
+    treatment_map = _create_map(client, map_patient, location, ["knee_left"])
+    url = reverse("treatments:map_status", args=[treatment_map.pk])
+    client.post(url, {"status": "completed"})
+    treatment_map.refresh_from_db()
+    assert treatment_map.status == "completed"
+    client.post(url, {"status": "deleted"})
+    treatment_map.refresh_from_db()
+    assert treatment_map.status == "completed"
+
+
+def test_map_page_query_count_is_constant(
+    client_for, practitioner, map_patient, location, catalogue, django_assert_num_queries
+):
+    client = client_for(practitioner)
+    small = _create_map(client, map_patient, location, ["knee_left", "knee_right"])
+    client.post(
+        reverse("treatments:map_plan", args=[small.pk]),
+        _plan_post(
+            small,
+            catalogue["restricted"],
+            restricted_acknowledged="on",
+            restricted_note="Under 5 mL",
+        ),
+    )
+    codes = list(BodyRegion.objects.values_list("code", flat=True)[:20])
+    big = _create_map(client, map_patient, location, codes)
+    client.post(
+        reverse("treatments:map_plan", args=[big.pk]),
+        _plan_post(
+            big, catalogue["restricted"], restricted_acknowledged="on", restricted_note="Under 5 mL"
+        ),
+    )
+    client.get(small.get_absolute_url())
+    # Session, user, permissions (4); the map, its zones with regions, baselines and
+    # formulas, the formulas' ingredients with compounds, all regions for the diagram,
+    # the needle rule (5); the access-log row (1); saving the session (3).
+    with django_assert_num_queries(13) as few:
+        client.get(small.get_absolute_url())
+    with django_assert_num_queries(len(few.captured_queries)):
+        response = client.get(big.get_absolute_url())
+    assert len(response.context["zones"]) == 20
+    assert MapZone.objects.filter(treatment_map=big, formula__isnull=False).count() == 20

@@ -1,0 +1,143 @@
+"""The catalogue console: compounds, lots, formulas, formulary, needle rules, reference data.
+
+Nothing here can be deleted: clinical records refer to these rows. Retire a row by
+unticking "active" instead.
+"""
+
+from django.contrib import admin
+from django.utils import timezone
+
+from clinic.admin import NoDeleteAdmin
+from treatments.models import (
+    BodyRegion,
+    Compound,
+    CompoundCategory,
+    CompoundLot,
+    Formula,
+    FormulaIngredient,
+    FormularyRule,
+    Indication,
+    NeedleRule,
+)
+
+
+class NoDeleteInline(admin.TabularInline):
+    extra = 0
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class ExpiredFilter(admin.SimpleListFilter):
+    title = "expiry"
+    parameter_name = "expiry"
+
+    def lookups(self, request, model_admin):
+        return [("expired", "Expired"), ("usable", "Not expired")]
+
+    def queryset(self, request, queryset):
+        today = timezone.localdate()
+        if self.value() == "expired":
+            return queryset.filter(expiry_date__lt=today)
+        if self.value() == "usable":
+            return queryset.filter(expiry_date__gte=today)
+        return queryset
+
+
+class LotInline(NoDeleteInline):
+    model = CompoundLot
+    fields = ["lot_number", "expiry_date", "supplier", "received_on"]
+
+
+class FormularyRuleInline(NoDeleteInline):
+    model = FormularyRule
+    fields = ["jurisdiction", "status", "note"]
+    autocomplete_fields = ["jurisdiction"]
+
+
+@admin.register(Compound)
+class CompoundAdmin(NoDeleteAdmin):
+    list_display = ["name", "category", "concentration", "unit", "form", "manufacturer", "active"]
+    list_filter = ["active", "category", "form"]
+    search_fields = ["name", "manufacturer"]
+    list_select_related = ["category"]
+    inlines = [LotInline, FormularyRuleInline]
+
+
+@admin.register(CompoundLot)
+class CompoundLotAdmin(NoDeleteAdmin):
+    list_display = ["compound", "lot_number", "expiry_date", "expired", "supplier", "received_on"]
+    list_filter = [ExpiredFilter, "compound__category"]
+    search_fields = ["lot_number", "compound__name", "supplier"]
+    list_select_related = ["compound"]
+    autocomplete_fields = ["compound"]
+    date_hierarchy = "expiry_date"
+
+    @admin.display(boolean=True, description="Expired", ordering="expiry_date")
+    def expired(self, lot: CompoundLot) -> bool:
+        return lot.is_expired
+
+
+class IngredientInline(NoDeleteInline):
+    model = FormulaIngredient
+    fields = ["compound", "amount_per_ml", "unit"]
+    autocomplete_fields = ["compound"]
+    extra = 1
+
+
+@admin.register(Formula)
+class FormulaAdmin(NoDeleteAdmin):
+    list_display = ["name", "indication", "ingredient_list", "active"]
+    list_filter = ["active", "indication"]
+    search_fields = ["name", "ingredients__compound__name"]
+    inlines = [IngredientInline]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("indication")
+            .prefetch_related("ingredients__compound")
+        )
+
+    @admin.display(description="Ingredients")
+    def ingredient_list(self, formula: Formula) -> str:
+        return "; ".join(str(ingredient) for ingredient in formula.ingredients.all())
+
+
+@admin.register(FormularyRule)
+class FormularyRuleAdmin(NoDeleteAdmin):
+    list_display = ["compound", "jurisdiction", "status", "note"]
+    list_filter = ["status", "jurisdiction"]
+    search_fields = ["compound__name", "jurisdiction__code", "jurisdiction__name"]
+    list_select_related = ["compound", "jurisdiction"]
+    autocomplete_fields = ["compound", "jurisdiction"]
+
+
+@admin.register(NeedleRule)
+class NeedleRuleAdmin(NoDeleteAdmin):
+    list_display = ["phototype", "length_mm", "gauge"]
+
+    def has_add_permission(self, request) -> bool:
+        # One rule per phototype, shipped for all six.
+        return False
+
+
+@admin.register(BodyRegion)
+class BodyRegionAdmin(NoDeleteAdmin):
+    list_display = ["label", "code", "view", "side", "sort_order", "active"]
+    list_filter = ["view", "side", "active"]
+    search_fields = ["label", "code"]
+
+
+@admin.register(Indication)
+class IndicationAdmin(NoDeleteAdmin):
+    list_display = ["name", "code", "active"]
+    list_filter = ["active"]
+    search_fields = ["name"]
+
+
+@admin.register(CompoundCategory)
+class CompoundCategoryAdmin(NoDeleteAdmin):
+    list_display = ["name", "code"]
+    search_fields = ["name"]

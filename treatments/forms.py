@@ -1,0 +1,156 @@
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from clinic.models import Location
+from patients.forms import DateTimeInput, not_in_future
+from patients.models import Measurement, Patient, Phototype
+from treatments import formulary
+from treatments.models import BodyRegion, Formula, Indication, MapZone, NeedleRule, TreatmentMap
+
+
+class MapForm(forms.ModelForm):
+    """Step 1: the indication, where, the zones, and the standing attestation."""
+
+    regions = forms.ModelMultipleChoiceField(
+        queryset=BodyRegion.objects.active(),
+        to_field_name="code",
+        widget=forms.CheckboxSelectMultiple,
+        label="Zones to treat",
+        error_messages={"required": "Choose at least one zone on the diagram or in the list."},
+    )
+
+    class Meta:
+        model = TreatmentMap
+        fields = [
+            "indication",
+            "location",
+            "mapped_standing",
+            "mapped_at",
+            "planned_sessions",
+            "days_between",
+            "notes",
+        ]
+        widgets = {"mapped_at": DateTimeInput(), "notes": forms.Textarea(attrs={"rows": 2})}
+        help_texts = {
+            "mapped_standing": "Cellulite and fat pads largely disappear lying down: map and "
+            "measure with the patient standing, before cleansing and positioning on the table.",
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["indication"].queryset = Indication.objects.active()
+        self.fields["location"].queryset = Location.objects.active().select_related("jurisdiction")
+        self.fields["mapped_at"].initial = lambda: timezone.localtime().replace(second=0)
+        self.fields["mapped_at"].validators.append(not_in_future)
+        self.fields["planned_sessions"].initial = 6
+        self.fields["days_between"].initial = 14
+
+    def clean_mapped_standing(self):
+        if not self.cleaned_data.get("mapped_standing"):
+            raise ValidationError(
+                "Confirm that the area was mapped and measured with the patient standing.",
+                code="not_standing",
+            )
+        return True
+
+
+class ZonePlanForm(forms.ModelForm):
+    """Step 2, one per zone: needle, depth, technique, mixture and volume."""
+
+    class Meta:
+        model = MapZone
+        fields = [
+            "needle_length_mm",
+            "needle_override_reason",
+            "gauge",
+            "depth_mm",
+            "technique",
+            "spacing_mm",
+            "formula",
+            "planned_volume_ml",
+            "restricted_acknowledged",
+            "restricted_note",
+            "baseline",
+        ]
+
+    def __init__(
+        self,
+        *args,
+        patient: Patient,
+        location: Location,
+        needle: NeedleRule | None,
+        baselines,
+        formulas,
+        **kwargs,
+    ):
+        super().__init__(*args, **kwargs)
+        self.patient, self.location, self.needle = patient, location, needle
+        for name in (
+            "needle_length_mm",
+            "gauge",
+            "depth_mm",
+            "technique",
+            "formula",
+            "planned_volume_ml",
+        ):
+            self.fields[name].required = True
+        self.fields["formula"].queryset = formulas
+        self.fields["baseline"].queryset = baselines
+        self.fields["baseline"].required = False
+        for name in ("needle_length_mm", "depth_mm", "spacing_mm"):
+            self.fields[name].widget.attrs["step"] = "0.5"
+        self.fields["planned_volume_ml"].widget.attrs["step"] = "0.1"
+
+    def clean(self):
+        data = super().clean()
+        length, depth = data.get("needle_length_mm"), data.get("depth_mm")
+        if length is not None and depth is not None and depth > length:
+            self.add_error("depth_mm", f"The depth cannot exceed the needle length ({length} mm).")
+        self._check_needle(data)
+        formula = data.get("formula")
+        if formula is not None:
+            try:
+                formulary.check(
+                    formulary.formula_compounds(formula),
+                    self.location.jurisdiction,
+                    acknowledged=data.get("restricted_acknowledged", False),
+                    note=data.get("restricted_note", ""),
+                )
+            except ValidationError as error:
+                self.add_error("formula", error)
+        return data
+
+    def _check_needle(self, data) -> None:
+        length = data.get("needle_length_mm")
+        if self.needle is None or length is None or length == self.needle.length_mm:
+            return
+        if not data.get("needle_override_reason", "").strip():
+            numeral = Phototype(self.patient.phototype).name
+            self.add_error(
+                "needle_override_reason",
+                f"The default needle for phototype {numeral} is "
+                f"{self.needle.length_mm.normalize()} mm: give the reason for "
+                f"{length.normalize()} mm.",
+            )
+
+
+def zone_formset(*, treatment_map: TreatmentMap, needle: NeedleRule | None, data=None):
+    """One ZonePlanForm per zone of the map, sharing the querysets they need."""
+    patient = treatment_map.patient
+    baselines = Measurement.objects.filter(patient=patient).order_by("site", "-measured_on")
+    formulas = Formula.objects.active().prefetch_related("ingredients__compound")
+    FormSet = forms.modelformset_factory(MapZone, form=ZonePlanForm, extra=0)
+    return FormSet(
+        data,
+        queryset=treatment_map.zones.select_related("region").order_by(
+            "region__view", "region__sort_order"
+        ),
+        form_kwargs={
+            "patient": patient,
+            "location": treatment_map.location,
+            "needle": needle,
+            "baselines": baselines,
+            "formulas": formulas,
+        },
+    )

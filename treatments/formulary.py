@@ -1,0 +1,74 @@
+"""The formulary rule, in one place: what may be planned or injected where.
+
+Used by treatment maps and by the session log. A compound may be used in a
+jurisdiction only if it is active and listed there as permitted, or as restricted
+with an acknowledgement and a note. Prohibited and unlisted compounds are refused.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+
+from clinic.models import Jurisdiction
+from treatments.models import Compound, Formula, FormularyRule
+
+
+@dataclass
+class Verdict:
+    refused: list[str] = field(default_factory=list)
+    restricted: list[str] = field(default_factory=list)  # messages with the admin's note
+
+    @property
+    def needs_acknowledgement(self) -> bool:
+        return bool(self.restricted)
+
+
+def assess(compounds: Iterable[Compound], jurisdiction: Jurisdiction) -> Verdict:
+    """What stands in the way of using these compounds in this jurisdiction."""
+    compounds = list(compounds)
+    rules = {
+        rule.compound_id: rule
+        for rule in FormularyRule.objects.filter(jurisdiction=jurisdiction, compound__in=compounds)
+    }
+    verdict = Verdict()
+    where = f"{jurisdiction.name} ({jurisdiction.code})"
+    for compound in compounds:
+        rule = rules.get(compound.pk)
+        if not compound.active:
+            verdict.refused.append(f"{compound.name} is inactive in the catalogue.")
+        elif rule is None:
+            verdict.refused.append(
+                f"{compound.name} is not on the formulary of {where}; a catalogue "
+                "administrator must list it first."
+            )
+        elif rule.status == FormularyRule.Status.PROHIBITED:
+            verdict.refused.append(f"{compound.name} is prohibited in {where}.")
+        elif rule.status == FormularyRule.Status.RESTRICTED:
+            note = f" ({rule.note})" if rule.note else ""
+            verdict.restricted.append(f"{compound.name} is restricted in {where}{note}.")
+    return verdict
+
+
+def formula_compounds(formula: Formula) -> list[Compound]:
+    return [ingredient.compound for ingredient in formula.ingredients.all()]
+
+
+def check(
+    compounds: Iterable[Compound],
+    jurisdiction: Jurisdiction,
+    *,
+    acknowledged: bool,
+    note: str,
+) -> Verdict:
+    """Raise ValidationError with one message per problem; return the verdict otherwise."""
+    verdict = assess(compounds, jurisdiction)
+    errors = list(verdict.refused)
+    if verdict.needs_acknowledgement and not (acknowledged and note.strip()):
+        errors += [
+            f"{message} Tick the acknowledgement and write a note to go ahead."
+            for message in verdict.restricted
+        ]
+    if errors:
+        raise ValidationError(errors)
+    return verdict

@@ -1,1 +1,0 @@
-"""Catalogue, treatment maps and session logs (later issues)."""

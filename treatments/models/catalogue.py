@@ -1,0 +1,236 @@
+"""What may be injected, lot by lot and where: kept by the catalogue administrator."""
+
+from datetime import date
+from decimal import Decimal
+
+import pghistory
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+
+from clinic.models import Jurisdiction
+from patients.models import Phototype
+
+
+class ActiveQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(active=True)
+
+
+class BodyRegion(models.Model):
+    """A zone of the body diagram. Shipped by a migration; shapes in treatments/diagram.py."""
+
+    class View(models.TextChoices):
+        FRONT = "front", "Front"
+        BACK = "back", "Back"
+        FACE = "face", "Face and neck"
+
+    class Side(models.TextChoices):
+        LEFT = "left", "Left"
+        RIGHT = "right", "Right"
+        MIDLINE = "midline", "Midline"
+
+    code = models.SlugField(max_length=40, unique=True)
+    label = models.CharField(max_length=100)
+    view = models.CharField(max_length=10, choices=View.choices)
+    side = models.CharField(max_length=10, choices=Side.choices)
+    sort_order = models.PositiveSmallIntegerField(default=0)
+    active = models.BooleanField(default=True)
+
+    objects = ActiveQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["view", "sort_order", "label"]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class Indication(models.Model):
+    code = models.SlugField(max_length=40, unique=True)
+    name = models.CharField(max_length=100, unique=True)
+    active = models.BooleanField(default=True)
+
+    objects = ActiveQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CompoundCategory(models.Model):
+    code = models.SlugField(max_length=40, unique=True)
+    name = models.CharField(max_length=100, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "compound categories"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent())
+class Compound(models.Model):
+    class Unit(models.TextChoices):
+        MG_PER_ML = "mg/mL", "mg/mL"
+        MCG_PER_ML = "mcg/mL", "µg/mL"
+        IU_PER_ML = "IU/mL", "IU/mL"
+        PERCENT = "%", "%"
+        DILUTION = "dil", "homeopathic dilution"
+
+    class Form(models.TextChoices):
+        AMPOULE = "ampoule", "Ampoule"
+        VIAL = "vial", "Vial"
+        POWDER = "powder", "Powder for reconstitution"
+        SOLUTION = "solution", "Solution"
+
+    name = models.CharField(max_length=120, unique=True)
+    category = models.ForeignKey(CompoundCategory, on_delete=models.PROTECT, related_name="+")
+    concentration = models.DecimalField(
+        max_digits=10, decimal_places=3, validators=[MinValueValidator(Decimal("0.001"))]
+    )
+    unit = models.CharField(max_length=8, choices=Unit.choices)
+    form = models.CharField(max_length=10, choices=Form.choices, default=Form.AMPOULE)
+    manufacturer = models.CharField(max_length=120, blank=True)
+    notes = models.TextField(blank=True)
+    active = models.BooleanField(default=True, help_text="Inactive compounds cannot be planned.")
+
+    objects = ActiveQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.concentration.normalize()} {self.unit}"
+
+
+class CompoundLotQuerySet(models.QuerySet):
+    def usable_on(self, day: date) -> "CompoundLotQuerySet":
+        return self.filter(expiry_date__gte=day)
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent())
+class CompoundLot(models.Model):
+    compound = models.ForeignKey(Compound, on_delete=models.PROTECT, related_name="lots")
+    lot_number = models.CharField(max_length=60)
+    expiry_date = models.DateField()
+    supplier = models.CharField(max_length=120, blank=True)
+    received_on = models.DateField(null=True, blank=True)
+
+    objects = CompoundLotQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["compound__name", "expiry_date"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["compound", "lot_number"], name="unique_lot_per_compound"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.compound.name} lot {self.lot_number} (exp. {self.expiry_date:%Y-%m-%d})"
+
+    def is_expired_on(self, day: date) -> bool:
+        return self.expiry_date < day
+
+    @property
+    def is_expired(self) -> bool:
+        return self.is_expired_on(timezone.localdate())
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent())
+class Formula(models.Model):
+    """A named mixture for an indication: its compounds and the amount of each per mL."""
+
+    name = models.CharField(max_length=120, unique=True)
+    indication = models.ForeignKey(Indication, on_delete=models.PROTECT, related_name="formulas")
+    notes = models.TextField(blank=True)
+    active = models.BooleanField(default=True)
+
+    objects = ActiveQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class FormulaIngredient(models.Model):
+    class Unit(models.TextChoices):
+        MG = "mg", "mg"
+        MCG = "mcg", "µg"
+        ML = "mL", "mL"
+        IU = "IU", "IU"
+
+    formula = models.ForeignKey(Formula, on_delete=models.CASCADE, related_name="ingredients")
+    compound = models.ForeignKey(Compound, on_delete=models.PROTECT, related_name="+")
+    amount_per_ml = models.DecimalField(
+        "amount per mL of mixture",
+        max_digits=10,
+        decimal_places=3,
+        validators=[MinValueValidator(Decimal("0.001"))],
+    )
+    unit = models.CharField(max_length=4, choices=Unit.choices)
+
+    class Meta:
+        ordering = ["formula", "compound__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["formula", "compound"], name="unique_ingredient")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.compound.name} {self.amount_per_ml.normalize()} {self.unit}/mL"
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+class FormularyRule(models.Model):
+    """Whether a compound may be injected in a jurisdiction. No rule means not on the
+    formulary there: a compound must be listed before it can be planned."""
+
+    class Status(models.TextChoices):
+        PERMITTED = "permitted", "Permitted"
+        RESTRICTED = "restricted", "Restricted (acknowledgement and note required)"
+        PROHIBITED = "prohibited", "Prohibited"
+
+    jurisdiction = models.ForeignKey(
+        Jurisdiction, on_delete=models.PROTECT, related_name="formulary_rules"
+    )
+    compound = models.ForeignKey(Compound, on_delete=models.PROTECT, related_name="formulary_rules")
+    status = models.CharField(max_length=12, choices=Status.choices)
+    note = models.TextField(blank=True, help_text="Shown to the practitioner when planning.")
+
+    class Meta:
+        ordering = ["jurisdiction__code", "compound__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["jurisdiction", "compound"], name="one_rule_per_place")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.compound.name} in {self.jurisdiction.code}: {self.get_status_display()}"
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent())
+class NeedleRule(models.Model):
+    """Default needle for a skin phototype: the compounds must reach the right depth."""
+
+    phototype = models.PositiveSmallIntegerField(choices=Phototype.choices, unique=True)
+    length_mm = models.DecimalField(
+        "needle length (mm)",
+        max_digits=4,
+        decimal_places=1,
+        validators=[MinValueValidator(Decimal("1")), MaxValueValidator(Decimal("13"))],
+    )
+    gauge = models.PositiveSmallIntegerField(
+        "gauge (G)", validators=[MinValueValidator(25), MaxValueValidator(34)]
+    )
+
+    class Meta:
+        ordering = ["phototype"]
+
+    def __str__(self) -> str:
+        length = self.length_mm.normalize()
+        return f"Phototype {Phototype(self.phototype).name}: {length} mm, {self.gauge}G"

@@ -1,0 +1,158 @@
+"""Treatment maps: the zones marked on the patient standing, and the plan for each."""
+
+from decimal import Decimal
+
+import pghistory
+import pgtrigger
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.urls import reverse
+
+from clinic.models import Location
+from patients.models import Measurement, Patient
+from treatments.models.catalogue import BodyRegion, Formula, Indication
+
+NO_DELETE = pgtrigger.Protect(name="no_delete", operation=pgtrigger.Delete)
+
+
+class TreatmentMapQuerySet(models.QuerySet):
+    def for_patient(self, patient: Patient) -> "TreatmentMapQuerySet":
+        return self.filter(patient=patient)
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent())
+class TreatmentMap(models.Model):
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        COMPLETED = "completed", "Completed"
+        ABANDONED = "abandoned", "Abandoned"
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="treatment_maps")
+    indication = models.ForeignKey(Indication, on_delete=models.PROTECT, related_name="+")
+    location = models.ForeignKey(
+        Location,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Where the sessions take place: its jurisdiction sets the formulary.",
+    )
+    # Cellulite and fat pads largely disappear lying down: the mapping is done standing.
+    mapped_standing = models.BooleanField(
+        "the area was mapped and measured with the patient standing"
+    )
+    mapped_at = models.DateTimeField("mapped at")
+    planned_sessions = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(30)]
+    )
+    days_between = models.PositiveSmallIntegerField(
+        "days between sessions", validators=[MinValueValidator(1), MaxValueValidator(180)]
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    notes = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    version = models.PositiveIntegerField(default=1)
+
+    objects = TreatmentMapQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-mapped_at", "-id"]
+        triggers = [NO_DELETE]
+
+    def __str__(self) -> str:
+        return f"{self.indication} map of {self.mapped_at:%Y-%m-%d}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("treatments:map", args=[self.pk])
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+class MapZone(models.Model):
+    """One zone of a map and how it is to be treated."""
+
+    class Technique(models.TextChoices):
+        NAPPAGE = "nappage", "Nappage"
+        POINT = "point", "Point by point"
+        PAPULE = "papule", "Papule"
+        OTHER = "other", "Other"
+
+    treatment_map = models.ForeignKey(TreatmentMap, on_delete=models.CASCADE, related_name="zones")
+    region = models.ForeignKey(BodyRegion, on_delete=models.PROTECT, related_name="+")
+    needle_length_mm = models.DecimalField(
+        "needle length (mm)",
+        max_digits=4,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("1")), MaxValueValidator(Decimal("13"))],
+    )
+    needle_override_reason = models.CharField(
+        "reason for a non-default needle", max_length=200, blank=True
+    )
+    gauge = models.PositiveSmallIntegerField(
+        "gauge (G)",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(25), MaxValueValidator(34)],
+    )
+    depth_mm = models.DecimalField(
+        "depth (mm)",
+        max_digits=4,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0.5")), MaxValueValidator(Decimal("13"))],
+    )
+    technique = models.CharField(max_length=10, choices=Technique.choices, blank=True)
+    spacing_mm = models.DecimalField(
+        "spacing between points (mm)",
+        max_digits=4,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("1")), MaxValueValidator(Decimal("50"))],
+    )
+    formula = models.ForeignKey(
+        Formula, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    planned_volume_ml = models.DecimalField(
+        "planned volume (mL)",
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0.01")), MaxValueValidator(Decimal("20"))],
+    )
+    restricted_acknowledged = models.BooleanField(
+        "I acknowledge the restricted compounds in this formula", default=False
+    )
+    restricted_note = models.CharField(max_length=300, blank=True)
+    baseline = models.ForeignKey(
+        Measurement,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="baseline measurement",
+    )
+
+    class Meta:
+        ordering = ["region__view", "region__sort_order", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["treatment_map", "region"], name="one_zone_per_region")
+        ]
+
+    def __str__(self) -> str:
+        return str(self.region)
+
+    @property
+    def is_planned(self) -> bool:
+        return None not in (
+            self.needle_length_mm,
+            self.gauge,
+            self.depth_mm,
+            self.formula_id,
+            self.planned_volume_ml,
+        ) and bool(self.technique)

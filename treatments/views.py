@@ -1,0 +1,117 @@
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Prefetch
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from clinic.audit import record_access
+from clinic.models import AccessLog
+from patients.views import CHANGE_CLINICAL, VIEW_CLINICAL, get_patient_for
+from treatments.forms import MapForm, zone_formset
+from treatments.models import BodyRegion, FormulaIngredient, MapZone, TreatmentMap
+from treatments.needles import default_needle
+from treatments.services import create_map, plan_zones, set_status
+
+
+def get_map_for(request: HttpRequest, pk: int, perm: str) -> TreatmentMap:
+    """The map with its patient, location and indication, if the role grants `perm`."""
+    if not request.user.has_perm(perm):
+        raise PermissionDenied
+    return get_object_or_404(
+        TreatmentMap.objects.select_related("patient", "location__jurisdiction", "indication"),
+        pk=pk,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def map_new(request: HttpRequest, pk: int) -> HttpResponse:
+    patient = get_patient_for(request, pk, CHANGE_CLINICAL)
+    form = MapForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            treatment_map = create_map(
+                treatment_map=form.save(commit=False),
+                patient=patient,
+                regions=list(form.cleaned_data["regions"]),
+                needle=default_needle(patient),
+                user=request.user,
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, "Map saved. Now plan each zone.")
+            return redirect("treatments:map_plan", pk=treatment_map.pk)
+    selected = form["regions"].value() or []
+    return render(
+        request,
+        "treatments/map_new.html",
+        {
+            "form": form,
+            "patient": patient,
+            "regions": BodyRegion.objects.active(),
+            "selected": [str(code) for code in selected],
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def map_plan(request: HttpRequest, pk: int) -> HttpResponse:
+    treatment_map = get_map_for(request, pk, CHANGE_CLINICAL)
+    needle = default_needle(treatment_map.patient)
+    formset = zone_formset(treatment_map=treatment_map, needle=needle, data=request.POST or None)
+    if request.method == "POST" and formset.is_valid():
+        plan_zones(treatment_map=treatment_map, formset=formset)
+        messages.success(request, "Zone plans saved.")
+        return redirect(treatment_map)
+    return render(
+        request,
+        "treatments/map_plan.html",
+        {"map": treatment_map, "formset": formset, "needle": needle},
+    )
+
+
+@require_GET
+def map_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    treatment_map = get_map_for(request, pk, VIEW_CLINICAL)
+    zones = list(
+        MapZone.objects.filter(treatment_map=treatment_map)
+        .select_related("region", "baseline", "formula")
+        .prefetch_related(
+            Prefetch(
+                "formula__ingredients",
+                queryset=FormulaIngredient.objects.select_related("compound"),
+            )
+        )
+        .order_by("region__view", "region__sort_order")
+    )
+    record_access(
+        request, patient=treatment_map.patient, action=AccessLog.Action.VIEW, subject=treatment_map
+    )
+    return render(
+        request,
+        "treatments/map_detail.html",
+        {
+            "map": treatment_map,
+            "patient": treatment_map.patient,
+            "zones": zones,
+            # The whole diagram, with this map's zones highlighted.
+            "regions": list(BodyRegion.objects.all()),
+            "selected": [zone.region.code for zone in zones],
+            "views_used": {zone.region.view for zone in zones},
+            "needle": default_needle(treatment_map.patient),
+            "can_change": request.user.has_perm(CHANGE_CLINICAL),
+        },
+    )
+
+
+@require_POST
+def map_status(request: HttpRequest, pk: int) -> HttpResponse:
+    treatment_map = get_map_for(request, pk, CHANGE_CLINICAL)
+    try:
+        updated = set_status(treatment_map=treatment_map, status=request.POST.get("status", ""))
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    else:
+        messages.success(request, f"Map marked {updated.get_status_display().lower()}.")
+    return redirect(treatment_map)
