@@ -2,13 +2,26 @@ from django.contrib.auth.decorators import login_not_required
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    """The dashboard: later issues add today's sessions, drafts and flags."""
-    return render(request, "home.html")
+    """The dashboard: today's sessions, unsigned drafts, follow-ups needing attention."""
+    context: dict = {}
+    user = request.user
+    if user.has_perm("clinic.view_session_list"):
+        from treatments.models import TreatmentSession
+
+        sessions = TreatmentSession.objects.select_related("patient", "practitioner", "location")
+        context["today"] = list(sessions.on_day(timezone.localdate()).order_by("performed_at"))
+        context["drafts"] = list(sessions.drafts().order_by("performed_at")[:20])
+    if user.has_perm("clinic.view_clinical_record"):
+        from treatments.session_views import flagged_side_effects
+
+        context["flagged"] = flagged_side_effects()
+    return render(request, "home.html", context)
 
 
 @login_not_required

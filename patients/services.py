@@ -7,17 +7,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from clinic.concurrency import StaleEdit, what_changed
 from patients.images import CleanImage
 from patients.models import Consent, ConsentKind, Patient, Photo
-
-
-class StaleEdit(Exception):
-    """The record changed since the form was opened; nothing was saved."""
-
-    def __init__(self, current: Patient, changed: dict[str, tuple[object, object]]):
-        self.current = current
-        self.changed = changed  # field label -> (value when the form opened, value now)
-        super().__init__("stale edit")
 
 
 @transaction.atomic
@@ -29,16 +21,7 @@ def save_patient(*, patient: Patient, fields: list[str], expected_version: int |
         return patient
     current = Patient.objects.select_for_update().get(pk=patient.pk)
     if expected_version != current.version:
-        # What the editor saw: the history row of the version they opened.
-        original = current.events.filter(version=expected_version).order_by("-pgh_id").first()
-        changed = {}
-        for name in fields:
-            then = getattr(original, name, None) if original else None
-            now = getattr(current, name)
-            if then != now:
-                label = str(Patient._meta.get_field(name).verbose_name)
-                changed[label] = (then, now)
-        raise StaleEdit(current, changed)
+        raise StaleEdit(current, what_changed(current, expected_version, fields))
     patient.version = current.version + 1
     patient.full_clean()
     patient.save(update_fields=[*fields, "version", "updated_at"])

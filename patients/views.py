@@ -186,7 +186,7 @@ def patient_chart(request: HttpRequest, pk: int) -> HttpResponse:
     context: dict = {"patient": patient, "clinical": clinical}
     if clinical:
         # Imported here: treatments builds on patients, not the other way round.
-        from treatments.models import TreatmentMap
+        from treatments.models import SideEffect, TreatmentMap, TreatmentSession
         from treatments.needles import default_needle
 
         context.update(
@@ -196,6 +196,14 @@ def patient_chart(request: HttpRequest, pk: int) -> HttpResponse:
                 .select_related("indication", "location")
                 .annotate(zone_count=Count("zones"))
             ),
+            sessions=list(TreatmentSession.objects.for_patient(patient).select_related("location")),
+            flagged=[
+                effect
+                for effect in SideEffect.objects.filter(session__patient=patient)
+                .select_related("session")
+                .order_by("-onset")
+                if effect.needs_attention()
+            ],
         )
         consents = list(
             Consent.objects.filter(patient=patient).select_related("template", "recorded_by")

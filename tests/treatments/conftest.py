@@ -39,3 +39,55 @@ def catalogue(location):
 @pytest.fixture
 def map_patient(db):
     return PatientFactory(first_name="Marie", last_name="Côté", phototype=2)
+
+
+@pytest.fixture
+def lots(catalogue):
+    """A usable and an expired lot for every compound of the catalogue."""
+    from treatments.models import Compound, CompoundLot
+
+    made = {}
+    for compound in Compound.objects.all():
+        made[compound.name] = CompoundLot.objects.create(
+            compound=compound,
+            lot_number=f"{compound.name[:4].upper()}-26",
+            expiry_date="2030-12-31",
+        )
+        made[compound.name + " expired"] = CompoundLot.objects.create(
+            compound=compound,
+            lot_number=f"{compound.name[:4].upper()}-19",
+            expiry_date="2020-01-31",
+        )
+    return made
+
+
+@pytest.fixture
+def planned_map(map_patient, location, catalogue, practitioner):
+    """An active map with two planned zones on the outer thighs (Lipolysis A, permitted)."""
+    from django.utils import timezone
+
+    from treatments.models import BodyRegion, Indication, MapZone, TreatmentMap
+
+    treatment_map = TreatmentMap.objects.create(
+        patient=map_patient,
+        indication=Indication.objects.get(code="cellulite"),
+        location=location,
+        mapped_standing=True,
+        mapped_at=timezone.now(),
+        planned_sessions=6,
+        days_between=14,
+        created_by=practitioner,
+    )
+    for code in ("thigh_outer_right", "thigh_outer_left"):
+        MapZone.objects.create(
+            treatment_map=treatment_map,
+            region=BodyRegion.objects.get(code=code),
+            needle_length_mm=4,
+            gauge=30,
+            depth_mm=4,
+            technique="nappage",
+            spacing_mm=10,
+            formula=catalogue["permitted"],
+            planned_volume_ml="2.5",
+        )
+    return treatment_map

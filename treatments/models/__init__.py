@@ -10,8 +10,22 @@ from treatments.models.catalogue import (
     NeedleRule,
 )
 from treatments.models.maps import MapZone, TreatmentMap
+from treatments.models.sessions import (
+    Amendment,
+    Checklist,
+    Injection,
+    InjectionLot,
+    SideEffect,
+    TreatmentSession,
+)
 
 __all__ = [
+    "Amendment",
+    "Checklist",
+    "Injection",
+    "InjectionLot",
+    "SideEffect",
+    "TreatmentSession",
     "BodyRegion",
     "Compound",
     "CompoundCategory",

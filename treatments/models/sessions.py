@@ -1,0 +1,295 @@
+"""Session logs: what was injected into whom, where, from which lot. Frozen once signed."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pghistory
+import pgtrigger
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+
+from clinic.models import Location
+from patients.models import Patient
+from treatments.models.catalogue import BodyRegion, Compound, CompoundLot, Formula
+from treatments.models.maps import MapZone, TreatmentMap
+
+NO_DELETE = pgtrigger.Protect(name="no_delete", operation=pgtrigger.Delete)
+
+# A signed session is evidence: the database itself refuses to change it, or the
+# injections and lots under it. Corrections are Amendments.
+SIGNED_SESSION_FROZEN = pgtrigger.Protect(
+    name="signed_is_frozen",
+    operation=pgtrigger.Update,
+    condition=pgtrigger.Q(old__status="signed"),
+)
+
+
+def _frozen_child(name: str, session_sql: str) -> pgtrigger.Trigger:
+    """Refuse writes to rows under a signed session. `session_sql` finds the session id."""
+    return pgtrigger.Trigger(
+        name=name,
+        when=pgtrigger.Before,
+        operation=pgtrigger.Insert | pgtrigger.Update | pgtrigger.Delete,
+        # session_sql is one of two constants below, never user input.
+        func=f"""
+            IF EXISTS (
+                SELECT 1 FROM treatments_treatmentsession s
+                WHERE s.status = 'signed' AND s.id IN ({session_sql})
+            ) THEN
+                RAISE EXCEPTION 'session is signed: record an amendment instead'
+                    USING ERRCODE = 'restrict_violation';
+            END IF;
+            IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
+            RETURN NEW;
+        """,
+    )
+
+
+class Checklist:
+    """The pre-procedure checklist: (field, label). Each needs a tick or a reason."""
+
+    ITEMS = [
+        ("consent_current", "Consent on file and current"),
+        ("contraindications_reviewed", "Contraindications reviewed"),
+        ("mapped_standing", "Area mapped and measured standing"),
+        ("skin_cleansed", "Skin cleansed with peroxide"),
+        ("patient_positioned", "Patient positioned on the table"),
+        ("single_use_needles", "Single-use needles"),
+    ]
+
+
+class TreatmentSessionQuerySet(models.QuerySet):
+    def for_patient(self, patient: Patient) -> "TreatmentSessionQuerySet":
+        return self.filter(patient=patient)
+
+    def drafts(self) -> "TreatmentSessionQuerySet":
+        return self.filter(status=TreatmentSession.Status.DRAFT)
+
+    def on_day(self, day) -> "TreatmentSessionQuerySet":
+        return self.filter(performed_at__date=day)
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent())
+class TreatmentSession(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SIGNED = "signed", "Signed"
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="sessions")
+    treatment_map = models.ForeignKey(
+        TreatmentMap, on_delete=models.PROTECT, related_name="sessions"
+    )
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="+")
+    practitioner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    performed_at = models.DateTimeField("date and time")
+    # Pre-procedure checklist (Checklist.ITEMS): each item ticked, or a reason why not.
+    check_consent_current = models.BooleanField("consent on file and current", default=False)
+    check_consent_current_reason = models.CharField(max_length=300, blank=True)
+    check_contraindications_reviewed = models.BooleanField(
+        "contraindications reviewed", default=False
+    )
+    check_contraindications_reviewed_reason = models.CharField(max_length=300, blank=True)
+    check_mapped_standing = models.BooleanField("area mapped and measured standing", default=False)
+    check_mapped_standing_reason = models.CharField(max_length=300, blank=True)
+    check_skin_cleansed = models.BooleanField("skin cleansed with peroxide", default=False)
+    check_skin_cleansed_reason = models.CharField(max_length=300, blank=True)
+    check_patient_positioned = models.BooleanField("patient positioned on the table", default=False)
+    check_patient_positioned_reason = models.CharField(max_length=300, blank=True)
+    check_single_use_needles = models.BooleanField("single-use needles", default=False)
+    check_single_use_needles_reason = models.CharField(max_length=300, blank=True)
+    immediate_reactions = models.TextField(blank=True)
+    aftercare = models.TextField("aftercare instructions given", blank=True)
+    next_appointment = models.DateTimeField(null=True, blank=True)
+    notes = models.TextField(blank=True)
+
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    signed_at = models.DateTimeField(null=True, blank=True)
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    pdf = models.FileField(upload_to="summaries/", blank=True)
+    pdf_sha256 = models.CharField(max_length=64, blank=True)
+
+    objects = TreatmentSessionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-performed_at", "-id"]
+        indexes = [models.Index(fields=["status", "performed_at"])]
+        triggers = [NO_DELETE, SIGNED_SESSION_FROZEN]
+
+    def __str__(self) -> str:
+        return f"Session of {timezone.localtime(self.performed_at):%Y-%m-%d %H:%M}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("treatments:session", args=[self.pk])
+
+    @property
+    def is_signed(self) -> bool:
+        return self.status == self.Status.SIGNED
+
+    def checklist(self) -> list[tuple[str, bool, str]]:
+        """(label, confirmed, reason) for each item."""
+        return [
+            (label, getattr(self, f"check_{name}"), getattr(self, f"check_{name}_reason"))
+            for name, label in Checklist.ITEMS
+        ]
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+class Injection(models.Model):
+    """What went into one zone in a session."""
+
+    session = models.ForeignKey(
+        TreatmentSession, on_delete=models.PROTECT, related_name="injections"
+    )
+    map_zone = models.ForeignKey(
+        MapZone, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    region = models.ForeignKey(BodyRegion, on_delete=models.PROTECT, related_name="+")
+    formula = models.ForeignKey(Formula, on_delete=models.PROTECT, related_name="+")
+    volume_ml = models.DecimalField(
+        "volume (mL)",
+        max_digits=5,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0.01")), MaxValueValidator(Decimal("10"))],
+    )
+    points = models.PositiveIntegerField(
+        "injection points", validators=[MinValueValidator(1), MaxValueValidator(500)]
+    )
+    depth_mm = models.DecimalField(
+        "depth (mm)",
+        max_digits=4,
+        decimal_places=1,
+        validators=[MinValueValidator(Decimal("0.5")), MaxValueValidator(Decimal("13"))],
+    )
+    needle_length_mm = models.DecimalField(
+        "needle (mm)",
+        max_digits=4,
+        decimal_places=1,
+        validators=[MinValueValidator(Decimal("1")), MaxValueValidator(Decimal("13"))],
+    )
+    gauge = models.PositiveSmallIntegerField(
+        "gauge (G)", validators=[MinValueValidator(25), MaxValueValidator(34)]
+    )
+    technique = models.CharField(max_length=10, choices=MapZone.Technique.choices)
+
+    class Meta:
+        ordering = ["region__view", "region__sort_order", "id"]
+        triggers = [_frozen_child("injection_frozen", "NEW.session_id, OLD.session_id")]
+
+    def __str__(self) -> str:
+        return f"{self.region}: {self.volume_ml} mL of {self.formula}"
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+class InjectionLot(models.Model):
+    """The lot used for one compound of the injected formula: the traceability link."""
+
+    injection = models.ForeignKey(Injection, on_delete=models.CASCADE, related_name="lots")
+    compound = models.ForeignKey(Compound, on_delete=models.PROTECT, related_name="+")
+    lot = models.ForeignKey(CompoundLot, on_delete=models.PROTECT, related_name="uses")
+
+    class Meta:
+        ordering = ["compound__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["injection", "compound"], name="one_lot_per_compound")
+        ]
+        triggers = [
+            _frozen_child(
+                "injection_lot_frozen",
+                "SELECT i.session_id FROM treatments_injection i "
+                "WHERE i.id IN (NEW.injection_id, OLD.injection_id)",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.compound.name}: lot {self.lot.lot_number}"
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent())
+class SideEffect(models.Model):
+    """A follow-up of an expected (or unexpected) effect after a session."""
+
+    class Kind(models.TextChoices):
+        BURNING_ITCHING = "burning", "Burning or itching"
+        SWELLING = "swelling", "Swelling"
+        SORENESS = "soreness", "Soreness"
+        DISCOLORATION = "discoloration", "Skin discoloration"
+        INFECTION = "infection", "Infection"
+        OTHER = "other", "Other"
+
+    class Severity(models.TextChoices):
+        MILD = "mild", "Mild"
+        MODERATE = "moderate", "Moderate"
+        SEVERE = "severe", "Severe"
+
+    # The expected course from the clinical description. None: always needs attention.
+    EXPECTED_COURSE = {
+        Kind.BURNING_ITCHING: (timedelta(minutes=20), "15–20 minutes"),
+        Kind.SWELLING: (timedelta(days=5), "1–5 days"),
+        Kind.SORENESS: (timedelta(days=7), "several days"),
+        Kind.DISCOLORATION: (timedelta(days=14), "resolves in days to a couple of weeks"),
+        Kind.INFECTION: (None, "rare: always needs the practitioner's attention"),
+        Kind.OTHER: (None, "not an expected effect: review"),
+    }
+
+    session = models.ForeignKey(
+        TreatmentSession, on_delete=models.PROTECT, related_name="side_effects"
+    )
+    kind = models.CharField(max_length=15, choices=Kind.choices)
+    onset = models.DateTimeField()
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    severity = models.CharField(max_length=10, choices=Severity.choices)
+    notes = models.TextField(blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["onset", "id"]
+        triggers = [NO_DELETE]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} from {self.onset:%Y-%m-%d %H:%M}"
+
+    @property
+    def expected(self) -> str:
+        return self.EXPECTED_COURSE[self.kind][1]
+
+    def needs_attention(self, now=None) -> bool:
+        """Infection and unexpected effects always; others once past their expected course."""
+        limit = self.EXPECTED_COURSE[self.kind][0]
+        if limit is None:
+            return True
+        end = self.resolved_at or (now or timezone.now())
+        return end - self.onset > limit
+
+
+class Amendment(models.Model):
+    """A correction to a signed session, shown beneath the original. Never edited."""
+
+    session = models.ForeignKey(
+        TreatmentSession, on_delete=models.PROTECT, related_name="amendments"
+    )
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    reason = models.CharField(max_length=300)
+    text = models.TextField()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        triggers = [
+            pgtrigger.Protect(name="append_only", operation=pgtrigger.Update | pgtrigger.Delete)
+        ]
+
+    def __str__(self) -> str:
+        return f"Amendment of {self.created_at:%Y-%m-%d} by {self.author}"

@@ -1,0 +1,307 @@
+"""Forms of the session log: the session with its checklist, and one row per zone."""
+
+from decimal import Decimal
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from clinic.models import Location
+from patients.forms import DateTimeInput, not_in_future
+from treatments import formulary
+from treatments.models import (
+    Amendment,
+    Checklist,
+    CompoundLot,
+    Formula,
+    Injection,
+    MapZone,
+    SideEffect,
+    TreatmentSession,
+)
+from treatments.session_log import PlannedInjection
+
+MAX_VOLUME_PER_ZONE_ML = Decimal("10")
+CHECKLIST_FIELDS = [
+    f for name, _ in Checklist.ITEMS for f in (f"check_{name}", f"check_{name}_reason")
+]
+
+
+class SessionForm(forms.ModelForm):
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = TreatmentSession
+        fields = [
+            "location",
+            "performed_at",
+            *CHECKLIST_FIELDS,
+            "immediate_reactions",
+            "aftercare",
+            "next_appointment",
+            "notes",
+        ]
+        widgets = {
+            "performed_at": DateTimeInput(),
+            "next_appointment": DateTimeInput(),
+            "immediate_reactions": forms.Textarea(attrs={"rows": 2}),
+            "aftercare": forms.Textarea(attrs={"rows": 2}),
+            "notes": forms.Textarea(attrs={"rows": 2}),
+            **{
+                f"check_{name}_reason": forms.TextInput(attrs={"placeholder": "Reason if not done"})
+                for name, _ in Checklist.ITEMS
+            },
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["location"].queryset = Location.objects.active().select_related("jurisdiction")
+        self.fields["performed_at"].validators.append(not_in_future)
+        if self.instance.pk:
+            self.fields["version"].initial = self.instance.version
+
+    def checklist_rows(self):
+        return [
+            (self[f"check_{name}"], self[f"check_{name}_reason"]) for name, _ in Checklist.ITEMS
+        ]
+
+    def clean(self):
+        data = super().clean()
+        performed, following = data.get("performed_at"), data.get("next_appointment")
+        if performed and following and following <= performed:
+            self.add_error("next_appointment", "The next appointment must come after this session.")
+        return data
+
+
+class InjectionForm(forms.ModelForm):
+    """One zone treated in the session; a lot field per compound of the chosen formula."""
+
+    treated = forms.BooleanField(required=False, initial=True, label="Treated today")
+    restricted_acknowledged = forms.BooleanField(
+        required=False, label="I acknowledge the restricted compounds"
+    )
+    restricted_note = forms.CharField(required=False, max_length=300, label="Note")
+
+    class Meta:
+        model = Injection
+        fields = [
+            "map_zone",
+            "formula",
+            "volume_ml",
+            "points",
+            "depth_mm",
+            "needle_length_mm",
+            "gauge",
+            "technique",
+        ]
+        widgets = {"map_zone": forms.HiddenInput}
+
+    def __init__(self, *args, zones, formulas, zone_list, formula_list, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.empty_permitted = False  # a prefilled row left as it is still counts
+        if self.is_bound and not self.data.get(self.add_prefix("treated")):
+            for form_field in self.fields.values():
+                form_field.required = False
+        self.fields["map_zone"].queryset = zones
+        self.fields["formula"].queryset = formulas
+        self.fields["volume_ml"].widget.attrs.update({"step": "0.1", "min": "0.01"})
+        self.zone = self._zone(zone_list)
+        self.lot_fields = []
+        formula = self._formula(formula_list)
+        if formula is not None:
+            for ingredient in formula.ingredients.all():
+                name = f"lot_{ingredient.compound_id}"
+                self.fields[name] = forms.ModelChoiceField(
+                    queryset=CompoundLot.objects.filter(compound=ingredient.compound).order_by(
+                        "expiry_date"
+                    ),
+                    label=f"Lot of {ingredient.compound.name}",
+                    required=False,
+                    empty_label="choose the lot",
+                )
+                self.lot_fields.append(name)
+
+    def full_clean(self):
+        super().full_clean()
+        if self.is_bound and not self.cleaned_data.get("treated"):
+            # A zone not treated today: whatever its row holds is not recorded.
+            self._errors = forms.utils.ErrorDict()
+            self.cleaned_data = {"treated": False}
+
+    def _zone(self, zones) -> MapZone | None:
+        value = self["map_zone"].value()
+        return next((z for z in zones if str(z.pk) == str(value)), None) if value else None
+
+    def _formula(self, formulas) -> Formula | None:
+        value = self["formula"].value()
+        if not value:
+            return None
+        return next((f for f in formulas if str(f.pk) == str(value)), None)
+
+    def clean_volume_ml(self):
+        volume = self.cleaned_data["volume_ml"]
+        if volume > MAX_VOLUME_PER_ZONE_ML:
+            raise ValidationError(
+                f"At most {MAX_VOLUME_PER_ZONE_ML} mL in one zone per session.", code="too_much"
+            )
+        return volume
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("treated"):
+            return data
+        zone = data.get("map_zone")
+        if zone is None:
+            raise ValidationError("This row is not a zone of the treatment map.")
+        depth, needle = data.get("depth_mm"), data.get("needle_length_mm")
+        if depth is not None and needle is not None and depth > needle:
+            self.add_error("depth_mm", f"The depth cannot exceed the needle length ({needle} mm).")
+        formula = data.get("formula")
+        if formula is not None and not self.lot_fields:
+            self.add_error("formula", "Choose the lot of each compound of this formula.")
+        for name in self.lot_fields:
+            if data.get(name) is None:
+                self.add_error(name, "Choose the lot used.")
+        return data
+
+    def check_on(self, *, day, jurisdiction) -> None:
+        """Checks that need the session: lot expiry on its date, the formulary where it is."""
+        data = self.cleaned_data
+        for name in self.lot_fields:
+            lot = data.get(name)
+            if lot is not None and lot.is_expired_on(day):
+                self.add_error(
+                    name,
+                    f"Lot {lot.lot_number} of {lot.compound.name} expired on "
+                    f"{lot.expiry_date:%Y-%m-%d}, before the session date.",
+                )
+        formula = data.get("formula")
+        if formula is not None:
+            try:
+                formulary.check(
+                    formulary.formula_compounds(formula),
+                    jurisdiction,
+                    acknowledged=data.get("restricted_acknowledged", False),
+                    note=data.get("restricted_note", ""),
+                )
+            except ValidationError as error:
+                self.add_error("formula", error)
+
+    def planned(self) -> PlannedInjection:
+        injection = self.save(commit=False)
+        injection.region = self.cleaned_data["map_zone"].region
+        return PlannedInjection(injection, [self.cleaned_data[name] for name in self.lot_fields])
+
+
+class BaseInjectionFormSet(forms.BaseFormSet):
+    def treated_forms(self) -> list[InjectionForm]:
+        return [form for form in self.forms if form.cleaned_data.get("treated")]
+
+    def clean(self):
+        if any(self.errors):
+            return
+        if not self.treated_forms():
+            raise ValidationError("Record at least one treated zone.")
+
+    def check_on(self, *, day, jurisdiction) -> bool:
+        for form in self.treated_forms():
+            form.check_on(day=day, jurisdiction=jurisdiction)
+        return not any(form.errors for form in self.forms)
+
+
+InjectionFormSet = forms.formset_factory(
+    InjectionForm, formset=BaseInjectionFormSet, extra=0, max_num=60
+)
+
+
+def injection_formset(*, treatment_map, session=None, data=None) -> BaseInjectionFormSet:
+    """Rows prefilled from the map's zones (new session) or from the saved injections."""
+    zones = treatment_map.zones.select_related("region").order_by(
+        "region__view", "region__sort_order"
+    )
+    formulas = Formula.objects.active().prefetch_related("ingredients__compound")
+    zone_list, formula_list = list(zones), list(formulas)
+    if session is not None and session.pk:
+        saved = session.injections.prefetch_related("lots").select_related("region")
+        initial = [_from_injection(injection) for injection in saved]
+        treated = {row["map_zone"] for row in initial}
+        initial += [
+            {**_from_zone(zone), "treated": False} for zone in zone_list if zone.pk not in treated
+        ]
+    else:
+        initial = [_from_zone(zone) for zone in zone_list]
+    formset = InjectionFormSet(
+        data,
+        initial=initial,
+        form_kwargs={
+            "zones": zones,
+            "formulas": formulas,
+            "zone_list": zone_list,
+            "formula_list": formula_list,
+        },
+    )
+    return formset
+
+
+def _from_zone(zone: MapZone) -> dict:
+    return {
+        "treated": True,
+        "map_zone": zone.pk,
+        "formula": zone.formula_id,
+        "volume_ml": zone.planned_volume_ml,
+        "depth_mm": zone.depth_mm,
+        "needle_length_mm": zone.needle_length_mm,
+        "gauge": zone.gauge,
+        "technique": zone.technique,
+        "restricted_acknowledged": zone.restricted_acknowledged,
+        "restricted_note": zone.restricted_note,
+    }
+
+
+def _from_injection(injection: Injection) -> dict:
+    row = {
+        "treated": True,
+        "map_zone": injection.map_zone_id,
+        "formula": injection.formula_id,
+        "volume_ml": injection.volume_ml,
+        "points": injection.points,
+        "depth_mm": injection.depth_mm,
+        "needle_length_mm": injection.needle_length_mm,
+        "gauge": injection.gauge,
+        "technique": injection.technique,
+    }
+    row.update({f"lot_{used.compound_id}": used.lot_id for used in injection.lots.all()})
+    return row
+
+
+class SideEffectForm(forms.ModelForm):
+    class Meta:
+        model = SideEffect
+        fields = ["kind", "onset", "resolved_at", "severity", "notes"]
+        widgets = {
+            "onset": DateTimeInput(),
+            "resolved_at": DateTimeInput(),
+            "notes": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def __init__(self, *args, session: TreatmentSession, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.session = session
+        self.fields["onset"].validators.append(not_in_future)
+        self.fields["resolved_at"].validators.append(not_in_future)
+
+    def clean(self):
+        data = super().clean()
+        onset, resolved = data.get("onset"), data.get("resolved_at")
+        if onset and onset < self.session.performed_at:
+            self.add_error("onset", "A side effect of this session cannot begin before it.")
+        if onset and resolved and resolved < onset:
+            self.add_error("resolved_at", "It cannot resolve before it began.")
+        return data
+
+
+class AmendmentForm(forms.ModelForm):
+    class Meta:
+        model = Amendment
+        fields = ["reason", "text"]
+        widgets = {"text": forms.Textarea(attrs={"rows": 3})}
+        labels = {"text": "Correction"}

@@ -1,0 +1,192 @@
+"""Writes to session logs: save a draft, sign it, amend it, follow it up.
+
+A session and all its injections and lots are saved in one transaction. A save
+names the version it was edited from; a stale save changes nothing.
+"""
+
+import hashlib
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+
+from clinic.concurrency import StaleEdit, what_changed
+from treatments.models import (
+    Amendment,
+    Checklist,
+    Injection,
+    InjectionLot,
+    SideEffect,
+    TreatmentSession,
+)
+
+SESSION_FIELDS_SHOWN_ON_CONFLICT = [
+    "location",
+    "performed_at",
+    "immediate_reactions",
+    "aftercare",
+    "next_appointment",
+    "notes",
+]
+
+
+@dataclass
+class PlannedInjection:
+    """An injection to save with the lot chosen for each compound of its formula."""
+
+    injection: Injection
+    lots: list = field(default_factory=list)  # CompoundLot rows
+
+
+@transaction.atomic
+def save_session(
+    *,
+    session: TreatmentSession,
+    injections: list[PlannedInjection],
+    expected_version: int | None,
+) -> TreatmentSession:
+    """Create or replace a draft with its injections: everything is written, or nothing."""
+    if session.patient.archived:
+        raise ValidationError("This patient is archived: no session can be recorded.")
+    if session.pk is not None:
+        current = TreatmentSession.objects.select_for_update().get(pk=session.pk)
+        if current.is_signed:
+            raise ValidationError("This session is signed: record an amendment instead.")
+        if current.version != expected_version:
+            changed = what_changed(current, expected_version, SESSION_FIELDS_SHOWN_ON_CONFLICT)
+            if _injection_summary(current) != _injection_summary_of(injections):
+                changed["injections"] = ("as you saw them", _injection_summary(current))
+            raise StaleEdit(current, changed)
+        session.version = current.version + 1
+        Injection.objects.filter(session=session).delete()  # lots go with them (cascade)
+    session.full_clean()
+    session.save()
+    for planned in injections:
+        injection = planned.injection
+        injection.pk = None
+        injection.session = session
+        injection.full_clean(exclude=["session"])
+        injection.save()
+        InjectionLot.objects.bulk_create(
+            InjectionLot(injection=injection, compound=lot.compound, lot=lot)
+            for lot in planned.lots
+        )
+    return session
+
+
+def _injection_summary(session: TreatmentSession) -> str:
+    rows = session.injections.select_related("region").order_by("region__label")
+    return "; ".join(f"{i.region.label} {i.volume_ml.normalize()} mL" for i in rows) or "none"
+
+
+def _injection_summary_of(injections: list[PlannedInjection]) -> str:
+    rows = sorted(injections, key=lambda p: p.injection.region.label)
+    return (
+        "; ".join(
+            f"{p.injection.region.label} {Decimal(p.injection.volume_ml).normalize()} mL"
+            for p in rows
+        )
+        or "none"
+    )
+
+
+def checklist_problems(session: TreatmentSession) -> list[str]:
+    return [
+        f"Checklist: confirm “{label}” or give the reason it was not done."
+        for name, label in Checklist.ITEMS
+        if not getattr(session, f"check_{name}")
+        and not getattr(session, f"check_{name}_reason").strip()
+    ]
+
+
+@transaction.atomic
+def sign_session(
+    *, session: TreatmentSession, user: AbstractBaseUser, render_pdf
+) -> TreatmentSession:
+    """Freeze the session: check it, render its PDF once, store it with its SHA-256.
+
+    `render_pdf(session) -> bytes` draws the summary as signed.
+    """
+    current = TreatmentSession.objects.select_for_update().get(pk=session.pk)
+    if current.is_signed:
+        raise ValidationError("This session is already signed.")
+    problems = checklist_problems(current)
+    if not current.injections.exists():
+        problems.append("Record at least one injection before signing.")
+    if problems:
+        raise ValidationError(problems)
+    current.status = TreatmentSession.Status.SIGNED
+    current.signed_at = timezone.now()
+    current.signed_by = user
+    current.version += 1
+    pdf = render_pdf(current)
+    current.pdf_sha256 = hashlib.sha256(pdf).hexdigest()
+    current.pdf.save(
+        f"session-{current.pk}-{current.pdf_sha256[:12]}.pdf", ContentFile(pdf), save=False
+    )
+    # One UPDATE from draft to signed: after it the database refuses any change.
+    current.save()
+    return current
+
+
+@transaction.atomic
+def add_amendment(
+    *, session: TreatmentSession, author: AbstractBaseUser, reason: str, text: str
+) -> Amendment:
+    if not session.is_signed:
+        raise ValidationError(
+            "A draft is corrected by editing it; amendments are for signed sessions."
+        )
+    amendment = Amendment(session=session, author=author, reason=reason, text=text)
+    amendment.full_clean()
+    amendment.save()
+    return amendment
+
+
+@transaction.atomic
+def add_side_effect(*, side_effect: SideEffect, user: AbstractBaseUser) -> SideEffect:
+    side_effect.recorded_by = user
+    if side_effect.resolved_at and side_effect.resolved_at < side_effect.onset:
+        raise ValidationError({"resolved_at": "It cannot resolve before it began."})
+    side_effect.full_clean()
+    side_effect.save()
+    return side_effect
+
+
+@dataclass(frozen=True)
+class CompoundTotal:
+    compound: object
+    amount: Decimal
+    unit: str
+    lots: tuple[str, ...]
+
+
+def totals(injections: list[Injection]) -> tuple[Decimal, int, list[CompoundTotal]]:
+    """Total volume, total points and the amount of each compound, computed, never typed.
+
+    Expects injections with formula__ingredients__compound and lots__lot prefetched.
+    """
+    volume = sum((i.volume_ml for i in injections), Decimal("0"))
+    points = sum(i.points for i in injections)
+    amounts: dict[tuple[int, str], Decimal] = defaultdict(Decimal)
+    compounds: dict[int, object] = {}
+    lots: dict[int, set[str]] = defaultdict(set)
+    for injection in injections:
+        for ingredient in injection.formula.ingredients.all():
+            key = (ingredient.compound_id, ingredient.unit)
+            amounts[key] += ingredient.amount_per_ml * injection.volume_ml
+            compounds[ingredient.compound_id] = ingredient.compound
+        for used in injection.lots.all():
+            lots[used.compound_id].add(used.lot.lot_number)
+    per_compound = [
+        CompoundTotal(
+            compounds[cid], amount.quantize(Decimal("0.001")), unit, tuple(sorted(lots[cid]))
+        )
+        for (cid, unit), amount in sorted(amounts.items(), key=lambda kv: compounds[kv[0][0]].name)
+    ]
+    return volume, points, per_compound

@@ -1,0 +1,305 @@
+from datetime import timedelta
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from clinic.audit import record_access
+from clinic.concurrency import StaleEdit
+from clinic.models import AccessLog
+from patients.views import VIEW_CLINICAL, get_patient_for
+from treatments.models import (
+    BodyRegion,
+    CompoundLot,
+    InjectionLot,
+    SideEffect,
+    TreatmentMap,
+    TreatmentSession,
+)
+from treatments.session_forms import (
+    AmendmentForm,
+    SessionForm,
+    SideEffectForm,
+    injection_formset,
+)
+from treatments.session_log import add_amendment, add_side_effect, save_session, sign_session
+from treatments.summary import render_pdf, summary, with_summary_data
+
+RECORD = "clinic.record_injections"
+SESSION_LIST = "clinic.view_session_list"
+
+
+def get_session_for(request: HttpRequest, pk: int, perm: str) -> TreatmentSession:
+    if not request.user.has_perm(perm):
+        raise PermissionDenied
+    return get_object_or_404(
+        TreatmentSession.objects.select_related(
+            "patient", "treatment_map__indication", "location__jurisdiction", "practitioner"
+        ),
+        pk=pk,
+    )
+
+
+@require_GET
+def session_list(request: HttpRequest) -> HttpResponse:
+    """Date, patient, practitioner and status: no clinical detail (assistants see it)."""
+    if not request.user.has_perm(SESSION_LIST):
+        raise PermissionDenied
+    sessions = TreatmentSession.objects.select_related(
+        "patient", "practitioner", "location"
+    ).order_by("-performed_at", "-id")
+    if request.GET.get("status") in TreatmentSession.Status.values:
+        sessions = sessions.filter(status=request.GET["status"])
+    page = Paginator(sessions, 25).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "treatments/session_list.html",
+        {
+            "page": page,
+            "sessions": list(page.object_list),
+            "status": request.GET.get("status"),
+            "query": f"status={request.GET['status']}" if "status" in request.GET else "",
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def session_new(request: HttpRequest, pk: int) -> HttpResponse:
+    patient = get_patient_for(request, pk, RECORD)
+    maps = list(TreatmentMap.objects.for_patient(patient).filter(status="active"))
+    chosen = next((m for m in maps if str(m.pk) == request.GET.get("map", "")), None)
+    if chosen is None and len(maps) == 1:
+        chosen = maps[0]
+    if chosen is None:
+        return render(
+            request, "treatments/session_choose_map.html", {"patient": patient, "maps": maps}
+        )
+    session = TreatmentSession(
+        patient=patient, treatment_map=chosen, practitioner=request.user, location=chosen.location
+    )
+    return _edit(
+        request,
+        session,
+        initial={
+            "location": chosen.location,
+            "performed_at": timezone.localtime().replace(second=0, microsecond=0),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def session_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    session = get_session_for(request, pk, RECORD)
+    if session.is_signed:
+        messages.error(request, "This session is signed and can no longer be edited.")
+        return redirect(session)
+    return _edit(request, session)
+
+
+def _edit(request: HttpRequest, session: TreatmentSession, initial=None) -> HttpResponse:
+    data = request.POST if request.method == "POST" else None
+    form = SessionForm(data, instance=session, initial=initial)
+    formset = injection_formset(treatment_map=session.treatment_map, session=session, data=data)
+    conflict = None
+    if data is not None and form.is_valid() and formset.is_valid():
+        day = timezone.localtime(form.cleaned_data["performed_at"]).date()
+        jurisdiction = form.cleaned_data["location"].jurisdiction
+        if formset.check_on(day=day, jurisdiction=jurisdiction):
+            try:
+                saved = save_session(
+                    session=form.save(commit=False),
+                    injections=[f.planned() for f in formset.treated_forms()],
+                    expected_version=form.cleaned_data.get("version"),
+                )
+            except StaleEdit as stale:
+                conflict = stale.changed
+                fresh = request.POST.copy()
+                fresh["version"] = stale.current.version
+                form = SessionForm(fresh, instance=stale.current)
+                form.is_valid()
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(request, "Session saved as a draft.")
+                return redirect(saved)
+    return render(
+        request,
+        "treatments/session_form.html",
+        {
+            "form": form,
+            "formset": formset,
+            "session": session,
+            "patient": session.patient,
+            "conflict": conflict,
+        },
+    )
+
+
+@require_GET
+def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    if not request.user.has_perm(VIEW_CLINICAL):
+        raise PermissionDenied
+    session = get_object_or_404(with_summary_data(TreatmentSession.objects.all()), pk=pk)
+    record_access(request, patient=session.patient, action=AccessLog.Action.VIEW, subject=session)
+    return render(
+        request,
+        "treatments/session_detail.html",
+        {
+            **summary(session),
+            "regions": list(BodyRegion.objects.all()),
+            "can_record": request.user.has_perm(RECORD),
+            "amendment_form": AmendmentForm(),
+            "now": timezone.now(),
+        },
+    )
+
+
+@require_POST
+def session_sign(request: HttpRequest, pk: int) -> HttpResponse:
+    session = get_session_for(request, pk, RECORD)
+    try:
+        sign_session(session=session, user=request.user, render_pdf=render_pdf)
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    else:
+        messages.success(
+            request, "Session signed. It can no longer be changed; corrections are amendments."
+        )
+    return redirect(session)
+
+
+@require_POST
+def amendment_new(request: HttpRequest, pk: int) -> HttpResponse:
+    session = get_session_for(request, pk, RECORD)
+    form = AmendmentForm(request.POST)
+    if form.is_valid():
+        try:
+            add_amendment(session=session, author=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            messages.error(request, error.messages[0])
+        else:
+            messages.success(request, "Amendment recorded beneath the original.")
+    else:
+        messages.error(request, "An amendment needs a reason and the correction.")
+    return redirect(session)
+
+
+@require_http_methods(["GET", "POST"])
+def side_effect_new(request: HttpRequest, pk: int) -> HttpResponse:
+    session = get_session_for(request, pk, RECORD)
+    form = SideEffectForm(request.POST or None, session=session)
+    if request.method == "POST" and form.is_valid():
+        side_effect = form.save(commit=False)
+        side_effect.session = session
+        try:
+            add_side_effect(side_effect=side_effect, user=request.user)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, "Follow-up recorded.")
+            return redirect(session)
+    return render(
+        request,
+        "treatments/side_effect_form.html",
+        {"form": form, "session": session, "courses": SideEffect.EXPECTED_COURSE.items()},
+    )
+
+
+@require_GET
+def session_print(request: HttpRequest, pk: int) -> HttpResponse:
+    if not request.user.has_perm(VIEW_CLINICAL):
+        raise PermissionDenied
+    session = get_object_or_404(with_summary_data(TreatmentSession.objects.all()), pk=pk)
+    record_access(request, patient=session.patient, action=AccessLog.Action.PRINT, subject=session)
+    return render(
+        request,
+        "treatments/session_summary.html",
+        {**summary(session), "regions": list(BodyRegion.objects.all()), "for_pdf": False},
+    )
+
+
+@require_GET
+def session_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    """A signed session: the PDF stored at signing, byte for byte. A draft: drawn now."""
+    if not request.user.has_perm(VIEW_CLINICAL):
+        raise PermissionDenied
+    session = get_object_or_404(with_summary_data(TreatmentSession.objects.all()), pk=pk)
+    record_access(
+        request, patient=session.patient, action=AccessLog.Action.DOWNLOAD, subject=session
+    )
+    name = f"{session.patient.chart_number}-session-{session.pk}.pdf"
+    if session.is_signed:
+        response = FileResponse(session.pdf.open("rb"), content_type="application/pdf")
+        response["X-Content-SHA256"] = session.pdf_sha256
+    else:
+        response = HttpResponse(render_pdf(session), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{name}"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@require_GET
+def patient_booklet(request: HttpRequest, pk: int) -> HttpResponse:
+    patient = get_patient_for(request, pk, VIEW_CLINICAL)
+    sessions = with_summary_data(
+        TreatmentSession.objects.for_patient(patient).order_by("performed_at", "id")
+    )
+    record_access(request, patient=patient, action=AccessLog.Action.PRINT)
+    regions = list(BodyRegion.objects.all())
+    return render(
+        request,
+        "treatments/booklet.html",
+        {"patient": patient, "summaries": [summary(s) for s in sessions], "regions": regions},
+    )
+
+
+@require_GET
+def lot_search(request: HttpRequest) -> HttpResponse:
+    if not request.user.has_perm(VIEW_CLINICAL):
+        raise PermissionDenied
+    term = request.GET.get("q", "").strip()[:60]
+    lots = (
+        CompoundLot.objects.filter(lot_number__icontains=term).select_related("compound")[:50]
+        if term
+        else []
+    )
+    return render(request, "treatments/lot_search.html", {"lots": lots, "q": term})
+
+
+@require_GET
+def lot_recall(request: HttpRequest, pk: int) -> HttpResponse:
+    """Every patient and session that received this lot."""
+    if not request.user.has_perm(VIEW_CLINICAL):
+        raise PermissionDenied
+    lot = get_object_or_404(CompoundLot.objects.select_related("compound"), pk=pk)
+    uses = list(
+        InjectionLot.objects.filter(lot=lot)
+        .select_related(
+            "injection__session__patient", "injection__session__location", "injection__region"
+        )
+        .order_by("injection__session__performed_at", "injection__session_id")
+    )
+    patients = {use.injection.session.patient for use in uses}
+    with transaction.atomic():
+        for patient in patients:
+            record_access(request, patient=patient, action=AccessLog.Action.EXPORT, subject=lot)
+    return render(
+        request,
+        "treatments/lot_recall.html",
+        {"lot": lot, "uses": uses, "patient_count": len(patients)},
+    )
+
+
+def flagged_side_effects(since_days: int = 30):
+    """Follow-ups of the last weeks that need the practitioner's attention."""
+    now = timezone.now()
+    recent = SideEffect.objects.filter(onset__gte=now - timedelta(days=since_days)).select_related(
+        "session__patient"
+    )
+    return [effect for effect in recent if effect.needs_attention(now)]

@@ -1,0 +1,84 @@
+"""The session summary: one set of data for the print view, the PDF and the booklet."""
+
+from django.contrib.staticfiles import finders
+from django.db.models import Prefetch, QuerySet, prefetch_related_objects
+from django.template.loader import render_to_string
+
+from treatments.models import (
+    BodyRegion,
+    FormulaIngredient,
+    Injection,
+    InjectionLot,
+    SideEffect,
+    TreatmentSession,
+)
+from treatments.session_log import totals
+
+SUMMARY_CSS = "css/summary.css"
+
+
+def _prefetches() -> list:
+    return [
+        Prefetch(
+            "injections",
+            queryset=Injection.objects.select_related("region", "formula").order_by(
+                "region__view", "region__sort_order"
+            ),
+        ),
+        Prefetch(
+            "injections__formula__ingredients",
+            queryset=FormulaIngredient.objects.select_related("compound"),
+        ),
+        Prefetch(
+            "injections__lots",
+            queryset=InjectionLot.objects.select_related("lot", "compound"),
+        ),
+        "amendments__author",
+        "side_effects",
+    ]
+
+
+def with_summary_data(sessions: QuerySet) -> QuerySet:
+    """Everything the summary shows, in a fixed number of queries however many zones."""
+    return sessions.select_related(
+        "patient",
+        "location__jurisdiction",
+        "practitioner",
+        "signed_by",
+        "treatment_map__indication",
+    ).prefetch_related(*_prefetches())
+
+
+def summary(session: TreatmentSession) -> dict:
+    injections = list(session.injections.all())
+    volume, points, per_compound = totals(injections)
+    return {
+        "session": session,
+        "patient": session.patient,
+        "injections": injections,
+        "total_volume": volume,
+        "total_points": points,
+        "per_compound": per_compound,
+        "treated_codes": [injection.region.code for injection in injections],
+        "views_used": {injection.region.view for injection in injections},
+        "expected_effects": [
+            (label, SideEffect.EXPECTED_COURSE[kind][1])
+            for kind, label in SideEffect.Kind.choices
+            if kind != SideEffect.Kind.OTHER
+        ],
+    }
+
+
+def render_pdf(session: TreatmentSession, *, regions=None) -> bytes:
+    """The summary as an A4 PDF (WeasyPrint), from the same template as the print view."""
+    from weasyprint import CSS, HTML
+
+    prefetch_related_objects([session], *_prefetches())
+    context = {
+        **summary(session),
+        "regions": regions if regions is not None else list(BodyRegion.objects.all()),
+        "for_pdf": True,
+    }
+    html = render_to_string("treatments/session_summary.html", context)
+    stylesheets = [CSS(filename=finders.find(SUMMARY_CSS))]
+    return HTML(string=html).write_pdf(stylesheets=stylesheets)
