@@ -13,8 +13,30 @@ def _element(shape: tuple) -> dict:
     return {"kind": "ellipse", "cx": cx, "cy": cy, "rx": rx, "ry": ry}
 
 
+# Colours as SVG attributes, not only CSS: WeasyPrint's SVG renderer ignores the page's
+# stylesheets. On screen, diagram.css still takes precedence over these attributes.
+PALETTES = {
+    "screen": {
+        "skin": "#f3e3d3",
+        "line": "#8a6f5a",
+        "off": "#cfe2ff",
+        "edge": "#4a78b8",
+        "on": "#dc3545",
+        "on_edge": "#7a1620",
+    },
+    "paper": {
+        "skin": "#ffffff",
+        "line": "#000000",
+        "off": "#ffffff",
+        "edge": "#777777",
+        "on": "#555555",
+        "on_edge": "#000000",
+    },
+}
+
+
 @register.inclusion_tag("treatments/includes/body_diagram.html")
-def body_diagram(regions, selected=(), interactive=False, views=None):
+def body_diagram(regions, selected=(), interactive=False, views=None, palette="screen"):
     """The three-view body diagram; `regions` are BodyRegion rows (labels come from them).
 
     `selected` holds the codes to highlight. With `interactive`, clicking a region
@@ -41,4 +63,4 @@ def body_diagram(regions, selected=(), interactive=False, views=None):
                 ],
             }
         )
-    return {"views": drawn, "interactive": interactive}
+    return {"views": drawn, "interactive": interactive, "colors": PALETTES[palette]}

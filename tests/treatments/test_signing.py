@@ -1,0 +1,196 @@
+import hashlib
+import io
+
+import pytest
+from django.db import DatabaseError, transaction
+from django.urls import reverse
+from pypdf import PdfReader
+
+from clinic.models import AccessLog
+from tests.treatments.session_helpers import session_post
+from treatments.models import Amendment, Injection, InjectionLot, TreatmentSession
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def draft(client_for, practitioner, planned_map, lots):
+    client = client_for(practitioner)
+    response = client.post(
+        reverse("treatments:session_new", args=[planned_map.patient_id]),
+        session_post(planned_map, lots, notes="<script>alert('x')</script>"),
+    )
+    assert response.status_code == 302
+    return TreatmentSession.objects.get()
+
+
+@pytest.fixture
+def signed(client_for, practitioner, draft):
+    response = client_for(practitioner).post(reverse("treatments:session_sign", args=[draft.pk]))
+    assert response.status_code == 302
+    draft.refresh_from_db()
+    assert draft.is_signed
+    return draft
+
+
+def _pdf_text(data: bytes) -> str:
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+    return " ".join(text.split())
+
+
+def test_signing_stores_the_pdf_with_its_hash(signed, practitioner):
+    assert signed.signed_by == practitioner and signed.signed_at is not None
+    stored = signed.pdf.open("rb").read()
+    assert stored.startswith(b"%PDF")
+    assert hashlib.sha256(stored).hexdigest() == signed.pdf_sha256
+
+
+def test_reprint_is_byte_identical(client_for, practitioner, signed):
+    client = client_for(practitioner)
+    first = b"".join(
+        client.get(reverse("treatments:session_pdf", args=[signed.pk])).streaming_content
+    )
+    second = b"".join(
+        client.get(reverse("treatments:session_pdf", args=[signed.pk])).streaming_content
+    )
+    assert first == second
+    assert hashlib.sha256(first).hexdigest() == signed.pdf_sha256
+    assert AccessLog.objects.filter(action="download", object_id=str(signed.pk)).count() == 2
+
+
+def test_pdf_holds_patient_lots_and_volumes(signed):
+    text = _pdf_text(signed.pdf.open("rb").read())
+    patient = signed.patient
+    assert patient.chart_number in text
+    assert patient.last_name in text
+    assert "PHOS-26" in text
+    assert "2.5 mL" in text and "5 mL" in text
+    assert "Signed electronically by" in text
+    assert len(PdfReader(signed.pdf.open("rb")).pages) == 1
+
+
+def test_script_in_notes_is_escaped_everywhere(client_for, practitioner, signed):
+    client = client_for(practitioner)
+    payload = "<script>alert('x')</script>"
+    for url in (
+        reverse("treatments:session", args=[signed.pk]),
+        reverse("treatments:session_print", args=[signed.pk]),
+    ):
+        html = client.get(url).content.decode()
+        assert payload not in html
+        assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in html
+    # In the PDF it is text, shown as typed, never markup.
+    assert payload in _pdf_text(signed.pdf.open("rb").read())
+
+
+def test_print_view_is_logged(client_for, practitioner, signed):
+    response = client_for(practitioner).get(reverse("treatments:session_print", args=[signed.pk]))
+    assert response.status_code == 200
+    assert AccessLog.objects.filter(action="print", object_id=str(signed.pk)).exists()
+    html = response.content.decode()
+    assert 'class="region selected" data-region="thigh_outer_right"' in html
+    assert "Burning or itching: 15–20 minutes" in html
+
+
+class TestSignedIsFrozen:
+    def test_no_edit_view(self, client_for, practitioner, signed):
+        client = client_for(practitioner)
+        response = client.get(reverse("treatments:session_edit", args=[signed.pk]))
+        assert response.status_code == 302 and response.url == signed.get_absolute_url()
+        page = client.get(signed.get_absolute_url()).content.decode()
+        assert "Edit draft" not in page and "Sign and lock" not in page
+
+    def test_a_direct_post_is_refused(self, client_for, practitioner, signed, planned_map, lots):
+        before = signed.version
+        response = client_for(practitioner).post(
+            reverse("treatments:session_edit", args=[signed.pk]),
+            session_post(planned_map, lots, version=signed.version, notes="changed"),
+        )
+        assert response.status_code == 302
+        signed.refresh_from_db()
+        assert signed.notes != "changed" and signed.version == before
+
+    def test_signing_twice_is_refused(self, client_for, practitioner, signed):
+        client_for(practitioner).post(reverse("treatments:session_sign", args=[signed.pk]))
+        signed.refresh_from_db()
+        assert signed.is_signed
+
+    @pytest.mark.parametrize(
+        "change",
+        [
+            lambda s: TreatmentSession.objects.filter(pk=s.pk).update(notes="forged"),
+            lambda s: Injection.objects.filter(session=s).update(volume_ml=9),
+            lambda s: Injection.objects.filter(session=s).delete(),
+            lambda s: InjectionLot.objects.filter(injection__session=s).update(lot=None),
+            lambda s: TreatmentSession.objects.filter(pk=s.pk).delete(),
+        ],
+        ids=["session", "injection", "injection-delete", "lot", "session-delete"],
+    )
+    def test_the_database_refuses_every_change(self, signed, change):
+        with pytest.raises(DatabaseError), transaction.atomic():
+            change(signed)
+        assert Injection.objects.filter(session=signed).count() == 2
+
+    def test_console_has_no_write_path(self, client_for, signed):
+        from tests.factories import UserFactory
+
+        admin = UserFactory(username="root", is_staff=True, is_superuser=True)
+        response = client_for(admin).get(f"/admin/treatments/treatmentsession/{signed.pk}/change/")
+        assert response.status_code == 404  # not registered in the console at all
+
+
+def test_signing_needs_the_checklist(client_for, practitioner, planned_map, lots):
+    client = client_for(practitioner)
+    post = session_post(planned_map, lots)
+    del post["check_skin_cleansed"]
+    client.post(reverse("treatments:session_new", args=[planned_map.patient_id]), post)
+    session = TreatmentSession.objects.get()
+    response = client.post(reverse("treatments:session_sign", args=[session.pk]), follow=True)
+    assert "confirm “Skin cleansed with peroxide” or give the reason" in response.content.decode()
+    session.refresh_from_db()
+    assert not session.is_signed
+    post["check_skin_cleansed_reason"] = "Patient allergic to peroxide: chlorhexidine used"
+    post["version"] = session.version
+    client.post(reverse("treatments:session_edit", args=[session.pk]), post)
+    client.post(reverse("treatments:session_sign", args=[session.pk]))
+    session.refresh_from_db()
+    assert session.is_signed
+    assert "chlorhexidine" in _pdf_text(session.pdf.open("rb").read())
+
+
+def test_amendment_beneath_the_original(client_for, practitioner, signed):
+    client = client_for(practitioner)
+    response = client.post(
+        reverse("treatments:amendment_new", args=[signed.pk]),
+        {"reason": "Wrong depth recorded", "text": "Depth was 3 mm on the left thigh."},
+    )
+    assert response.status_code == 302
+    amendment = Amendment.objects.get()
+    assert amendment.author == practitioner
+    page = client.get(signed.get_absolute_url()).content.decode()
+    assert "Wrong depth recorded" in page and "4 mm" in page  # the original stays readable
+    with pytest.raises(DatabaseError), transaction.atomic():
+        Amendment.objects.update(text="rewritten")
+    # The stored PDF stays the signed original; the print view shows the amendment.
+    assert "Wrong depth" not in _pdf_text(signed.pdf.open("rb").read())
+    assert (
+        "Wrong depth"
+        in client.get(reverse("treatments:session_print", args=[signed.pk])).content.decode()
+    )
+
+
+def test_no_amendment_on_a_draft(client_for, practitioner, draft):
+    client_for(practitioner).post(
+        reverse("treatments:amendment_new", args=[draft.pk]), {"reason": "x", "text": "y"}
+    )
+    assert not Amendment.objects.exists()
+
+
+@pytest.mark.parametrize("user_fixture", ["assistant", "outsider", "catalogue_admin"])
+def test_only_practitioners_sign(request, client_for, draft, user_fixture):
+    response = client_for(request.getfixturevalue(user_fixture)).post(
+        reverse("treatments:session_sign", args=[draft.pk])
+    )
+    assert response.status_code == 403
+    draft.refresh_from_db()
+    assert not draft.is_signed
