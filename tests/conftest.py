@@ -1,4 +1,7 @@
+import importlib
+
 import pytest
+from django.apps import apps as django_apps
 
 from clinic.roles import ASSISTANT, CATALOGUE_ADMIN, PRACTITIONER
 from tests.factories import UserFactory
@@ -8,6 +11,18 @@ from tests.factories import UserFactory
 def _media_root(settings, tmp_path):
     # Uploaded files never land in the developer's var/media.
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
+def _reference_data_after_flush(request):
+    """Transactional tests empty every table when they end, and the reference data the
+    migrations loaded (body regions, indications, categories, needle rules) goes with
+    it. Put it back for them; the roles come back by themselves (post_migrate)."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None or not marker.kwargs.get("transaction"):
+        return
+    request.getfixturevalue("transactional_db")
+    importlib.import_module("treatments.migrations.0002_reference_data").load(django_apps, None)
 
 
 @pytest.fixture

@@ -1,0 +1,238 @@
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from clinic.models import AccessLog
+from tests.factories import PatientFactory
+from tests.treatments.session_helpers import session_post
+from treatments.models import SideEffect, TreatmentSession
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def session(client_for, practitioner, planned_map, lots):
+    client_for(practitioner).post(
+        reverse("treatments:session_new", args=[planned_map.patient_id]),
+        session_post(planned_map, lots, performed_at="2026-03-02T10:00"),
+    )
+    return TreatmentSession.objects.get()
+
+
+def _effect(session, user, kind, onset_after, lasted=None, **extra):
+    onset = session.performed_at + onset_after
+    return SideEffect.objects.create(
+        session=session,
+        kind=kind,
+        onset=onset,
+        severity="mild",
+        recorded_by=user,
+        resolved_at=onset + lasted if lasted else None,
+        **extra,
+    )
+
+
+@pytest.mark.parametrize(
+    ("kind", "lasted", "flagged"),
+    [
+        ("burning", timedelta(minutes=15), False),
+        ("burning", timedelta(minutes=45), True),
+        ("swelling", timedelta(days=3), False),
+        ("swelling", timedelta(days=6), True),
+        ("soreness", timedelta(days=4), False),
+        ("soreness", timedelta(days=9), True),
+        ("discoloration", timedelta(days=10), False),
+        ("infection", timedelta(days=1), True),  # any infection
+        ("other", timedelta(hours=1), True),
+    ],
+)
+def test_expected_courses(session, practitioner, kind, lasted, flagged):
+    effect = _effect(session, practitioner, kind, timedelta(minutes=5), lasted)
+    assert effect.needs_attention() is flagged
+
+
+def test_an_unresolved_effect_is_flagged_once_past_its_course(session, practitioner):
+    effect = _effect(session, practitioner, "swelling", timedelta(hours=2))
+    assert not effect.needs_attention(now=effect.onset + timedelta(days=4))
+    assert effect.needs_attention(now=effect.onset + timedelta(days=6))
+
+
+def test_record_a_follow_up_after_signing(client_for, practitioner, session):
+    client = client_for(practitioner)
+    client.post(reverse("treatments:session_sign", args=[session.pk]))
+    response = client.post(
+        reverse("treatments:side_effect_new", args=[session.pk]),
+        {
+            "kind": "infection",
+            "onset": "2026-03-04T09:00",
+            "severity": "moderate",
+            "notes": "Red, warm papule",
+        },
+    )
+    assert response.status_code == 302
+    assert SideEffect.objects.get().recorded_by == practitioner
+    chart = client.get(session.patient.get_absolute_url()).content.decode()
+    assert 'data-testid="flagged"' in chart and "Infection" in chart
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"onset": "2026-03-01T09:00"}, "cannot begin before it"),
+        ({"onset": "2026-03-04T09:00", "resolved_at": "2026-03-03T09:00"}, "cannot resolve before"),
+        ({"onset": "2999-01-01T09:00"}, "in the future"),
+        ({"kind": "itchy"}, "Select a valid choice"),
+    ],
+)
+def test_follow_up_validation(client_for, practitioner, session, data, message):
+    post = {"kind": "swelling", "severity": "mild", "notes": "", **data}
+    response = client_for(practitioner).post(
+        reverse("treatments:side_effect_new", args=[session.pk]), post
+    )
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not SideEffect.objects.exists()
+
+
+def test_dashboard_today_drafts_and_flags(client_for, practitioner, planned_map, lots):
+    client = client_for(practitioner)
+    now = timezone.localtime().replace(second=0, microsecond=0) - timedelta(minutes=5)
+    client.post(
+        reverse("treatments:session_new", args=[planned_map.patient_id]),
+        session_post(
+            planned_map, lots, performed_at=now.strftime("%Y-%m-%dT%H:%M"), next_appointment=None
+        ),
+    )
+    session = TreatmentSession.objects.get()
+    _effect(session, practitioner, "infection", timedelta(minutes=1))
+    page = client.get(reverse("home")).content.decode()
+    name = f"{session.patient.last_name}, {session.patient.first_name}"
+    for block in ("today", "drafts", "flagged"):
+        section = page.split(f'data-testid="{block}"')[1].split("</ul>")[0]
+        assert name in section, block
+
+
+def test_assistant_sees_the_session_list_without_clinical_links(client_for, assistant, session):
+    response = client_for(assistant).get(reverse("treatments:sessions"))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert session.patient.chart_number in html
+    assert session.get_absolute_url() not in html
+    assert client_for(assistant).get(session.get_absolute_url()).status_code == 403
+
+
+def test_booklet_has_every_session(client_for, practitioner, planned_map, lots, session):
+    client = client_for(practitioner)
+    client.post(
+        reverse("treatments:session_new", args=[planned_map.patient_id]),
+        session_post(planned_map, lots, performed_at="2026-03-16T10:00", next_appointment=None),
+    )
+    response = client.get(reverse("treatments:booklet", args=[planned_map.patient_id]))
+    html = response.content.decode()
+    assert html.count('data-testid="summary"') == 2
+    assert html.index("2026-03-02 10:00") < html.index("2026-03-16 10:00")
+    assert AccessLog.objects.filter(action="print", patient_id=planned_map.patient_id).exists()
+
+
+def test_lot_recall_lists_every_patient_and_session(
+    client_for, practitioner, planned_map, lots, session
+):
+    other_patient = PatientFactory(last_name="Bergeron")
+    client = client_for(practitioner)
+    lot = lots["Phosphatidylcholine"]
+    untouched = lots["Aminophylline"]
+    response = client.get(reverse("treatments:lot_recall", args=[lot.pk]))
+    html = response.content.decode()
+    assert "1 patient, 2 injections" in html
+    assert planned_map.patient.chart_number in html and session.get_absolute_url() in html
+    assert other_patient.last_name not in html
+    assert AccessLog.objects.filter(action="export", patient_id=planned_map.patient_id).exists()
+    empty = client.get(reverse("treatments:lot_recall", args=[untouched.pk])).content.decode()
+    assert "No patient has received this lot." in empty
+    found = client.get(reverse("treatments:lots"), {"q": "phos-26"}).content.decode()
+    assert reverse("treatments:lot_recall", args=[lot.pk]) in found
+
+
+def test_query_counts_do_not_grow(
+    client_for, practitioner, planned_map, lots, catalogue, django_assert_num_queries
+):
+    """Session page, print view and dashboard: constant in zones and sessions."""
+    from treatments.models import BodyRegion, MapZone
+
+    client = client_for(practitioner)
+    client.post(
+        reverse("treatments:session_new", args=[planned_map.patient_id]),
+        session_post(planned_map, lots, next_appointment=None),
+    )
+    small = TreatmentSession.objects.get()
+    dashboard_before = _count(client, reverse("home"))
+    for region in BodyRegion.objects.exclude(code__startswith="thigh_outer")[:18]:
+        MapZone.objects.create(
+            treatment_map=planned_map,
+            region=region,
+            needle_length_mm=4,
+            gauge=30,
+            depth_mm=4,
+            technique="point",
+            formula=catalogue["restricted"],
+            planned_volume_ml="1",
+            restricted_acknowledged=True,
+            restricted_note="ok",
+        )
+    for day in (10, 11, 12):
+        client.post(
+            reverse("treatments:session_new", args=[planned_map.patient_id]),
+            session_post(
+                planned_map,
+                lots,
+                performed_at=f"2026-03-{day}T10:00",
+                next_appointment=None,
+                **{f"form-{i}-restricted_acknowledged": "on" for i in range(20)},
+                **{f"form-{i}-restricted_note": "ok" for i in range(20)},
+                **_restricted_lots(planned_map, lots),
+            ),
+        )
+    big = TreatmentSession.objects.latest("performed_at")
+    assert big.injections.count() == 20
+    for name in ("treatments:session", "treatments:session_print"):
+        client.get(reverse(name, args=[small.pk]))
+        with django_assert_num_queries(_count(client, reverse(name, args=[small.pk]))):
+            client.get(reverse(name, args=[big.pk]))
+    # Four drafts now instead of one, and a flagged follow-up: the same queries.
+    from treatments.models import SideEffect
+
+    SideEffect.objects.create(
+        session=big,
+        kind="infection",
+        onset=timezone.now(),
+        severity="mild",
+        recorded_by=practitioner,
+    )
+    with django_assert_num_queries(dashboard_before):
+        client.get(reverse("home"))
+
+
+def _restricted_lots(planned_map, lots):
+    from treatments.models import MapZone
+
+    data = {}
+    zones = (
+        MapZone.objects.filter(treatment_map=planned_map)
+        .select_related("formula")
+        .order_by("region__view", "region__sort_order")
+    )
+    for i, zone in enumerate(zones):
+        for ingredient in zone.formula.ingredients.all():
+            data[f"form-{i}-lot_{ingredient.compound_id}"] = lots[ingredient.compound.name].pk
+    return data
+
+
+def _count(client, url) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        client.get(url)
+    return len(captured.captured_queries)
