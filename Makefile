@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 MANAGE := $(PY) manage.py
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test stop db setup browser lint format
+.PHONY: run test stop db setup browser system-libs lint format bench
 
 # Installing is skipped while the requirement files are unchanged.
 $(VENV)/.runtime: requirements.txt
@@ -28,7 +28,7 @@ else
 	@echo "Using DATABASE_URL; not starting the local PostgreSQL."
 endif
 
-setup: db
+setup: db system-libs
 	@$(MANAGE) preflight
 	@$(MANAGE) migrate --no-input -v 0
 	@$(MANAGE) collectstatic --no-input -v 0
@@ -38,6 +38,17 @@ run: setup
 	@$(MANAGE) ensure_demo_user
 	@echo "MesoChart: http://127.0.0.1:$(PORT)/  (Ctrl-C to stop; 'make stop' stops PostgreSQL)"
 	@$(MANAGE) runserver --skip-checks 127.0.0.1:$(PORT)
+
+# WeasyPrint (PDF summaries) needs Pango; Debian packages, installed when missing.
+PANGO := libpango-1.0-0 libpangoft2-1.0-0
+system-libs:
+	@ldconfig -p | grep -q libpangoft2-1.0 || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "Installing Pango for PDF summaries (apt-get)..."; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(PANGO) >/dev/null; \
+	  else \
+	    echo "PDF summaries need Pango: sudo apt-get install $(PANGO)"; exit 1; \
+	  fi; }
 
 # Browser tests drive Debian's Chromium; Playwright cannot download its own here.
 browser:
@@ -64,3 +75,8 @@ format: $(VENV)/.dev
 
 stop: $(VENV)/.runtime
 	@$(PY) -m clinic.devdb stop
+
+# Benchmarks (not tests): search over 100,000 patients; print view and PDF of 20 zones.
+bench: setup
+	$(PY) -m tests.bench.bench_search
+	$(PY) -m tests.bench.bench_summary

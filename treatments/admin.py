@@ -18,6 +18,7 @@ from treatments.models import (
     FormularyRule,
     Indication,
     NeedleRule,
+    TreatmentSession,
 )
 
 
@@ -141,3 +142,26 @@ class IndicationAdmin(NoDeleteAdmin):
 class CompoundCategoryAdmin(NoDeleteAdmin):
     list_display = ["name", "code"]
     search_fields = ["name"]
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Clinical records are kept through the application; the console only shows them."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(TreatmentSession)
+class TreatmentSessionAdmin(ReadOnlyAdmin):
+    list_display = ["performed_at", "patient", "practitioner", "location", "status"]
+    list_filter = ["status", "location"]
+    list_select_related = ["patient", "practitioner", "location"]
+    search_fields = ["patient__last_name", "patient__chart_number"]
+    date_hierarchy = "performed_at"
+    exclude = ["pdf"]

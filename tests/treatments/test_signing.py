@@ -135,8 +135,16 @@ class TestSignedIsFrozen:
         from tests.factories import UserFactory
 
         admin = UserFactory(username="root", is_staff=True, is_superuser=True)
-        response = client_for(admin).get(f"/admin/treatments/treatmentsession/{signed.pk}/change/")
-        assert response.status_code == 404  # not registered in the console at all
+        client = client_for(admin)
+        change = reverse("admin:treatments_treatmentsession_change", args=[signed.pk])
+        page = client.get(change)
+        assert page.status_code == 200  # readable
+        assert 'name="_save"' not in page.content.decode()
+        assert client.post(change, {"notes": "forged"}).status_code == 403
+        delete = reverse("admin:treatments_treatmentsession_delete", args=[signed.pk])
+        assert client.post(delete, {"post": "yes"}).status_code == 403
+        signed.refresh_from_db()
+        assert signed.notes != "forged"
 
 
 def test_signing_needs_the_checklist(client_for, practitioner, planned_map, lots):
