@@ -28,10 +28,15 @@ else
 	@echo "Using DATABASE_URL; not starting the local PostgreSQL."
 endif
 
+# Collected (and compressed) again only when a file under static/ changes.
+STATIC_FILES := $(shell find static -type f)
+var/static/staticfiles.json: $(STATIC_FILES) $(VENV)/.runtime
+	@$(MANAGE) collectstatic --no-input -v 0
+
 setup: db system-libs
 	@$(MANAGE) preflight
 	@$(MANAGE) migrate --no-input -v 0
-	@$(MANAGE) collectstatic --no-input -v 0
+	@$(MAKE) -s --no-print-directory var/static/staticfiles.json
 
 run: setup
 	@$(MANAGE) preflight --port $(PORT)

@@ -256,8 +256,10 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    # WeasyPrint and fontTools narrate every PDF step at INFO.
+    # WeasyPrint and fontTools narrate every PDF step at INFO, pgtrigger every
+    # trigger it (re)installs after migrate.
     "loggers": {
+        "pgtrigger": {"level": "WARNING"},
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},
     },
