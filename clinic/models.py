@@ -135,6 +135,9 @@ class Location(models.Model):
 
     name = models.CharField(max_length=100, unique=True)
     address = models.TextField(blank=True)
+    phone = models.CharField(
+        max_length=25, blank=True, help_text="Printed on session summaries for patients to call."
+    )
     jurisdiction = models.ForeignKey(Jurisdiction, on_delete=models.PROTECT, related_name="+")
     active = models.BooleanField(default=True)
 

@@ -143,9 +143,7 @@ def zone_formset(*, treatment_map: TreatmentMap, needle: NeedleRule | None, data
     FormSet = forms.modelformset_factory(MapZone, form=ZonePlanForm, extra=0)
     return FormSet(
         data,
-        queryset=treatment_map.zones.select_related("region").order_by(
-            "region__view", "region__sort_order"
-        ),
+        queryset=treatment_map.zones.select_related("region").order_by("region__sort_order"),
         form_kwargs={
             "patient": patient,
             "location": treatment_map.location,

@@ -1,9 +1,11 @@
 """Forms of the session log: the session with its checklist, and one row per zone."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from clinic.models import Location
 from patients.forms import DateTimeInput, not_in_future
@@ -47,7 +49,16 @@ class SessionForm(forms.ModelForm):
             "aftercare": forms.Textarea(attrs={"rows": 2}),
             "notes": forms.Textarea(attrs={"rows": 2}),
             **{
-                f"check_{name}_reason": forms.TextInput(attrs={"placeholder": "Reason if not done"})
+                f"check_{name}": forms.CheckboxInput(attrs={"class": "form-check-input"})
+                for name, _ in Checklist.ITEMS
+            },
+            **{
+                f"check_{name}_reason": forms.TextInput(
+                    attrs={
+                        "placeholder": "Reason, if not done",
+                        "class": "form-control form-control-sm",
+                    }
+                )
                 for name, _ in Checklist.ITEMS
             },
         }
@@ -75,7 +86,12 @@ class SessionForm(forms.ModelForm):
 class InjectionForm(forms.ModelForm):
     """One zone treated in the session; a lot field per compound of the chosen formula."""
 
-    treated = forms.BooleanField(required=False, initial=True, label="Treated today")
+    treated = forms.BooleanField(
+        required=False,
+        initial=True,
+        label="Treated today",
+        widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
+    )
     restricted_acknowledged = forms.BooleanField(
         required=False, label="I acknowledge the restricted compounds"
     )
@@ -95,7 +111,9 @@ class InjectionForm(forms.ModelForm):
         ]
         widgets = {"map_zone": forms.HiddenInput}
 
-    def __init__(self, *args, zones, formulas, zone_list, formula_list, **kwargs):
+    def __init__(
+        self, *args, zones, formulas, zone_list, formula_list, jurisdiction, today, **kwargs
+    ):
         super().__init__(*args, **kwargs)
         self.empty_permitted = False  # a prefilled row left as it is still counts
         if self.is_bound and not self.data.get(self.add_prefix("treated")):
@@ -109,16 +127,33 @@ class InjectionForm(forms.ModelForm):
         formula = self._formula(formula_list)
         if formula is not None:
             for ingredient in formula.ingredients.all():
-                name = f"lot_{ingredient.compound_id}"
-                self.fields[name] = forms.ModelChoiceField(
-                    queryset=CompoundLot.objects.filter(compound=ingredient.compound).order_by(
-                        "expiry_date"
-                    ),
-                    label=f"Lot of {ingredient.compound.name}",
-                    required=False,
-                    empty_label="choose the lot",
-                )
-                self.lot_fields.append(name)
+                self._add_lot_field(ingredient.compound, today)
+        # The acknowledgement is asked for only where the formula has a restricted compound.
+        self.restricted = bool(
+            formula
+            and formulary.assess(formulary.formula_compounds(formula), jurisdiction).restricted
+        )
+        if not self.restricted:
+            for name in ("restricted_acknowledged", "restricted_note"):
+                self.fields[name].widget = forms.HiddenInput()
+
+    def _add_lot_field(self, compound, today) -> None:
+        """Lots still usable a year back (sessions are logged late, rarely later), soonest
+        expiry first; the only one preselected."""
+        name = f"lot_{compound.pk}"
+        lots = CompoundLot.objects.filter(
+            compound=compound, expiry_date__gte=today - timedelta(days=365)
+        ).order_by("expiry_date")
+        usable = [lot for lot in lots if not lot.is_expired_on(today)]
+        self.fields[name] = forms.ModelChoiceField(
+            queryset=lots,
+            label=f"Lot of {compound.name} *",
+            required=False,  # required for a treated zone: checked in clean()
+            empty_label="choose the lot",
+        )
+        if len(usable) == 1 and not self.is_bound and name not in self.initial:
+            self.initial[name] = usable[0].pk
+        self.lot_fields.append(name)
 
     def full_clean(self):
         super().full_clean()
@@ -215,9 +250,7 @@ InjectionFormSet = forms.formset_factory(
 
 def injection_formset(*, treatment_map, session=None, data=None) -> BaseInjectionFormSet:
     """Rows prefilled from the map's zones (new session) or from the saved injections."""
-    zones = treatment_map.zones.select_related("region").order_by(
-        "region__view", "region__sort_order"
-    )
+    zones = treatment_map.zones.select_related("region").order_by("region__sort_order")
     formulas = Formula.objects.active().prefetch_related("ingredients__compound")
     zone_list, formula_list = list(zones), list(formulas)
     if session is not None and session.pk:
@@ -237,6 +270,8 @@ def injection_formset(*, treatment_map, session=None, data=None) -> BaseInjectio
             "formulas": formulas,
             "zone_list": zone_list,
             "formula_list": formula_list,
+            "jurisdiction": (session.location if session else treatment_map.location).jurisdiction,
+            "today": timezone.localdate(),
         },
     )
     return formset
@@ -286,6 +321,7 @@ class SideEffectForm(forms.ModelForm):
     def __init__(self, *args, session: TreatmentSession, **kwargs):
         super().__init__(*args, **kwargs)
         self.session = session
+        self.fields["onset"].initial = timezone.localtime(session.performed_at).replace(second=0)
         self.fields["onset"].validators.append(not_in_future)
         self.fields["resolved_at"].validators.append(not_in_future)
 
@@ -293,7 +329,11 @@ class SideEffectForm(forms.ModelForm):
         data = super().clean()
         onset, resolved = data.get("onset"), data.get("resolved_at")
         if onset and onset < self.session.performed_at:
-            self.add_error("onset", "A side effect of this session cannot begin before it.")
+            began = timezone.localtime(self.session.performed_at)
+            self.add_error(
+                "onset",
+                f"A side effect of this session cannot begin before it ({began:%Y-%m-%d %H:%M}).",
+            )
         if onset and resolved and resolved < onset:
             self.add_error("resolved_at", "It cannot resolve before it began.")
         return data

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from clinic.concurrency import StaleEdit, what_changed
+from patients.models import Consent, ConsentKind
 from treatments.models import (
     Amendment,
     Checklist,
@@ -95,6 +96,14 @@ def _injection_summary_of(injections: list[PlannedInjection]) -> str:
     )
 
 
+def has_treatment_consent(patient) -> bool:
+    return (
+        Consent.objects.in_force()
+        .filter(patient=patient, template__kind=ConsentKind.TREATMENT)
+        .exists()
+    )
+
+
 def checklist_problems(session: TreatmentSession) -> list[str]:
     return [
         f"Checklist: confirm “{label}” or give the reason it was not done."
@@ -116,6 +125,11 @@ def sign_session(
     if current.is_signed:
         raise ValidationError("This session is already signed.")
     problems = checklist_problems(current)
+    if current.check_consent_current and not has_treatment_consent(current.patient):
+        problems.append(
+            "“Consent on file and current” is ticked, but no treatment consent is in force "
+            "for this patient: record the signed consent, or untick the item and give the reason."
+        )
     if not current.injections.exists():
         problems.append("Record at least one injection before signing.")
     if problems:

@@ -1,4 +1,5 @@
 from datetime import timedelta
+from decimal import Decimal
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -27,8 +28,15 @@ from treatments.session_forms import (
     SideEffectForm,
     injection_formset,
 )
-from treatments.session_log import add_amendment, add_side_effect, save_session, sign_session
-from treatments.summary import render_pdf, summary, with_summary_data
+from treatments.session_log import (
+    add_amendment,
+    add_side_effect,
+    checklist_problems,
+    has_treatment_consent,
+    save_session,
+    sign_session,
+)
+from treatments.summary import number_in_plan, render_pdf, summary, with_summary_data
 
 RECORD = "clinic.record_injections"
 SESSION_LIST = "clinic.view_session_list"
@@ -136,6 +144,7 @@ def _edit(request: HttpRequest, session: TreatmentSession, initial=None) -> Http
             "session": session,
             "patient": session.patient,
             "conflict": conflict,
+            "consent_on_file": has_treatment_consent(session.patient),
         },
     )
 
@@ -159,9 +168,23 @@ def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def session_sign(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET: what signing means and what is still missing. POST: sign."""
     session = get_session_for(request, pk, RECORD)
+    if session.is_signed:
+        return redirect(session)
+    if request.method == "GET":
+        return render(
+            request,
+            "treatments/session_sign.html",
+            {
+                "session": session,
+                "patient": session.patient,
+                "problems": checklist_problems(session),
+                "consent_on_file": has_treatment_consent(session.patient),
+            },
+        )
     try:
         sign_session(session=session, user=request.user, render_pdf=render_pdf)
     except ValidationError as error:
@@ -220,7 +243,11 @@ def session_print(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "treatments/session_summary.html",
-        {**summary(session), "regions": list(BodyRegion.objects.all()), "for_pdf": False},
+        {
+            **summary(session, session_number=number_in_plan(session)),
+            "regions": list(BodyRegion.objects.all()),
+            "for_pdf": False,
+        },
     )
 
 
@@ -247,16 +274,40 @@ def session_pdf(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def patient_booklet(request: HttpRequest, pk: int) -> HttpResponse:
     patient = get_patient_for(request, pk, VIEW_CLINICAL)
+    # The booklet is handed to the patient: signed records only.
     sessions = with_summary_data(
-        TreatmentSession.objects.for_patient(patient).order_by("performed_at", "id")
+        TreatmentSession.objects.for_patient(patient)
+        .filter(status=TreatmentSession.Status.SIGNED)
+        .order_by("performed_at", "id")
     )
     record_access(request, patient=patient, action=AccessLog.Action.PRINT)
     regions = list(BodyRegion.objects.all())
     return render(
         request,
         "treatments/booklet.html",
-        {"patient": patient, "summaries": [summary(s) for s in sessions], "regions": regions},
+        {
+            "patient": patient,
+            "summaries": [summary(s, session_number=n) for n, s in _numbered(sessions)],
+            "regions": regions,
+        },
     )
+
+
+def _numbered(sessions):
+    """(number in its plan, session) without a query per session."""
+    counts: dict[int, int] = {}
+    all_of_patient = list(
+        TreatmentSession.objects.filter(
+            treatment_map_id__in={s.treatment_map_id for s in sessions}
+        ).values_list("treatment_map_id", "performed_at")
+    )
+    for session in sessions:
+        counts[session.pk] = sum(
+            1
+            for map_id, when in all_of_patient
+            if map_id == session.treatment_map_id and when <= session.performed_at
+        )
+        yield counts[session.pk], session
 
 
 @require_GET
@@ -283,8 +334,21 @@ def lot_recall(request: HttpRequest, pk: int) -> HttpResponse:
         .select_related(
             "injection__session__patient", "injection__session__location", "injection__region"
         )
-        .order_by("injection__session__performed_at", "injection__session_id")
+        .order_by(
+            "injection__session__performed_at",
+            "injection__session_id",
+            "injection__region__sort_order",
+        )
     )
+    # One row per session (a lot is often used in several zones of one session).
+    by_session: dict[int, dict] = {}
+    for use in uses:
+        row = by_session.setdefault(
+            use.injection.session_id,
+            {"session": use.injection.session, "zones": [], "volume": Decimal("0")},
+        )
+        row["zones"].append(use.injection.region.label)
+        row["volume"] += use.injection.volume_ml
     patients = {use.injection.session.patient for use in uses}
     with transaction.atomic():
         for patient in patients:
@@ -292,7 +356,12 @@ def lot_recall(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "treatments/lot_recall.html",
-        {"lot": lot, "uses": uses, "patient_count": len(patients)},
+        {
+            "lot": lot,
+            "rows": list(by_session.values()),
+            "injection_count": len(uses),
+            "patient_count": len(patients),
+        },
     )
 
 

@@ -22,7 +22,7 @@ def _prefetches() -> list:
         Prefetch(
             "injections",
             queryset=Injection.objects.select_related("region", "formula").order_by(
-                "region__view", "region__sort_order"
+                "region__sort_order"
             ),
         ),
         Prefetch(
@@ -49,11 +49,12 @@ def with_summary_data(sessions: QuerySet) -> QuerySet:
     ).prefetch_related(*_prefetches())
 
 
-def summary(session: TreatmentSession) -> dict:
+def summary(session: TreatmentSession, *, session_number: int | None = None) -> dict:
     injections = list(session.injections.all())
     volume, points, per_compound = totals(injections)
     return {
         "session": session,
+        "session_number": session_number,
         "patient": session.patient,
         "injections": injections,
         "total_volume": volume,
@@ -75,10 +76,17 @@ def render_pdf(session: TreatmentSession, *, regions=None) -> bytes:
 
     prefetch_related_objects([session], *_prefetches())
     context = {
-        **summary(session),
+        **summary(session, session_number=number_in_plan(session)),
         "regions": regions if regions is not None else list(BodyRegion.objects.all()),
         "for_pdf": True,
     }
     html = render_to_string("treatments/session_summary.html", context)
     stylesheets = [CSS(filename=finders.find(SUMMARY_CSS))]
     return HTML(string=html).write_pdf(stylesheets=stylesheets)
+
+
+def number_in_plan(session: TreatmentSession) -> int:
+    """This session's place in its treatment map's course (1 for the first)."""
+    return TreatmentSession.objects.filter(
+        treatment_map_id=session.treatment_map_id, performed_at__lte=session.performed_at
+    ).count()

@@ -83,7 +83,7 @@ def map_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 queryset=FormulaIngredient.objects.select_related("compound"),
             )
         )
-        .order_by("region__view", "region__sort_order")
+        .order_by("region__sort_order")
     )
     record_access(
         request, patient=treatment_map.patient, action=AccessLog.Action.VIEW, subject=treatment_map

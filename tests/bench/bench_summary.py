@@ -107,7 +107,7 @@ def _session_with_20_zones(user):
         aftercare="No sauna for 48 hours",
         immediate_reactions="Mild redness",
     )
-    for region in BodyRegion.objects.order_by("view", "sort_order")[:20]:
+    for region in BodyRegion.objects.order_by("sort_order")[:20]:
         zone = MapZone.objects.create(treatment_map=treatment_map, region=region)
         injection = Injection.objects.create(
             session=session,

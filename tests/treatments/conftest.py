@@ -91,3 +91,25 @@ def planned_map(map_patient, location, catalogue, practitioner):
             planned_volume_ml="2.5",
         )
     return treatment_map
+
+
+@pytest.fixture
+def treatment_consent(map_patient, practitioner):
+    """A signed treatment consent in force for the map's patient."""
+    from django.core.files.base import ContentFile
+    from django.utils import timezone
+
+    from patients.models import Consent, ConsentTemplate
+    from tests.patients.conftest import image_bytes
+
+    consent = Consent(
+        patient=map_patient,
+        template=ConsentTemplate.objects.create(kind="treatment", title="Treatment", text="..."),
+        signed_on=timezone.localdate(),
+        signed_by=map_patient.full_name,
+        method=Consent.Method.SCAN,
+        recorded_by=practitioner,
+    )
+    consent.signature.save("s.png", ContentFile(image_bytes()), save=False)
+    consent.save()
+    return consent

@@ -7,9 +7,7 @@ ALL_CHECKED = {f"check_{name}": "on" for name, _ in Checklist.ITEMS}
 
 def session_post(treatment_map, lots, *, version=None, rows=None, **changes):
     """A POST for the session form: every map zone treated with the usable lots."""
-    zones = list(
-        treatment_map.zones.select_related("formula").order_by("region__view", "region__sort_order")
-    )
+    zones = list(treatment_map.zones.select_related("formula").order_by("region__sort_order"))
     data = {
         "location": treatment_map.location_id,
         "performed_at": "2026-03-02T10:00",

@@ -59,9 +59,11 @@ def test_an_unresolved_effect_is_flagged_once_past_its_course(session, practitio
     assert effect.needs_attention(now=effect.onset + timedelta(days=6))
 
 
-def test_record_a_follow_up_after_signing(client_for, practitioner, session):
+def test_record_a_follow_up_after_signing(client_for, practitioner, session, treatment_consent):
     client = client_for(practitioner)
     client.post(reverse("treatments:session_sign", args=[session.pk]))
+    session.refresh_from_db()
+    assert session.is_signed
     response = client.post(
         reverse("treatments:side_effect_new", args=[session.pk]),
         {
@@ -80,7 +82,7 @@ def test_record_a_follow_up_after_signing(client_for, practitioner, session):
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        ({"onset": "2026-03-01T09:00"}, "cannot begin before it"),
+        ({"onset": "2026-03-01T09:00"}, "cannot begin before it (2026-03-02 10:00)"),
         ({"onset": "2026-03-04T09:00", "resolved_at": "2026-03-03T09:00"}, "cannot resolve before"),
         ({"onset": "2999-01-01T09:00"}, "in the future"),
         ({"kind": "itchy"}, "Select a valid choice"),
@@ -123,16 +125,23 @@ def test_assistant_sees_the_session_list_without_clinical_links(client_for, assi
     assert client_for(assistant).get(session.get_absolute_url()).status_code == 403
 
 
-def test_booklet_has_every_session(client_for, practitioner, planned_map, lots, session):
+def test_booklet_has_every_signed_session(
+    client_for, practitioner, planned_map, lots, session, treatment_consent
+):
     client = client_for(practitioner)
-    client.post(
-        reverse("treatments:session_new", args=[planned_map.patient_id]),
-        session_post(planned_map, lots, performed_at="2026-03-16T10:00", next_appointment=None),
-    )
+    for when in ("2026-03-16T10:00", "2026-03-30T10:00"):
+        client.post(
+            reverse("treatments:session_new", args=[planned_map.patient_id]),
+            session_post(planned_map, lots, performed_at=when, next_appointment=None),
+        )
+    for signed in TreatmentSession.objects.exclude(performed_at__day=30):
+        client.post(reverse("treatments:session_sign", args=[signed.pk]))
     response = client.get(reverse("treatments:booklet", args=[planned_map.patient_id]))
     html = response.content.decode()
-    assert html.count('data-testid="summary"') == 2
+    assert html.count('data-testid="summary"') == 2  # the draft of the 30th is left out
     assert html.index("2026-03-02 10:00") < html.index("2026-03-16 10:00")
+    assert "2026-03-30" not in html
+    assert "session 1 of 6" in html and "session 2 of 6" in html
     assert AccessLog.objects.filter(action="print", patient_id=planned_map.patient_id).exists()
 
 
@@ -145,7 +154,8 @@ def test_lot_recall_lists_every_patient_and_session(
     untouched = lots["Aminophylline"]
     response = client.get(reverse("treatments:lot_recall", args=[lot.pk]))
     html = response.content.decode()
-    assert "1 patient, 2 injections" in html
+    assert "1 patient, 1 session, 2 injections" in html
+    assert "Right thigh, outer side, Left thigh, outer side" in html
     assert planned_map.patient.chart_number in html and session.get_absolute_url() in html
     assert other_patient.last_name not in html
     assert AccessLog.objects.filter(action="export", patient_id=planned_map.patient_id).exists()
@@ -221,7 +231,7 @@ def _restricted_lots(planned_map, lots):
     zones = (
         MapZone.objects.filter(treatment_map=planned_map)
         .select_related("formula")
-        .order_by("region__view", "region__sort_order")
+        .order_by("region__sort_order")
     )
     for i, zone in enumerate(zones):
         for ingredient in zone.formula.ingredients.all():

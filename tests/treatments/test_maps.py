@@ -38,7 +38,7 @@ def _create_map(client, patient, location, regions=("thigh_outer_right", "thigh_
 
 
 def _plan_post(treatment_map, formula, **changes):
-    zones = list(treatment_map.zones.order_by("region__view", "region__sort_order"))
+    zones = list(treatment_map.zones.order_by("region__sort_order"))
     data = {
         "form-TOTAL_FORMS": str(len(zones)),
         "form-INITIAL_FORMS": str(len(zones)),

@@ -1,5 +1,6 @@
 """Every validation path of the session log, and the all-or-nothing save."""
 
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -47,10 +48,27 @@ def test_injection_rows(client_for, practitioner, planned_map, lots, row, messag
 
 def test_expired_lot_on_the_session_date(client_for, practitioner, planned_map, lots):
     expired = lots["Phosphatidylcholine expired"]
+    expired.expiry_date = date(2026, 2, 15)  # the session is on 2026-03-02
+    expired.save()
     data = session_post(planned_map, lots, rows={0: {_lot_field(planned_map): expired.pk}})
     response = _post(client_for(practitioner), planned_map, data)
-    assert "Lot PHOS-19 of Phosphatidylcholine expired on 2020-01-31" in response.content.decode()
+    assert "Lot PHOS-19 of Phosphatidylcholine expired on 2026-02-15" in response.content.decode()
     assert not TreatmentSession.objects.exists()
+
+
+def test_long_expired_lots_are_not_offered(client_for, practitioner, planned_map, lots):
+    expired = lots["Phosphatidylcholine expired"]  # 2020
+    page = client_for(practitioner).get(
+        reverse("treatments:session_new", args=[planned_map.patient_id])
+    )
+    assert f'value="{expired.pk}"' not in page.content.decode()
+    form = page.context["formset"].forms[0]
+    assert form[_lot_field(planned_map)].value() == lots["Phosphatidylcholine"].pk  # the only one
+    data = session_post(planned_map, lots, rows={0: {_lot_field(planned_map): expired.pk}})
+    assert (
+        "Select a valid choice"
+        in _post(client_for(practitioner), planned_map, data).content.decode()
+    )
 
 
 def test_a_lot_valid_on_the_session_date_is_accepted_even_if_expired_since(

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def draft(client_for, practitioner, planned_map, lots):
+def draft(client_for, practitioner, planned_map, lots, treatment_consent):
     client = client_for(practitioner)
     response = client.post(
         reverse("treatments:session_new", args=[planned_map.patient_id]),
@@ -147,7 +147,9 @@ class TestSignedIsFrozen:
         assert signed.notes != "forged"
 
 
-def test_signing_needs_the_checklist(client_for, practitioner, planned_map, lots):
+def test_signing_needs_the_checklist(
+    client_for, practitioner, planned_map, lots, treatment_consent
+):
     client = client_for(practitioner)
     post = session_post(planned_map, lots)
     del post["check_skin_cleansed"]
@@ -202,3 +204,16 @@ def test_only_practitioners_sign(request, client_for, draft, user_fixture):
     assert response.status_code == 403
     draft.refresh_from_db()
     assert not draft.is_signed
+
+
+def test_a_ticked_consent_item_needs_a_consent_on_file(client_for, practitioner, planned_map, lots):
+    client = client_for(practitioner)
+    client.post(
+        reverse("treatments:session_new", args=[planned_map.patient_id]),
+        session_post(planned_map, lots),
+    )
+    session = TreatmentSession.objects.get()
+    response = client.post(reverse("treatments:session_sign", args=[session.pk]), follow=True)
+    assert "no treatment consent is in force for this patient" in response.content.decode()
+    session.refresh_from_db()
+    assert not session.is_signed

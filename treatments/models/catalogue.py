@@ -40,7 +40,8 @@ class BodyRegion(models.Model):
     objects = ActiveQuerySet.as_manager()
 
     class Meta:
-        ordering = ["view", "sort_order", "label"]
+        # Front, then back, then face, as shipped (sort_order); a new region sorts by label.
+        ordering = ["sort_order", "label"]
 
     def __str__(self) -> str:
         return self.label

@@ -139,7 +139,7 @@ class MapZone(models.Model):
     )
 
     class Meta:
-        ordering = ["region__view", "region__sort_order", "id"]
+        ordering = ["region__sort_order", "id"]
         constraints = [
             models.UniqueConstraint(fields=["treatment_map", "region"], name="one_zone_per_region")
         ]

@@ -182,7 +182,7 @@ class Injection(models.Model):
     technique = models.CharField(max_length=10, choices=MapZone.Technique.choices)
 
     class Meta:
-        ordering = ["region__view", "region__sort_order", "id"]
+        ordering = ["region__sort_order", "id"]
         triggers = [_frozen_child("injection_frozen", "NEW.session_id, OLD.session_id")]
 
     def __str__(self) -> str:

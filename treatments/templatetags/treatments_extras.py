@@ -56,6 +56,8 @@ def body_diagram(regions, selected=(), interactive=False, views=None, palette="s
                 "viewbox": view.viewbox,
                 "outline": [_element(shape) for shape in view.outline],
                 "features": [_element(shape) for shape in view.features],
+                # The patient's sides as seen on this view.
+                "sides": ("L", "R") if view.key == "back" else ("R", "L"),
                 "regions": [
                     {**_element(shape), "code": code, "label": labels[code], "on": code in chosen}
                     for code, shape in view.regions.items()
