@@ -331,6 +331,7 @@ def photo_compare(request: HttpRequest, pk: int) -> HttpResponse:
             "left": left,
             "right": right,
             "pair": [left, right],
+            "days_apart": abs((right.taken_at - left.taken_at).days),
             "candidates": candidates,
         },
     )

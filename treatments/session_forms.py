@@ -345,3 +345,7 @@ class AmendmentForm(forms.ModelForm):
         fields = ["reason", "text"]
         widgets = {"text": forms.Textarea(attrs={"rows": 3})}
         labels = {"text": "Correction"}
+
+
+class ResolveForm(forms.Form):
+    resolved_at = forms.DateTimeField(label="Resolved at", widget=DateTimeInput())

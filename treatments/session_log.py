@@ -172,6 +172,20 @@ def add_side_effect(*, side_effect: SideEffect, user: AbstractBaseUser) -> SideE
     return side_effect
 
 
+@transaction.atomic
+def resolve_side_effect(*, side_effect: SideEffect, resolved_at) -> SideEffect:
+    current = SideEffect.objects.select_for_update().get(pk=side_effect.pk)
+    if current.resolved_at is not None:
+        raise ValidationError("This follow-up is already marked resolved.")
+    if resolved_at < current.onset:
+        raise ValidationError("It cannot resolve before it began.")
+    if resolved_at > timezone.now():
+        raise ValidationError("The time it resolved cannot be in the future.")
+    current.resolved_at = resolved_at
+    current.save(update_fields=["resolved_at"])
+    return current
+
+
 @dataclass(frozen=True)
 class CompoundTotal:
     compound: object

@@ -24,6 +24,7 @@ from treatments.models import (
 )
 from treatments.session_forms import (
     AmendmentForm,
+    ResolveForm,
     SessionForm,
     SideEffectForm,
     injection_formset,
@@ -33,6 +34,7 @@ from treatments.session_log import (
     add_side_effect,
     checklist_problems,
     has_treatment_consent,
+    resolve_side_effect,
     save_session,
     sign_session,
 )
@@ -151,6 +153,10 @@ def _edit(request: HttpRequest, session: TreatmentSession, initial=None) -> Http
 
 @require_GET
 def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _render_detail(request, pk, AmendmentForm())
+
+
+def _render_detail(request: HttpRequest, pk: int, amendment_form: AmendmentForm) -> HttpResponse:
     if not request.user.has_perm(VIEW_CLINICAL):
         raise PermissionDenied
     session = get_object_or_404(with_summary_data(TreatmentSession.objects.all()), pk=pk)
@@ -162,9 +168,9 @@ def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
             **summary(session),
             "regions": list(BodyRegion.objects.all()),
             "can_record": request.user.has_perm(RECORD),
-            "amendment_form": AmendmentForm(),
-            "now": timezone.now(),
+            "amendment_form": amendment_form,
         },
+        status=400 if amendment_form.errors else 200,
     )
 
 
@@ -208,9 +214,9 @@ def amendment_new(request: HttpRequest, pk: int) -> HttpResponse:
             messages.error(request, error.messages[0])
         else:
             messages.success(request, "Amendment recorded beneath the original.")
-    else:
-        messages.error(request, "An amendment needs a reason and the correction.")
-    return redirect(session)
+        return redirect(session)
+    # Show the page again with the errors, keeping what was typed.
+    return _render_detail(request, pk, form)
 
 
 @require_http_methods(["GET", "POST"])
@@ -232,6 +238,23 @@ def side_effect_new(request: HttpRequest, pk: int) -> HttpResponse:
         "treatments/side_effect_form.html",
         {"form": form, "session": session, "courses": SideEffect.EXPECTED_COURSE.items()},
     )
+
+
+@require_POST
+def side_effect_resolve(request: HttpRequest, pk: int, effect_pk: int) -> HttpResponse:
+    session = get_session_for(request, pk, RECORD)
+    effect = get_object_or_404(SideEffect, pk=effect_pk, session=session)
+    form = ResolveForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Give the date and time it resolved.")
+        return redirect(session)
+    try:
+        resolve_side_effect(side_effect=effect, resolved_at=form.cleaned_data["resolved_at"])
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    else:
+        messages.success(request, f"{effect.get_kind_display()} marked resolved.")
+    return redirect(session)
 
 
 @require_GET

@@ -22,6 +22,11 @@ urlpatterns = [
         session_views.side_effect_new,
         name="side_effect_new",
     ),
+    path(
+        "sessions/<int:pk>/side-effects/<int:effect_pk>/resolve/",
+        session_views.side_effect_resolve,
+        name="side_effect_resolve",
+    ),
     path("sessions/<int:pk>/amendments/new/", session_views.amendment_new, name="amendment_new"),
     path("lots/", session_views.lot_search, name="lots"),
     path("lots/<int:pk>/recall/", session_views.lot_recall, name="lot_recall"),

@@ -190,6 +190,7 @@ def test_compare_defaults_to_first_before_and_latest(
     assert response.status_code == 200
     assert response.context["left"] == photos["beforefront"]
     assert response.context["right"] == photos["follow_upfront"]
+    assert "55 days apart" in response.content.decode()  # 5 January to 1 March
     chosen = client.get(
         reverse("patients:photo_compare", args=[patient.pk]),
         {

@@ -246,3 +246,24 @@ def _count(client, url) -> int:
     with CaptureQueriesContext(connection) as captured:
         client.get(url)
     return len(captured.captured_queries)
+
+
+def test_mark_a_follow_up_resolved(client_for, practitioner, session):
+    effect = _effect(session, practitioner, "swelling", timedelta(hours=2))
+    client = client_for(practitioner)
+    url = reverse("treatments:side_effect_resolve", args=[session.pk, effect.pk])
+    client.post(url, {"resolved_at": "2026-03-01T10:00"})  # before onset: refused
+    effect.refresh_from_db()
+    assert effect.resolved_at is None
+    client.post(url, {"resolved_at": "2026-03-05T10:00"})
+    effect.refresh_from_db()
+    assert effect.resolved_at is not None and not effect.needs_attention()
+    other = PatientFactory()
+    assert (
+        client.post(
+            reverse("treatments:side_effect_resolve", args=[session.pk + 999, effect.pk]),
+            {"resolved_at": "2026-03-05T10:00"},
+        ).status_code
+        == 404
+    )
+    assert other

@@ -217,3 +217,15 @@ def test_a_ticked_consent_item_needs_a_consent_on_file(client_for, practitioner,
     assert "no treatment consent is in force for this patient" in response.content.decode()
     session.refresh_from_db()
     assert not session.is_signed
+
+
+def test_an_incomplete_amendment_keeps_the_typing(client_for, practitioner, signed):
+    response = client_for(practitioner).post(
+        reverse("treatments:amendment_new", args=[signed.pk]),
+        {"reason": "", "text": "Depth was 3 mm on the left thigh."},
+    )
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "This field is required." in html
+    assert "Depth was 3 mm on the left thigh." in html
+    assert not Amendment.objects.exists()
