@@ -224,6 +224,12 @@ class InjectionForm(forms.ModelForm):
     def planned(self) -> PlannedInjection:
         injection = self.save(commit=False)
         injection.region = self.cleaned_data["map_zone"].region
+        injection.restricted_acknowledged = self.restricted and self.cleaned_data.get(
+            "restricted_acknowledged", False
+        )
+        injection.restricted_note = (
+            self.cleaned_data.get("restricted_note", "") if self.restricted else ""
+        )
         return PlannedInjection(injection, [self.cleaned_data[name] for name in self.lot_fields])
 
 
@@ -294,6 +300,8 @@ def _from_zone(zone: MapZone) -> dict:
 
 def _from_injection(injection: Injection) -> dict:
     row = {
+        "restricted_acknowledged": injection.restricted_acknowledged,
+        "restricted_note": injection.restricted_note,
         "treated": True,
         "map_zone": injection.map_zone_id,
         "formula": injection.formula_id,

@@ -71,10 +71,22 @@ def save_session(
         injection = planned.injection
         injection.pk = None
         injection.session = session
+        injection.region_label = injection.region.label
+        injection.formula_name = injection.formula.name
         injection.full_clean(exclude=["session"])
         injection.save()
+        ingredients = {i.compound_id: i for i in injection.formula.ingredients.all()}
         InjectionLot.objects.bulk_create(
-            InjectionLot(injection=injection, compound=lot.compound, lot=lot)
+            InjectionLot(
+                injection=injection,
+                compound=lot.compound,
+                lot=lot,
+                compound_name=lot.compound.name,
+                lot_number=lot.lot_number,
+                lot_expiry=lot.expiry_date,
+                amount_per_ml=ingredients[lot.compound_id].amount_per_ml,
+                amount_unit=ingredients[lot.compound_id].unit,
+            )
             for lot in planned.lots
         )
     return session
@@ -188,33 +200,31 @@ def resolve_side_effect(*, side_effect: SideEffect, resolved_at) -> SideEffect:
 
 @dataclass(frozen=True)
 class CompoundTotal:
-    compound: object
+    name: str
     amount: Decimal
     unit: str
     lots: tuple[str, ...]
 
 
 def totals(injections: list[Injection]) -> tuple[Decimal, int, list[CompoundTotal]]:
-    """Total volume, total points and the amount of each compound, computed, never typed.
+    """Total volume, total points and the amount of each compound, computed, never typed,
+    from what the injections recorded (not from today's catalogue).
 
-    Expects injections with formula__ingredients__compound and lots__lot prefetched.
+    Expects injections with their lots prefetched.
     """
     volume = sum((i.volume_ml for i in injections), Decimal("0"))
     points = sum(i.points for i in injections)
-    amounts: dict[tuple[int, str], Decimal] = defaultdict(Decimal)
-    compounds: dict[int, object] = {}
-    lots: dict[int, set[str]] = defaultdict(set)
+    amounts: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    lots: dict[tuple[str, str], set[str]] = defaultdict(set)
     for injection in injections:
-        for ingredient in injection.formula.ingredients.all():
-            key = (ingredient.compound_id, ingredient.unit)
-            amounts[key] += ingredient.amount_per_ml * injection.volume_ml
-            compounds[ingredient.compound_id] = ingredient.compound
         for used in injection.lots.all():
-            lots[used.compound_id].add(used.lot.lot_number)
+            key = (used.compound_name, used.amount_unit)
+            amounts[key] += used.amount_per_ml * injection.volume_ml
+            lots[key].add(used.lot_number)
     per_compound = [
         CompoundTotal(
-            compounds[cid], amount.quantize(Decimal("0.001")), unit, tuple(sorted(lots[cid]))
+            name, amount.quantize(Decimal("0.001")), unit, tuple(sorted(lots[name, unit]))
         )
-        for (cid, unit), amount in sorted(amounts.items(), key=lambda kv: compounds[kv[0][0]].name)
+        for (name, unit), amount in sorted(amounts.items())
     ]
     return volume, points, per_compound

@@ -6,7 +6,6 @@ from django.template.loader import render_to_string
 
 from treatments.models import (
     BodyRegion,
-    FormulaIngredient,
     Injection,
     InjectionLot,
     SideEffect,
@@ -21,18 +20,10 @@ def _prefetches() -> list:
     return [
         Prefetch(
             "injections",
-            queryset=Injection.objects.select_related("region", "formula").order_by(
-                "region__sort_order"
-            ),
+            queryset=Injection.objects.select_related("region").order_by("region__sort_order"),
         ),
-        Prefetch(
-            "injections__formula__ingredients",
-            queryset=FormulaIngredient.objects.select_related("compound"),
-        ),
-        Prefetch(
-            "injections__lots",
-            queryset=InjectionLot.objects.select_related("lot", "compound"),
-        ),
+        # What was recorded (names, lots, amounts) lives on the rows themselves.
+        Prefetch("injections__lots", queryset=InjectionLot.objects.order_by("compound_name")),
         "amendments__author",
         "side_effects",
     ]

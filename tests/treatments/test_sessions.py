@@ -48,7 +48,7 @@ def test_totals_per_compound_are_computed(client_for, practitioner, planned_map,
     response = client_for(practitioner).get(session.get_absolute_url())
     assert response.context["total_volume"] == Decimal("4.00")
     (total,) = response.context["per_compound"]
-    assert total.compound.name == "Phosphatidylcholine"
+    assert total.name == "Phosphatidylcholine"
     assert total.amount == Decimal("4.000") and total.unit == "mg"
     assert total.lots == ("PHOS-26",)
 

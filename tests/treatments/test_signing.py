@@ -229,3 +229,18 @@ def test_an_incomplete_amendment_keeps_the_typing(client_for, practitioner, sign
     assert "This field is required." in html
     assert "Depth was 3 mm on the left thigh." in html
     assert not Amendment.objects.exists()
+
+
+def test_catalogue_edits_after_signing_do_not_rewrite_the_record(client_for, practitioner, signed):
+    from treatments.models import CompoundLot, FormulaIngredient
+
+    before = client_for(practitioner).get(reverse("treatments:session_print", args=[signed.pk]))
+    FormulaIngredient.objects.update(amount_per_ml="999")
+    CompoundLot.objects.filter(lot_number="PHOS-26").update(
+        lot_number="REWRITTEN-1", expiry_date="2099-01-01"
+    )
+    after = client_for(practitioner).get(reverse("treatments:session_print", args=[signed.pk]))
+    html = after.content.decode()
+    assert "PHOS-26" in html and "REWRITTEN-1" not in html and "2099" not in html
+    assert after.context["per_compound"] == before.context["per_compound"]
+    assert "Phosphatidylcholine 5 mg" in html

@@ -180,6 +180,12 @@ class Injection(models.Model):
         "gauge (G)", validators=[MinValueValidator(25), MaxValueValidator(34)]
     )
     technique = models.CharField(max_length=10, choices=MapZone.Technique.choices)
+    restricted_acknowledged = models.BooleanField(default=False)
+    restricted_note = models.CharField(max_length=300, blank=True)
+    # As they read when the injection was recorded: later catalogue edits must not
+    # rewrite what the record says was injected.
+    region_label = models.CharField(max_length=100)
+    formula_name = models.CharField(max_length=120)
 
     class Meta:
         ordering = ["region__sort_order", "id"]
@@ -196,6 +202,12 @@ class InjectionLot(models.Model):
     injection = models.ForeignKey(Injection, on_delete=models.CASCADE, related_name="lots")
     compound = models.ForeignKey(Compound, on_delete=models.PROTECT, related_name="+")
     lot = models.ForeignKey(CompoundLot, on_delete=models.PROTECT, related_name="uses")
+    # Copied from the catalogue when recorded (see Injection): the evidence stays as it was.
+    compound_name = models.CharField(max_length=120)
+    lot_number = models.CharField(max_length=60)
+    lot_expiry = models.DateField()
+    amount_per_ml = models.DecimalField(max_digits=10, decimal_places=3)
+    amount_unit = models.CharField(max_length=4)
 
     class Meta:
         ordering = ["compound__name"]
