@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 
 from django.db.models import QuerySet
 
+MAX_PAGE = 100_000  # beyond any list a clinic has; keeps OFFSET within bigint
+
 
 @dataclass
 class OffsetPage:
@@ -19,7 +21,7 @@ class OffsetPage:
     @classmethod
     def of(cls, queryset: QuerySet, number: str | int | None, size: int) -> "OffsetPage":
         try:
-            page = max(int(number or 1), 1)
+            page = min(max(int(number or 1), 1), MAX_PAGE)
         except (TypeError, ValueError):
             page = 1
         start = (page - 1) * size

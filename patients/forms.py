@@ -1,6 +1,7 @@
 import base64
 import binascii
 import re
+from datetime import datetime, timedelta
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Fieldset, Layout, Row
@@ -58,9 +59,12 @@ class DateTimeInput(forms.DateTimeInput):
 
 
 def not_in_future(value):
-    today = timezone.localdate()
-    day = value.date() if hasattr(value, "date") else value
-    if day > today:
+    """Dates after today, and times more than a few minutes ahead, are refused."""
+    if isinstance(value, datetime):
+        future = value > timezone.now() + timedelta(minutes=5)  # clocks differ a little
+    else:
+        future = value > timezone.localdate()
+    if future:
         raise ValidationError("This date is in the future.", code="future")
 
 

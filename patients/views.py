@@ -130,6 +130,8 @@ def patient_edit(request: HttpRequest, pk: int) -> HttpResponse:
     clinical = request.user.has_perm(CHANGE_CLINICAL)
     form = PatientForm(request.POST or None, instance=patient, clinical=clinical)
     conflict = None
+    if request.method == "GET":  # the form shows the whole record
+        record_access(request, patient=patient, action=AccessLog.Action.VIEW)
     if request.method == "POST" and form.is_valid():
         fields = [name for name in form.fields if name != "version"]
         try:
@@ -302,11 +304,9 @@ def photo_new(request: HttpRequest, pk: int) -> HttpResponse:
 def photo_file(request: HttpRequest, pk: int, photo_pk: int, size: str) -> FileResponse:
     patient = get_patient_for(request, pk, VIEW_CLINICAL)
     photo = get_object_or_404(Photo, pk=photo_pk, patient=patient)
-    if size == "full":
-        record_access(request, patient=patient, action=AccessLog.Action.DOWNLOAD, subject=photo)
-        return _private_file(photo.image)
-    # Thumbnails are only shown inside the chart and comparison pages, which log the view.
-    return _private_file(photo.thumbnail)
+    # Every fetch is logged, thumbnails included: they can be requested on their own.
+    record_access(request, patient=patient, action=AccessLog.Action.DOWNLOAD, subject=photo)
+    return _private_file(photo.image if size == "full" else photo.thumbnail)
 
 
 @require_GET

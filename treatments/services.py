@@ -4,6 +4,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from clinic.concurrency import StaleEdit
 from patients.models import Patient
 from treatments.models import BodyRegion, MapZone, NeedleRule, TreatmentMap
 
@@ -37,20 +38,30 @@ def create_map(
 
 
 @transaction.atomic
-def plan_zones(*, treatment_map: TreatmentMap, formset) -> TreatmentMap:
+def plan_zones(
+    *, treatment_map: TreatmentMap, formset, expected_version: int | None
+) -> TreatmentMap:
     """Save every zone's plan or none (the formset was validated by the caller)."""
-    TreatmentMap.objects.select_for_update().get(pk=treatment_map.pk)
-    for form in formset.forms:
+    current = TreatmentMap.objects.select_for_update().get(pk=treatment_map.pk)
+    if current.version != expected_version:
+        raise StaleEdit(current, {})
+    for form in formset.initial_forms:  # the map's own zones; extra rows are never saved
         form.instance.full_clean()
         form.save()
-    return treatment_map
+    current.version += 1
+    current.save(update_fields=["version"])
+    return current
 
 
 @transaction.atomic
-def set_status(*, treatment_map: TreatmentMap, status: str) -> TreatmentMap:
+def set_status(
+    *, treatment_map: TreatmentMap, status: str, expected_version: int | None
+) -> TreatmentMap:
     if status not in TreatmentMap.Status.values:
         raise ValidationError(f"Unknown status {status!r}.")
     current = TreatmentMap.objects.select_for_update().get(pk=treatment_map.pk)
+    if current.version != expected_version:
+        raise StaleEdit(current, {})
     current.status = status
     current.version += 1
     current.save(update_fields=["status", "version"])

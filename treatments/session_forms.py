@@ -240,8 +240,12 @@ class BaseInjectionFormSet(forms.BaseFormSet):
     def clean(self):
         if any(self.errors):
             return
-        if not self.treated_forms():
+        treated = self.treated_forms()
+        if not treated:
             raise ValidationError("Record at least one treated zone.")
+        zones = [form.cleaned_data["map_zone"].pk for form in treated]
+        if len(zones) != len(set(zones)):
+            raise ValidationError("Each zone can be recorded once per session.")
 
     def check_on(self, *, day, jurisdiction) -> bool:
         for form in self.treated_forms():

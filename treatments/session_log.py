@@ -127,7 +127,11 @@ def checklist_problems(session: TreatmentSession) -> list[str]:
 
 @transaction.atomic
 def sign_session(
-    *, session: TreatmentSession, user: AbstractBaseUser, render_pdf
+    *,
+    session: TreatmentSession,
+    user: AbstractBaseUser,
+    render_pdf,
+    expected_version: int | None = None,
 ) -> TreatmentSession:
     """Freeze the session: check it, render its PDF once, store it with its SHA-256.
 
@@ -136,6 +140,10 @@ def sign_session(
     current = TreatmentSession.objects.select_for_update().get(pk=session.pk)
     if current.is_signed:
         raise ValidationError("This session is already signed.")
+    if expected_version is not None and current.version != expected_version:
+        raise ValidationError(
+            "The draft changed after you opened it: review the new version before signing."
+        )
     problems = checklist_problems(current)
     if current.check_consent_current and not has_treatment_consent(current.patient):
         problems.append(

@@ -5,7 +5,8 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.db.models import Q
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -113,6 +114,13 @@ def session_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _edit(request: HttpRequest, session: TreatmentSession, initial=None) -> HttpResponse:
     data = request.POST if request.method == "POST" else None
+    if data is None:  # the form shows the patient's alerts and the injections
+        record_access(
+            request,
+            patient=session.patient,
+            action=AccessLog.Action.VIEW,
+            subject=session.treatment_map,
+        )
     form = SessionForm(data, instance=session, initial=initial)
     formset = injection_formset(treatment_map=session.treatment_map, session=session, data=data)
     conflict = None
@@ -192,7 +200,12 @@ def session_sign(request: HttpRequest, pk: int) -> HttpResponse:
             },
         )
     try:
-        sign_session(session=session, user=request.user, render_pdf=render_pdf)
+        sign_session(
+            session=session,
+            user=request.user,
+            render_pdf=render_pdf,
+            expected_version=_int_or_none(request.POST.get("version")),
+        )
     except ValidationError as error:
         for message in error.messages:
             messages.error(request, message)
@@ -285,7 +298,13 @@ def session_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     )
     name = f"{session.patient.chart_number}-session-{session.pk}.pdf"
     if session.is_signed:
-        response = FileResponse(session.pdf.open("rb"), content_type="application/pdf")
+        try:
+            handle = session.pdf.open("rb")
+        except (FileNotFoundError, ValueError):
+            raise Http404(
+                "The signed PDF is missing from storage; restore it from backup."
+            ) from None
+        response = FileResponse(handle, content_type="application/pdf")
         response["X-Content-SHA256"] = session.pdf_sha256
     else:
         response = HttpResponse(render_pdf(session), content_type="application/pdf")
@@ -314,6 +333,13 @@ def patient_booklet(request: HttpRequest, pk: int) -> HttpResponse:
             "regions": regions,
         },
     )
+
+
+def _int_or_none(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def _numbered(sessions):
@@ -389,9 +415,9 @@ def lot_recall(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def flagged_side_effects(since_days: int = 30):
-    """Follow-ups of the last weeks that need the practitioner's attention."""
+    """Follow-ups of the last weeks, and any still open, that need attention."""
     now = timezone.now()
-    recent = SideEffect.objects.filter(onset__gte=now - timedelta(days=since_days)).select_related(
-        "session__patient"
-    )
+    recent = SideEffect.objects.filter(
+        Q(onset__gte=now - timedelta(days=since_days)) | Q(resolved_at__isnull=True)
+    ).select_related("session__patient")
     return [effect for effect in recent if effect.needs_attention(now)]

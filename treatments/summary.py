@@ -1,7 +1,7 @@
 """The session summary: one set of data for the print view, the PDF and the booklet."""
 
 from django.contrib.staticfiles import finders
-from django.db.models import Prefetch, QuerySet, prefetch_related_objects
+from django.db.models import Prefetch, Q, QuerySet, prefetch_related_objects
 from django.template.loader import render_to_string
 
 from treatments.models import (
@@ -77,7 +77,11 @@ def render_pdf(session: TreatmentSession, *, regions=None) -> bytes:
 
 
 def number_in_plan(session: TreatmentSession) -> int:
-    """This session's place in its treatment map's course (1 for the first)."""
-    return TreatmentSession.objects.filter(
-        treatment_map_id=session.treatment_map_id, performed_at__lte=session.performed_at
-    ).count()
+    """This session's place in its map's course (1 for the first), drafts aside."""
+    return (
+        TreatmentSession.objects.filter(
+            treatment_map_id=session.treatment_map_id, performed_at__lte=session.performed_at
+        )
+        .filter(Q(status=TreatmentSession.Status.SIGNED) | Q(pk=session.pk))
+        .count()
+    )

@@ -6,12 +6,20 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from clinic.audit import record_access
+from clinic.concurrency import StaleEdit
 from clinic.models import AccessLog
 from patients.views import CHANGE_CLINICAL, VIEW_CLINICAL, get_patient_for
 from treatments.forms import MapForm, zone_formset
 from treatments.models import BodyRegion, FormulaIngredient, MapZone, TreatmentMap
 from treatments.needles import default_needle
 from treatments.services import create_map, plan_zones, set_status
+
+
+def _int_or_none(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def get_map_for(request: HttpRequest, pk: int, perm: str) -> TreatmentMap:
@@ -58,10 +66,29 @@ def map_new(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def map_plan(request: HttpRequest, pk: int) -> HttpResponse:
     treatment_map = get_map_for(request, pk, CHANGE_CLINICAL)
+    if request.method == "GET":  # the plan shows the patient's baseline measurements
+        record_access(
+            request,
+            patient=treatment_map.patient,
+            action=AccessLog.Action.VIEW,
+            subject=treatment_map,
+        )
     needle = default_needle(treatment_map.patient)
     formset = zone_formset(treatment_map=treatment_map, needle=needle, data=request.POST or None)
     if request.method == "POST" and formset.is_valid():
-        plan_zones(treatment_map=treatment_map, formset=formset)
+        try:
+            plan_zones(
+                treatment_map=treatment_map,
+                formset=formset,
+                expected_version=_int_or_none(request.POST.get("version")),
+            )
+        except StaleEdit:
+            messages.error(
+                request,
+                "Someone else saved this plan while you were editing it; nothing of yours was "
+                "saved. Here is their version: check it and enter your changes again.",
+            )
+            return redirect("treatments:map_plan", pk=treatment_map.pk)
         messages.success(request, "Zone plans saved.")
         return redirect(treatment_map)
     return render(
@@ -109,7 +136,13 @@ def map_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def map_status(request: HttpRequest, pk: int) -> HttpResponse:
     treatment_map = get_map_for(request, pk, CHANGE_CLINICAL)
     try:
-        updated = set_status(treatment_map=treatment_map, status=request.POST.get("status", ""))
+        updated = set_status(
+            treatment_map=treatment_map,
+            status=request.POST.get("status", ""),
+            expected_version=_int_or_none(request.POST.get("version")),
+        )
+    except StaleEdit:
+        messages.error(request, "The map changed while you were looking at it; check it again.")
     except ValidationError as error:
         messages.error(request, error.messages[0])
     else:

@@ -126,3 +126,8 @@ def test_chart_query_count_does_not_grow_with_records(
         response = client.get(patient.get_absolute_url())
     assert len(response.context["photos"]) == 14
     assert len(response.context["trends"]) == 4
+
+
+def test_opening_the_edit_form_is_logged(client_for, practitioner, patient):
+    client_for(practitioner).get(reverse("patients:edit", args=[patient.pk]))
+    assert AccessLog.objects.filter(patient_id=patient.pk, action="view").count() == 1

@@ -124,6 +124,8 @@ def test_upload_stores_under_a_server_name_and_serves_through_the_view(
     assert Image.open(io.BytesIO(body)).size == (20, 40)
     log = AccessLog.objects.get(action="download")
     assert (log.user, log.patient_id, log.subject) == (practitioner, patient.pk, photo)
+    client.get(reverse("patients:photo_thumbnail", args=[patient.pk, photo.pk]))
+    assert AccessLog.objects.filter(action="download").count() == 2
 
 
 def test_media_files_are_not_served_from_a_public_url(

@@ -161,3 +161,9 @@ def test_sort_links_replace_the_sort_instead_of_piling_up(client_for, practition
     assert "sort=name&amp;sort" not in page and "sort=-name&amp;sort" not in page
     assert 'href="?q=gagnon&amp;sort=-name"' in page  # clicking again reverses
     assert 'aria-sort="ascending"' in page
+
+
+def test_an_absurd_page_number_is_not_a_crash(client_for, practitioner, people):
+    response = client_for(practitioner).get(reverse("patients:list"), {"page": "9" * 30})
+    assert response.status_code == 200
+    assert response.context["patients"] == []

@@ -40,6 +40,7 @@ def _create_map(client, patient, location, regions=("thigh_outer_right", "thigh_
 def _plan_post(treatment_map, formula, **changes):
     zones = list(treatment_map.zones.order_by("region__sort_order"))
     data = {
+        "version": TreatmentMap.objects.get(pk=treatment_map.pk).version,
         "form-TOTAL_FORMS": str(len(zones)),
         "form-INITIAL_FORMS": str(len(zones)),
         "form-MIN_NUM_FORMS": "0",
@@ -227,12 +228,38 @@ def test_status_changes(client_for, practitioner, map_patient, location):
     client = client_for(practitioner)
     treatment_map = _create_map(client, map_patient, location, ["knee_left"])
     url = reverse("treatments:map_status", args=[treatment_map.pk])
-    client.post(url, {"status": "completed"})
+    client.post(url, {"status": "completed", "version": treatment_map.version})
     treatment_map.refresh_from_db()
     assert treatment_map.status == "completed"
-    client.post(url, {"status": "deleted"})
+    client.post(url, {"status": "deleted", "version": treatment_map.version})
     treatment_map.refresh_from_db()
     assert treatment_map.status == "completed"
+    client.post(url, {"status": "active", "version": treatment_map.version - 1})  # stale
+    treatment_map.refresh_from_db()
+    assert treatment_map.status == "completed"
+
+
+def test_a_stale_plan_is_refused(client_for, practitioner, map_patient, location, catalogue):
+    client = client_for(practitioner)
+    treatment_map = _create_map(client, map_patient, location, ["knee_left"])
+    url = reverse("treatments:map_plan", args=[treatment_map.pk])
+    stale = _plan_post(treatment_map, catalogue["permitted"], planned_volume_ml="1")
+    client.post(url, _plan_post(treatment_map, catalogue["permitted"], planned_volume_ml="3"))
+    response = client.post(url, stale, follow=True)
+    assert "Someone else saved this plan" in response.content.decode()
+    assert treatment_map.zones.get().planned_volume_ml == Decimal("3")
+
+
+def test_extra_rows_in_a_plan_post_are_not_saved(
+    client_for, practitioner, map_patient, location, catalogue
+):
+    client = client_for(practitioner)
+    treatment_map = _create_map(client, map_patient, location, ["knee_left"])
+    data = _plan_post(treatment_map, catalogue["permitted"])
+    data["form-TOTAL_FORMS"] = "2"
+    response = client.post(reverse("treatments:map_plan", args=[treatment_map.pk]), data)
+    assert response.status_code in (200, 302)
+    assert treatment_map.zones.count() == 1
 
 
 def test_map_page_query_count_is_constant(

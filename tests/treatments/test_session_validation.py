@@ -215,3 +215,22 @@ def test_the_last_injection_failing_leaves_nothing(practitioner, planned_map, lo
     assert Injection.objects.count() == 0
     assert InjectionLot.objects.count() == 0
     assert CompoundLot.objects.filter(pk=lot.pk).exists()
+
+
+def test_a_zone_cannot_be_recorded_twice(client_for, practitioner, planned_map, lots):
+    first_zone = planned_map.zones.order_by("region__sort_order").first()
+    data = session_post(planned_map, lots, rows={1: {"map_zone": first_zone.pk}})
+    response = _post(client_for(practitioner), planned_map, data)
+    assert "Each zone can be recorded once per session." in response.content.decode()
+    assert not TreatmentSession.objects.exists()
+
+
+def test_later_today_is_the_future(client_for, practitioner, planned_map, lots):
+    from django.utils import timezone
+
+    later = timezone.localtime() + timezone.timedelta(hours=2)
+    if later.date() != timezone.localdate():
+        pytest.skip("too close to midnight for a same-day time")
+    data = session_post(planned_map, lots, performed_at=later.strftime("%Y-%m-%dT%H:%M"))
+    response = _post(client_for(practitioner), planned_map, data)
+    assert "This date is in the future." in response.content.decode()

@@ -244,3 +244,26 @@ def test_catalogue_edits_after_signing_do_not_rewrite_the_record(client_for, pra
     assert "PHOS-26" in html and "REWRITTEN-1" not in html and "2099" not in html
     assert after.context["per_compound"] == before.context["per_compound"]
     assert "Phosphatidylcholine 5 mg" in html
+
+
+def test_signing_a_draft_that_changed_since_it_was_reviewed_is_refused(
+    client_for, practitioner, draft, planned_map, lots
+):
+    client = client_for(practitioner)
+    reviewed = draft.version
+    client.post(
+        reverse("treatments:session_edit", args=[draft.pk]),
+        session_post(planned_map, lots, version=reviewed, aftercare="Changed by a colleague"),
+    )
+    response = client.post(
+        reverse("treatments:session_sign", args=[draft.pk]), {"version": reviewed}, follow=True
+    )
+    assert "The draft changed after you opened it" in response.content.decode()
+    draft.refresh_from_db()
+    assert not draft.is_signed
+
+
+def test_a_missing_signed_pdf_is_a_404_not_a_crash(client_for, practitioner, signed):
+    signed.pdf.storage.delete(signed.pdf.name)
+    response = client_for(practitioner).get(reverse("treatments:session_pdf", args=[signed.pk]))
+    assert response.status_code == 404
