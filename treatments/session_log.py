@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from clinic.concurrency import StaleEdit, what_changed
 from patients.models import Consent, ConsentKind
+from treatments import formulary
 from treatments.models import (
     Amendment,
     Checklist,
@@ -108,6 +109,37 @@ def _injection_summary_of(injections: list[PlannedInjection]) -> str:
     )
 
 
+def signing_problems(session: TreatmentSession) -> list[str]:
+    """Everything that stands between this draft and a signature."""
+    problems = checklist_problems(session)
+    if session.check_consent_current and not has_treatment_consent(session.patient):
+        problems.append(
+            "“Consent on file and current” is ticked, but no treatment consent is in force "
+            "for this patient: record the signed consent, or untick the item and give the reason."
+        )
+    problems += _formulary_problems(session)
+    if not session.injections.exists():
+        problems.append("Record at least one injection before signing.")
+    return problems
+
+
+def _formulary_problems(session: TreatmentSession) -> list[str]:
+    """The formulary again at signing: the catalogue may have changed since the draft."""
+    problems = []
+    injections = session.injections.prefetch_related("lots__compound")
+    for injection in injections:
+        try:
+            formulary.check(
+                [used.compound for used in injection.lots.all()],
+                session.location.jurisdiction,
+                acknowledged=injection.restricted_acknowledged,
+                note=injection.restricted_note,
+            )
+        except ValidationError as error:
+            problems += [f"{injection.region_label}: {message}" for message in error.messages]
+    return problems
+
+
 def has_treatment_consent(patient) -> bool:
     return (
         Consent.objects.in_force()
@@ -144,14 +176,7 @@ def sign_session(
         raise ValidationError(
             "The draft changed after you opened it: review the new version before signing."
         )
-    problems = checklist_problems(current)
-    if current.check_consent_current and not has_treatment_consent(current.patient):
-        problems.append(
-            "“Consent on file and current” is ticked, but no treatment consent is in force "
-            "for this patient: record the signed consent, or untick the item and give the reason."
-        )
-    if not current.injections.exists():
-        problems.append("Record at least one injection before signing.")
+    problems = signing_problems(current)
     if problems:
         raise ValidationError(problems)
     current.status = TreatmentSession.Status.SIGNED

@@ -33,11 +33,11 @@ from treatments.session_forms import (
 from treatments.session_log import (
     add_amendment,
     add_side_effect,
-    checklist_problems,
     has_treatment_consent,
     resolve_side_effect,
     save_session,
     sign_session,
+    signing_problems,
 )
 from treatments.summary import number_in_plan, render_pdf, summary, with_summary_data
 
@@ -195,8 +195,7 @@ def session_sign(request: HttpRequest, pk: int) -> HttpResponse:
             {
                 "session": session,
                 "patient": session.patient,
-                "problems": checklist_problems(session),
-                "consent_on_file": has_treatment_consent(session.patient),
+                "problems": signing_problems(session),
             },
         )
     try:

@@ -267,3 +267,29 @@ def test_a_missing_signed_pdf_is_a_404_not_a_crash(client_for, practitioner, sig
     signed.pdf.storage.delete(signed.pdf.name)
     response = client_for(practitioner).get(reverse("treatments:session_pdf", args=[signed.pk]))
     assert response.status_code == 404
+
+
+def test_a_compound_prohibited_since_the_draft_blocks_signing(client_for, practitioner, draft):
+    from treatments.models import FormularyRule
+
+    FormularyRule.objects.filter(compound__name="Phosphatidylcholine").update(status="prohibited")
+    response = client_for(practitioner).post(
+        reverse("treatments:session_sign", args=[draft.pk]), follow=True
+    )
+    assert "Right thigh, outer side: Phosphatidylcholine is prohibited in Québec" in (
+        response.content.decode()
+    )
+    draft.refresh_from_db()
+    assert not draft.is_signed
+
+
+def test_the_sign_page_lists_what_is_missing(client_for, practitioner, planned_map, lots):
+    client = client_for(practitioner)
+    post = session_post(planned_map, lots)
+    del post["check_single_use_needles"]
+    client.post(reverse("treatments:session_new", args=[planned_map.patient_id]), post)
+    session = TreatmentSession.objects.get()
+    page = client.get(reverse("treatments:session_sign", args=[session.pk])).content.decode()
+    assert "Single-use needles" in page
+    assert "no treatment consent is in force" in page
+    assert 'name="version"' not in page  # no sign button until it is complete
