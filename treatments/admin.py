@@ -8,6 +8,8 @@ from django.contrib import admin
 from django.utils import timezone
 
 from clinic.admin import NoDeleteAdmin
+from clinic.audit import record_access
+from clinic.models import AccessLog
 from treatments.models import (
     BodyRegion,
     Compound,
@@ -165,3 +167,12 @@ class TreatmentSessionAdmin(ReadOnlyAdmin):
     search_fields = ["patient__last_name", "patient__chart_number"]
     date_hierarchy = "performed_at"
     exclude = ["pdf"]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # Reading a session here is reading a patient's record: log it like the app does.
+        session = self.get_object(request, object_id)
+        if session is not None:
+            record_access(
+                request, patient=session.patient, action=AccessLog.Action.VIEW, subject=session
+            )
+        return super().change_view(request, object_id, form_url, extra_context)

@@ -82,6 +82,8 @@ class ZonePlanForm(forms.ModelForm):
         needle: NeedleRule | None,
         baselines,
         formulas,
+        baseline_rows: list,
+        formula_rows: list,
         **kwargs,
     ):
         super().__init__(*args, **kwargs)
@@ -95,8 +97,14 @@ class ZonePlanForm(forms.ModelForm):
             "planned_volume_ml",
         ):
             self.fields[name].required = True
+        # Querysets validate a POST; the choices shown were loaded once for all zones.
         self.fields["formula"].queryset = formulas
+        self.fields["formula"].choices = [
+            ("", "---------"),
+            *((f.pk, str(f)) for f in formula_rows),
+        ]
         self.fields["baseline"].queryset = baselines
+        self.fields["baseline"].choices = [("", "none"), *((m.pk, str(m)) for m in baseline_rows)]
         self.fields["baseline"].required = False
         for name in ("needle_length_mm", "depth_mm", "spacing_mm"):
             self.fields[name].widget.attrs["step"] = "0.5"
@@ -150,5 +158,7 @@ def zone_formset(*, treatment_map: TreatmentMap, needle: NeedleRule | None, data
             "needle": needle,
             "baselines": baselines,
             "formulas": formulas,
+            "baseline_rows": list(baselines),
+            "formula_rows": list(formulas),
         },
     )

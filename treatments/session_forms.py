@@ -1,6 +1,8 @@
 """Forms of the session log: the session with its checklist, and one row per zone."""
 
-from datetime import timedelta
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django import forms
@@ -15,6 +17,7 @@ from treatments.models import (
     Checklist,
     CompoundLot,
     Formula,
+    FormularyRule,
     Injection,
     MapZone,
     SideEffect,
@@ -111,46 +114,44 @@ class InjectionForm(forms.ModelForm):
         ]
         widgets = {"map_zone": forms.HiddenInput}
 
-    def __init__(
-        self, *args, zones, formulas, zone_list, formula_list, jurisdiction, today, **kwargs
-    ):
+    def __init__(self, *args, zones, formulas, shared: "RowChoices", **kwargs):
         super().__init__(*args, **kwargs)
         self.empty_permitted = False  # a prefilled row left as it is still counts
         if self.is_bound and not self.data.get(self.add_prefix("treated")):
             for form_field in self.fields.values():
                 form_field.required = False
+        # Querysets validate a POST; the choices shown come from rows loaded once for
+        # the whole formset (not a query per row and per field).
         self.fields["map_zone"].queryset = zones
         self.fields["formula"].queryset = formulas
+        self.fields["formula"].choices = shared.formula_choices
         self.fields["volume_ml"].widget.attrs.update({"step": "0.1", "min": "0.01"})
-        self.zone = self._zone(zone_list)
+        self.zone = self._zone(shared.zones)
         self.lot_fields = []
-        formula = self._formula(formula_list)
+        formula = self._formula(shared.formulas)
         if formula is not None:
             for ingredient in formula.ingredients.all():
-                self._add_lot_field(ingredient.compound, today)
+                self._add_lot_field(ingredient.compound, shared)
         # The acknowledgement is asked for only where the formula has a restricted compound.
-        self.restricted = bool(
-            formula
-            and formulary.assess(formulary.formula_compounds(formula), jurisdiction).restricted
-        )
+        self.restricted = formula is not None and formula.pk in shared.restricted_formulas
         if not self.restricted:
             for name in ("restricted_acknowledged", "restricted_note"):
                 self.fields[name].widget = forms.HiddenInput()
 
-    def _add_lot_field(self, compound, today) -> None:
+    def _add_lot_field(self, compound, shared: "RowChoices") -> None:
         """Lots still usable a year back (sessions are logged late, rarely later), soonest
         expiry first; the only one preselected."""
         name = f"lot_{compound.pk}"
-        lots = CompoundLot.objects.filter(
-            compound=compound, expiry_date__gte=today - timedelta(days=365)
-        ).order_by("expiry_date")
-        usable = [lot for lot in lots if not lot.is_expired_on(today)]
+        lots = shared.lots.get(compound.pk, [])
+        usable = [lot for lot in lots if not lot.is_expired_on(shared.today)]
         self.fields[name] = forms.ModelChoiceField(
-            queryset=lots,
+            queryset=CompoundLot.objects.filter(
+                compound=compound, expiry_date__gte=shared.oldest_expiry
+            ),
             label=f"Lot of {compound.name} *",
             required=False,  # required for a treated zone: checked in clean()
-            empty_label="choose the lot",
         )
+        self.fields[name].choices = [("", "choose the lot"), *((lot.pk, str(lot)) for lot in lots)]
         if len(usable) == 1 and not self.is_bound and name not in self.initial:
             self.initial[name] = usable[0].pk
         self.lot_fields.append(name)
@@ -253,6 +254,52 @@ class BaseInjectionFormSet(forms.BaseFormSet):
         return not any(form.errors for form in self.forms)
 
 
+@dataclass
+class RowChoices:
+    """What every row of the injection formset offers, loaded once."""
+
+    zones: list[MapZone]
+    formulas: list[Formula]
+    formula_choices: list
+    lots: dict[int, list[CompoundLot]]
+    restricted_formulas: set[int]
+    today: date
+    oldest_expiry: date
+
+    @classmethod
+    def load(cls, *, zones: list, formulas: list, jurisdiction) -> "RowChoices":
+        today = timezone.localdate()
+        oldest = today - timedelta(days=365)
+        compound_ids = {i.compound_id for f in formulas for i in f.ingredients.all()}
+        lots: dict[int, list[CompoundLot]] = defaultdict(list)
+        for lot in (
+            CompoundLot.objects.filter(compound_id__in=compound_ids, expiry_date__gte=oldest)
+            .select_related("compound")
+            .order_by("expiry_date")
+        ):
+            lots[lot.compound_id].append(lot)
+        restricted_compounds = set(
+            FormularyRule.objects.filter(
+                jurisdiction=jurisdiction,
+                compound_id__in=compound_ids,
+                status=FormularyRule.Status.RESTRICTED,
+            ).values_list("compound_id", flat=True)
+        )
+        return cls(
+            zones=zones,
+            formulas=formulas,
+            formula_choices=[("", "---------"), *((f.pk, str(f)) for f in formulas)],
+            lots=lots,
+            restricted_formulas={
+                f.pk
+                for f in formulas
+                if any(i.compound_id in restricted_compounds for i in f.ingredients.all())
+            },
+            today=today,
+            oldest_expiry=oldest,
+        )
+
+
 InjectionFormSet = forms.formset_factory(
     InjectionForm, formset=BaseInjectionFormSet, extra=0, max_num=60
 )
@@ -278,10 +325,11 @@ def injection_formset(*, treatment_map, session=None, data=None) -> BaseInjectio
         form_kwargs={
             "zones": zones,
             "formulas": formulas,
-            "zone_list": zone_list,
-            "formula_list": formula_list,
-            "jurisdiction": (session.location if session else treatment_map.location).jurisdiction,
-            "today": timezone.localdate(),
+            "shared": RowChoices.load(
+                zones=zone_list,
+                formulas=formula_list,
+                jurisdiction=(session.location if session else treatment_map.location).jurisdiction,
+            ),
         },
     )
     return formset

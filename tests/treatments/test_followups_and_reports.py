@@ -267,3 +267,29 @@ def test_mark_a_follow_up_resolved(client_for, practitioner, session):
         == 404
     )
     assert other
+
+
+def test_entry_forms_do_not_query_per_zone(client_for, practitioner, planned_map, lots, catalogue):
+    """The new-session form and the zone plan at the table: 2 zones or 20, same queries."""
+    from treatments.models import BodyRegion, MapZone
+
+    client = client_for(practitioner)
+    urls = [
+        reverse("treatments:session_new", args=[planned_map.patient_id]),
+        reverse("treatments:map_plan", args=[planned_map.pk]),
+    ]
+    for url in urls:
+        client.get(url)  # warm the per-process caches (content types)
+    few = [_count(client, url) for url in urls]
+    for region in BodyRegion.objects.exclude(code__startswith="thigh_outer")[:18]:
+        MapZone.objects.create(
+            treatment_map=planned_map,
+            region=region,
+            needle_length_mm=4,
+            gauge=30,
+            depth_mm=4,
+            technique="point",
+            formula=catalogue["restricted"],
+            planned_volume_ml="1",
+        )
+    assert [_count(client, url) for url in urls] == few

@@ -138,7 +138,10 @@ class TestSignedIsFrozen:
         client = client_for(admin)
         change = reverse("admin:treatments_treatmentsession_change", args=[signed.pk])
         page = client.get(change)
-        assert page.status_code == 200  # readable
+        assert page.status_code == 200  # readable, and the read is logged
+        assert AccessLog.objects.filter(
+            user=admin, action="view", object_id=str(signed.pk)
+        ).exists()
         assert 'name="_save"' not in page.content.decode()
         assert client.post(change, {"notes": "forged"}).status_code == 403
         delete = reverse("admin:treatments_treatmentsession_delete", args=[signed.pk])
