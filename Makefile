@@ -41,6 +41,7 @@ setup: db system-libs
 run: setup
 	@$(MANAGE) preflight --port $(PORT)
 	@$(MANAGE) ensure_demo_user
+	@$(MANAGE) ensure_demo_catalogue
 	@echo "MesoChart: http://127.0.0.1:$(PORT)/  (Ctrl-C to stop; 'make stop' stops PostgreSQL)"
 	@$(MANAGE) runserver --skip-checks 127.0.0.1:$(PORT)
 

@@ -49,3 +49,24 @@ def test_healthz_reports_the_database(client):
     assert response.status_code == 200
     assert response.json() == {"status": "ok", "database": "ok"}
     assert "no-cache" in response["Cache-Control"]
+
+
+def test_demo_catalogue_fills_an_empty_catalogue_once(capsys):
+    from clinic.models import Location
+    from patients.models import ConsentTemplate
+    from treatments import formulary
+    from treatments.models import Compound, Formula
+
+    call_command("ensure_demo_catalogue")
+    assert "DEMO catalogue" in capsys.readouterr().out
+    location = Location.objects.get()
+    formula = Formula.objects.get()
+    # Usable at once: every compound is on the demo location's formulary.
+    formulary.check(
+        formulary.formula_compounds(formula), location.jurisdiction, acknowledged=False, note=""
+    )
+    assert ConsentTemplate.objects.count() == 3
+    assert all("DEMO" in c.name for c in Compound.objects.all())
+    call_command("ensure_demo_catalogue")
+    assert capsys.readouterr().out == ""
+    assert Compound.objects.count() == 3
