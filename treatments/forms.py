@@ -3,6 +3,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from clinic.models import Location
+from clinic.numbers import plain
 from patients.forms import DateTimeInput, not_in_future
 from patients.models import Measurement, Patient, Phototype
 from treatments import formulary
@@ -40,7 +41,11 @@ class MapForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["indication"].queryset = Indication.objects.active()
-        self.fields["location"].queryset = Location.objects.active().select_related("jurisdiction")
+        locations = Location.objects.active().select_related("jurisdiction")
+        self.fields["location"].queryset = locations
+        only = list(locations[:2])
+        if len(only) == 1 and not self.initial.get("location"):  # one clinic: nothing to choose
+            self.initial["location"] = only[0].pk
         self.fields["mapped_at"].initial = lambda: timezone.localtime().replace(second=0)
         self.fields["mapped_at"].validators.append(not_in_future)
         self.fields["planned_sessions"].initial = 6
@@ -138,8 +143,8 @@ class ZonePlanForm(forms.ModelForm):
             self.add_error(
                 "needle_override_reason",
                 f"The default needle for phototype {numeral} is "
-                f"{self.needle.length_mm.normalize()} mm: give the reason for "
-                f"{length.normalize()} mm.",
+                f"{plain(self.needle.length_mm)} mm: give the reason for "
+                f"{plain(length)} mm.",
             )
 
 

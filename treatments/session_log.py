@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from clinic.concurrency import StaleEdit, what_changed
+from clinic.numbers import plain
 from patients.models import Consent, ConsentKind
 from treatments import formulary
 from treatments.models import (
@@ -95,16 +96,13 @@ def save_session(
 
 def _injection_summary(session: TreatmentSession) -> str:
     rows = session.injections.select_related("region").order_by("region__label")
-    return "; ".join(f"{i.region.label} {i.volume_ml.normalize()} mL" for i in rows) or "none"
+    return "; ".join(f"{i.region.label} {plain(i.volume_ml)} mL" for i in rows) or "none"
 
 
 def _injection_summary_of(injections: list[PlannedInjection]) -> str:
     rows = sorted(injections, key=lambda p: p.injection.region.label)
     return (
-        "; ".join(
-            f"{p.injection.region.label} {Decimal(p.injection.volume_ml).normalize()} mL"
-            for p in rows
-        )
+        "; ".join(f"{p.injection.region.label} {plain(p.injection.volume_ml)} mL" for p in rows)
         or "none"
     )
 

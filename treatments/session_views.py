@@ -363,12 +363,12 @@ def lot_search(request: HttpRequest) -> HttpResponse:
     if not request.user.has_perm(VIEW_CLINICAL):
         raise PermissionDenied
     term = request.GET.get("q", "").strip()[:60]
-    lots = (
-        CompoundLot.objects.filter(lot_number__icontains=term).select_related("compound")[:50]
-        if term
-        else []
-    )
-    return render(request, "treatments/lot_search.html", {"lots": lots, "q": term})
+    lots = CompoundLot.objects.select_related("compound")
+    if term:
+        lots = lots.filter(Q(lot_number__icontains=term) | Q(compound__name__icontains=term))
+    else:
+        lots = lots.order_by("-received_on", "-id")  # the latest deliveries first
+    return render(request, "treatments/lot_search.html", {"lots": list(lots[:50]), "q": term})
 
 
 @require_GET

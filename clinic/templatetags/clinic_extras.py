@@ -1,7 +1,8 @@
 from datetime import timedelta
-from decimal import Decimal, InvalidOperation
 
 from django import template
+
+from clinic.numbers import plain
 
 register = template.Library()
 
@@ -15,12 +16,4 @@ def minutes(value: timedelta | None) -> str:
     return f"{count} minute" if count == 1 else f"{count} minutes"
 
 
-@register.filter
-def plain(value) -> str:
-    """A Decimal without trailing zeros: 2.50 -> '2.5', 4.0 -> '4'."""
-    if value is None or value == "":
-        return ""
-    try:
-        return format(Decimal(value).normalize(), "f")
-    except (InvalidOperation, TypeError, ValueError):
-        return str(value)
+register.filter("plain", plain)

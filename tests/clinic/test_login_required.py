@@ -11,6 +11,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 PUBLIC_URL_NAMES = {
     "login",  # the sign-in page itself
     "healthz",  # load balancer probe; reveals only "ok"/"error"
+    "favicon",  # a redirect to the public icon among the static files
 }
 
 SAMPLE_BY_CONVERTER = {
@@ -90,4 +91,11 @@ def test_anonymous_is_sent_to_sign_in(client, name, path):
 @pytest.mark.parametrize("name", sorted(PUBLIC_URL_NAMES))
 def test_public_pages_open_without_sign_in(client, name):
     response = client.get(resolve_url(name))
-    assert response.status_code == 200
+    if response.status_code == 302:  # only ever to a static file, never to a page
+        assert response.url.startswith(
+            settings.STATIC_URL
+            if settings.STATIC_URL.startswith("/")
+            else "/" + settings.STATIC_URL
+        )
+    else:
+        assert response.status_code == 200

@@ -52,6 +52,12 @@ def test_draw_a_consent_then_upload_a_photo(live_server, sign_in, practitioner, 
     page.wait_for_url(f"{live_server.url}/patients/{patient.pk}/")
     thumbnail = page.get_by_role("img", name="Right thigh, Front (Before treatment)")
     thumbnail.wait_for()
-    assert thumbnail.evaluate("img => img.complete && img.naturalWidth") > 0
+    # Served through the access-checked view and decoded by the browser (lazy-loaded:
+    # wait for it rather than read it at once).
+    page.wait_for_function(
+        "img => img.complete && img.naturalWidth > 0",
+        arg=thumbnail.element_handle(),
+        timeout=10_000,
+    )
     assert Photo.objects.count() == 1
     assert page.console_errors == []

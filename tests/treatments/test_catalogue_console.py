@@ -99,3 +99,15 @@ def test_console_output_is_escaped(client_for, catalogue_admin):
     )
     assert "<script>alert(1)</script>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_catalogue_names_read_as_people_write_them(catalogue):
+    from treatments.models import FormulaIngredient
+
+    compound = Compound.objects.get(name="Phosphatidylcholine")
+    compound.concentration = "50.000"
+    compound.save()
+    assert str(Compound.objects.get(pk=compound.pk)) == "Phosphatidylcholine 50 mg/mL"
+    ingredient = FormulaIngredient.objects.first()
+    ingredient.amount_per_ml = "100"
+    assert "E+" not in str(ingredient) and "100 mg/mL" in str(ingredient)

@@ -293,3 +293,13 @@ def test_entry_forms_do_not_query_per_zone(client_for, practitioner, planned_map
             planned_volume_ml="1",
         )
     assert [_count(client, url) for url in urls] == few
+
+
+def test_lot_search_lists_the_latest_lots_without_a_query(client_for, practitioner, lots):
+    page = client_for(practitioner).get(reverse("treatments:lots")).content.decode()
+    assert "Latest deliveries" in page
+    assert "PHOS-26" in page
+    found = (
+        client_for(practitioner).get(reverse("treatments:lots"), {"q": "amino"}).content.decode()
+    )
+    assert "AMIN-26" in found and "PHOS-26" not in found

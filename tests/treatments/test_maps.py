@@ -294,3 +294,8 @@ def test_map_page_query_count_is_constant(
         response = client.get(big.get_absolute_url())
     assert len(response.context["zones"]) == 20
     assert MapZone.objects.filter(treatment_map=big, formula__isnull=False).count() == 20
+
+
+def test_a_single_clinic_is_preselected(client_for, practitioner, map_patient, location):
+    page = client_for(practitioner).get(reverse("treatments:map_new", args=[map_patient.pk]))
+    assert page.context["form"]["location"].value() == location.pk

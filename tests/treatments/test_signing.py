@@ -296,3 +296,43 @@ def test_the_sign_page_lists_what_is_missing(client_for, practitioner, planned_m
     assert "Single-use needles" in page
     assert "no treatment consent is in force" in page
     assert 'name="version"' not in page  # no sign button until it is complete
+
+
+def test_a_usual_session_prints_on_one_page(
+    client_for, practitioner, planned_map, lots, catalogue, treatment_consent
+):
+    """Four zones of a three-compound mixture, as on an ordinary day."""
+    from tests.factories import CompoundFactory, list_on_formulary, make_formula
+    from treatments.models import BodyRegion, CompoundLot, MapZone
+
+    extra = [CompoundFactory(name=name) for name in ("Caffeine", "L-carnitine")]
+    for compound in extra:
+        list_on_formulary(compound, planned_map.location.jurisdiction)
+        lots[compound.name] = CompoundLot.objects.create(
+            compound=compound, lot_number=f"{compound.name[:3].upper()}-1", expiry_date="2030-01-01"
+        )
+    mixture = make_formula("Three-part", [*extra, lots["Phosphatidylcholine"].compound])
+    planned_map.zones.update(formula=mixture)
+    for code in ("abdomen_upper", "abdomen_lower"):
+        MapZone.objects.create(
+            treatment_map=planned_map,
+            region=BodyRegion.objects.get(code=code),
+            needle_length_mm=4,
+            gauge=30,
+            depth_mm=4,
+            technique="nappage",
+            formula=mixture,
+            planned_volume_ml="2",
+        )
+    client = client_for(practitioner)
+    post = session_post(planned_map, lots, aftercare="No sauna for 48 hours; drink water")
+    assert (
+        client.post(
+            reverse("treatments:session_new", args=[planned_map.patient_id]), post
+        ).status_code
+        == 302
+    )
+    session = TreatmentSession.objects.get()
+    client.post(reverse("treatments:session_sign", args=[session.pk]))
+    session.refresh_from_db()
+    assert len(PdfReader(session.pdf.open("rb")).pages) == 1

@@ -9,6 +9,7 @@ from django.db import models
 from django.utils import timezone
 
 from clinic.models import Jurisdiction
+from clinic.numbers import plain
 from patients.models import Phototype
 
 
@@ -105,7 +106,7 @@ class Compound(models.Model):
         ordering = ["name"]
 
     def __str__(self) -> str:
-        return f"{self.name} {self.concentration.normalize()} {self.unit}"
+        return f"{self.name} {plain(self.concentration)} {self.unit}"
 
 
 class CompoundLotQuerySet(models.QuerySet):
@@ -184,7 +185,7 @@ class FormulaIngredient(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.compound.name} {self.amount_per_ml.normalize()} {self.unit}/mL"
+        return f"{self.compound.name} {plain(self.amount_per_ml)} {self.unit}/mL"
 
 
 @pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
@@ -233,5 +234,5 @@ class NeedleRule(models.Model):
         ordering = ["phototype"]
 
     def __str__(self) -> str:
-        length = self.length_mm.normalize()
+        length = plain(self.length_mm)
         return f"Phototype {Phototype(self.phototype).name}: {length} mm, {self.gauge}G"
