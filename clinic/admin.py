@@ -3,15 +3,8 @@ from django.contrib import admin
 from clinic.models import AccessLog, Jurisdiction, Location
 
 
-@admin.register(AccessLog)
-class AccessLogAdmin(admin.ModelAdmin):
-    """Readable, never writable: the table is append-only in the database too."""
-
-    list_display = ["at", "user", "action", "content_type", "object_id", "patient_id", "path"]
-    list_filter = ["action", "content_type"]
-    search_fields = ["user__username", "object_id", "path"]
-    date_hierarchy = "at"
-    list_select_related = ["user", "content_type"]
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records kept through the application (or append-only): the console only shows them."""
 
     def has_add_permission(self, request) -> bool:
         return False
@@ -21,6 +14,17 @@ class AccessLogAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(AccessLog)
+class AccessLogAdmin(ReadOnlyAdmin):
+    """Readable, never writable: the table is append-only in the database too."""
+
+    list_display = ["at", "user", "action", "content_type", "object_id", "patient_id", "path"]
+    list_filter = ["action", "content_type"]
+    search_fields = ["user__username", "object_id", "path"]
+    date_hierarchy = "at"
+    list_select_related = ["user", "content_type"]
 
 
 class NoDeleteAdmin(admin.ModelAdmin):

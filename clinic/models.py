@@ -9,6 +9,10 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.validators import RegexValidator
 from django.db import models
 
+# Clinical rows are archived, withdrawn or amended, never deleted: the database
+# refuses a DELETE whatever issues it. Used in each clinical model's Meta.triggers.
+NO_DELETE = pgtrigger.Protect(name="no_delete", operation=pgtrigger.Delete)
+
 
 class Capability(models.Model):
     """Carries role permissions that belong to no single model (no table)."""

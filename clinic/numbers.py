@@ -9,3 +9,11 @@ def plain(value) -> str:
         return format(Decimal(value).normalize(), "f")
     except (InvalidOperation, TypeError, ValueError):
         return str(value)
+
+
+def int_or_none(value) -> int | None:
+    """A posted whole number (a version, say), or None if it is missing or malformed."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None

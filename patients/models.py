@@ -5,7 +5,6 @@ from datetime import date
 from decimal import Decimal
 
 import pghistory
-import pgtrigger
 from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
 from django.core.validators import MinValueValidator, RegexValidator
@@ -15,15 +14,12 @@ from django.db.models.functions import Concat, Lower
 from django.urls import reverse
 from django.utils import timezone
 
+from clinic.models import NO_DELETE
+
 PHONE_VALIDATOR = RegexValidator(
     r"^\+?[0-9 ().-]+$",
     "Enter a phone number using digits, spaces, dots, dashes, brackets and a leading +.",
 )
-
-
-# Clinical rows are archived, withdrawn or amended, never deleted: the database
-# refuses a DELETE whatever issues it.
-NO_DELETE = pgtrigger.Protect(name="no_delete", operation=pgtrigger.Delete)
 
 
 class Unaccent(Func):

@@ -7,7 +7,7 @@ unticking "active" instead.
 from django.contrib import admin
 from django.utils import timezone
 
-from clinic.admin import NoDeleteAdmin
+from clinic.admin import NoDeleteAdmin, ReadOnlyAdmin
 from clinic.audit import record_access
 from clinic.models import AccessLog
 from treatments.models import (
@@ -144,19 +144,6 @@ class IndicationAdmin(NoDeleteAdmin):
 class CompoundCategoryAdmin(NoDeleteAdmin):
     list_display = ["name", "code"]
     search_fields = ["name"]
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Clinical records are kept through the application; the console only shows them."""
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(TreatmentSession)

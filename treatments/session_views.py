@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from clinic.audit import record_access
 from clinic.concurrency import StaleEdit
 from clinic.models import AccessLog
+from clinic.numbers import int_or_none
 from patients.views import VIEW_CLINICAL, get_patient_for
 from treatments.models import (
     BodyRegion,
@@ -203,7 +204,7 @@ def session_sign(request: HttpRequest, pk: int) -> HttpResponse:
             session=session,
             user=request.user,
             render_pdf=render_pdf,
-            expected_version=_int_or_none(request.POST.get("version")),
+            expected_version=int_or_none(request.POST.get("version")),
         )
     except ValidationError as error:
         for message in error.messages:
@@ -332,13 +333,6 @@ def patient_booklet(request: HttpRequest, pk: int) -> HttpResponse:
             "regions": regions,
         },
     )
-
-
-def _int_or_none(value) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 def _numbered(sessions):

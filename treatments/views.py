@@ -8,18 +8,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from clinic.audit import record_access
 from clinic.concurrency import StaleEdit
 from clinic.models import AccessLog
+from clinic.numbers import int_or_none
 from patients.views import CHANGE_CLINICAL, VIEW_CLINICAL, get_patient_for
 from treatments.forms import MapForm, zone_formset
 from treatments.models import BodyRegion, FormulaIngredient, MapZone, TreatmentMap
 from treatments.needles import default_needle
 from treatments.services import create_map, plan_zones, set_status
-
-
-def _int_or_none(value) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 def get_map_for(request: HttpRequest, pk: int, perm: str) -> TreatmentMap:
@@ -80,7 +74,7 @@ def map_plan(request: HttpRequest, pk: int) -> HttpResponse:
             plan_zones(
                 treatment_map=treatment_map,
                 formset=formset,
-                expected_version=_int_or_none(request.POST.get("version")),
+                expected_version=int_or_none(request.POST.get("version")),
             )
         except StaleEdit:
             messages.error(
@@ -139,7 +133,7 @@ def map_status(request: HttpRequest, pk: int) -> HttpResponse:
         updated = set_status(
             treatment_map=treatment_map,
             status=request.POST.get("status", ""),
-            expected_version=_int_or_none(request.POST.get("version")),
+            expected_version=int_or_none(request.POST.get("version")),
         )
     except StaleEdit:
         messages.error(request, "The map changed while you were looking at it; check it again.")

@@ -3,17 +3,14 @@
 from decimal import Decimal
 
 import pghistory
-import pgtrigger
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
 
-from clinic.models import Location
+from clinic.models import NO_DELETE, Location
 from patients.models import Measurement, Patient
 from treatments.models.catalogue import BodyRegion, Formula, Indication
-
-NO_DELETE = pgtrigger.Protect(name="no_delete", operation=pgtrigger.Delete)
 
 
 class TreatmentMapQuerySet(models.QuerySet):

@@ -11,12 +11,10 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
-from clinic.models import Location
+from clinic.models import NO_DELETE, Location
 from patients.models import Patient
 from treatments.models.catalogue import BodyRegion, Compound, CompoundLot, Formula
 from treatments.models.maps import MapZone, TreatmentMap
-
-NO_DELETE = pgtrigger.Protect(name="no_delete", operation=pgtrigger.Delete)
 
 # A signed session is evidence: the database itself refuses to change it, or the
 # injections and lots under it. Corrections are Amendments.
