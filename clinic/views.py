@@ -19,7 +19,7 @@ def home(request: HttpRequest) -> HttpResponse:
         context["today"] = list(sessions.on_day(timezone.localdate()).order_by("performed_at"))
         context["drafts"] = list(sessions.drafts().order_by("performed_at")[:20])
     if user.has_perm("clinic.view_clinical_record"):
-        from treatments.session_views import flagged_side_effects
+        from treatments.views.sessions import flagged_side_effects
 
         context["flagged"] = flagged_side_effects()
     return render(request, "home.html", context)

@@ -1,5 +1,5 @@
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count
@@ -7,6 +7,14 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from clinic.access import (
+    CHANGE_CLINICAL,
+    CHANGE_DEMOGRAPHICS,
+    VIEW_CLINICAL,
+    VIEW_DEMOGRAPHICS,
+    get_patient_for,
+    requires,
+)
 from clinic.audit import record_access
 from clinic.models import AccessLog
 from clinic.paging import OffsetPage
@@ -20,7 +28,7 @@ from patients.forms import (
     PhotoForm,
     WithdrawConsentForm,
 )
-from patients.models import Consent, ConsentTemplate, Patient, Photo
+from patients.models import Consent, ConsentTemplate, Photo
 from patients.search import search_patients, use_search_threshold
 from patients.services import (
     StaleEdit,
@@ -34,10 +42,6 @@ from patients.services import (
     withdraw_consent,
 )
 
-VIEW_DEMOGRAPHICS = "clinic.view_demographics"
-CHANGE_DEMOGRAPHICS = "clinic.change_demographics"
-VIEW_CLINICAL = "clinic.view_clinical_record"
-CHANGE_CLINICAL = "clinic.change_clinical_record"
 PAGE_SIZE = 25
 SEARCH_LIMIT = 200
 LIST_COLUMNS = [
@@ -59,17 +63,9 @@ LIST_COLUMNS = [
 ]
 
 
-def get_patient_for(request: HttpRequest, pk: int, perm: str) -> Patient:
-    """The patient, if this user's role grants `perm`; 403 before any lookup otherwise."""
-    if not request.user.has_perm(perm):
-        raise PermissionDenied
-    return get_object_or_404(Patient, pk=pk)
-
-
 @require_GET
+@requires(VIEW_DEMOGRAPHICS)
 def patient_list(request: HttpRequest) -> HttpResponse:
-    if not request.user.has_perm(VIEW_DEMOGRAPHICS):
-        raise PermissionDenied
     form = PatientSearchForm(request.GET)
     form.is_valid()  # an invalid sort is dropped, never used
     data = form.cleaned_data
@@ -110,9 +106,8 @@ def patient_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@requires(CHANGE_DEMOGRAPHICS)
 def patient_create(request: HttpRequest) -> HttpResponse:
-    if not request.user.has_perm(CHANGE_DEMOGRAPHICS):
-        raise PermissionDenied
     clinical = request.user.has_perm(CHANGE_CLINICAL)
     form = PatientForm(request.POST or None, clinical=clinical)
     if request.method == "POST" and form.is_valid():

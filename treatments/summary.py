@@ -11,7 +11,7 @@ from treatments.models import (
     SideEffect,
     TreatmentSession,
 )
-from treatments.session_log import totals
+from treatments.services.sessions import totals
 
 SUMMARY_CSS = "css/summary.css"
 

@@ -8,9 +8,9 @@ from django.urls import reverse
 
 from clinic.concurrency import StaleEdit
 from tests.treatments.session_helpers import session_post
+from treatments.forms.sessions import SessionForm, injection_formset
 from treatments.models import TreatmentSession
-from treatments.session_forms import SessionForm, injection_formset
-from treatments.session_log import save_session
+from treatments.services.sessions import save_session
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from django.urls import reverse
 from tests.factories import list_on_formulary
 from tests.treatments.session_helpers import session_post
 from treatments.models import CompoundLot, Injection, InjectionLot, TreatmentSession
-from treatments.session_log import PlannedInjection, save_session
+from treatments.services.sessions import PlannedInjection, save_session
 
 pytestmark = pytest.mark.django_db
 

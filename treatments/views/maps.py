@@ -1,29 +1,19 @@
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from clinic.access import CHANGE_CLINICAL, VIEW_CLINICAL, get_map_for, get_patient_for
 from clinic.audit import record_access
 from clinic.concurrency import StaleEdit
 from clinic.models import AccessLog
 from clinic.numbers import int_or_none
-from patients.views import CHANGE_CLINICAL, VIEW_CLINICAL, get_patient_for
-from treatments.forms import MapForm, zone_formset
-from treatments.models import BodyRegion, FormulaIngredient, MapZone, TreatmentMap
+from treatments.forms.maps import MapForm, zone_formset
+from treatments.models import BodyRegion, FormulaIngredient, MapZone
 from treatments.needles import default_needle
-from treatments.services import create_map, plan_zones, set_status
-
-
-def get_map_for(request: HttpRequest, pk: int, perm: str) -> TreatmentMap:
-    """The map with its patient, location and indication, if the role grants `perm`."""
-    if not request.user.has_perm(perm):
-        raise PermissionDenied
-    return get_object_or_404(
-        TreatmentMap.objects.select_related("patient", "location__jurisdiction", "indication"),
-        pk=pk,
-    )
+from treatments.services.maps import create_map, plan_zones, set_status
 
 
 @require_http_methods(["GET", "POST"])

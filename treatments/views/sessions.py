@@ -1,37 +1,40 @@
 from datetime import timedelta
-from decimal import Decimal
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from clinic.access import (
+    RECORD_INJECTIONS,
+    VIEW_CLINICAL,
+    VIEW_SESSION_LIST,
+    get_patient_for,
+    get_session_for,
+    requires,
+)
 from clinic.audit import record_access
 from clinic.concurrency import StaleEdit
 from clinic.models import AccessLog
 from clinic.numbers import int_or_none
-from patients.views import VIEW_CLINICAL, get_patient_for
-from treatments.models import (
-    BodyRegion,
-    CompoundLot,
-    InjectionLot,
-    SideEffect,
-    TreatmentMap,
-    TreatmentSession,
-)
-from treatments.session_forms import (
+from treatments.forms.sessions import (
     AmendmentForm,
     ResolveForm,
     SessionForm,
     SideEffectForm,
     injection_formset,
 )
-from treatments.session_log import (
+from treatments.models import (
+    BodyRegion,
+    SideEffect,
+    TreatmentMap,
+    TreatmentSession,
+)
+from treatments.services.sessions import (
     add_amendment,
     add_side_effect,
     has_treatment_consent,
@@ -42,26 +45,11 @@ from treatments.session_log import (
 )
 from treatments.summary import number_in_plan, render_pdf, summary, with_summary_data
 
-RECORD = "clinic.record_injections"
-SESSION_LIST = "clinic.view_session_list"
-
-
-def get_session_for(request: HttpRequest, pk: int, perm: str) -> TreatmentSession:
-    if not request.user.has_perm(perm):
-        raise PermissionDenied
-    return get_object_or_404(
-        TreatmentSession.objects.select_related(
-            "patient", "treatment_map__indication", "location__jurisdiction", "practitioner"
-        ),
-        pk=pk,
-    )
-
 
 @require_GET
+@requires(VIEW_SESSION_LIST)
 def session_list(request: HttpRequest) -> HttpResponse:
     """Date, patient, practitioner and status: no clinical detail (assistants see it)."""
-    if not request.user.has_perm(SESSION_LIST):
-        raise PermissionDenied
     sessions = TreatmentSession.objects.select_related(
         "patient", "practitioner", "location"
     ).order_by("-performed_at", "-id")
@@ -82,7 +70,7 @@ def session_list(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def session_new(request: HttpRequest, pk: int) -> HttpResponse:
-    patient = get_patient_for(request, pk, RECORD)
+    patient = get_patient_for(request, pk, RECORD_INJECTIONS)
     maps = list(TreatmentMap.objects.for_patient(patient).filter(status="active"))
     chosen = next((m for m in maps if str(m.pk) == request.GET.get("map", "")), None)
     if chosen is None and len(maps) == 1:
@@ -106,7 +94,7 @@ def session_new(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def session_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    session = get_session_for(request, pk, RECORD)
+    session = get_session_for(request, pk, RECORD_INJECTIONS)
     if session.is_signed:
         messages.error(request, "This session is signed and can no longer be edited.")
         return redirect(session)
@@ -166,9 +154,9 @@ def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _render_detail(request: HttpRequest, pk: int, amendment_form: AmendmentForm) -> HttpResponse:
-    if not request.user.has_perm(VIEW_CLINICAL):
-        raise PermissionDenied
-    session = get_object_or_404(with_summary_data(TreatmentSession.objects.all()), pk=pk)
+    session = get_session_for(
+        request, pk, VIEW_CLINICAL, queryset=with_summary_data(TreatmentSession.objects.all())
+    )
     record_access(request, patient=session.patient, action=AccessLog.Action.VIEW, subject=session)
     return render(
         request,
@@ -176,7 +164,7 @@ def _render_detail(request: HttpRequest, pk: int, amendment_form: AmendmentForm)
         {
             **summary(session),
             "regions": list(BodyRegion.objects.all()),
-            "can_record": request.user.has_perm(RECORD),
+            "can_record": request.user.has_perm(RECORD_INJECTIONS),
             "amendment_form": amendment_form,
         },
         status=400 if amendment_form.errors else 200,
@@ -186,7 +174,7 @@ def _render_detail(request: HttpRequest, pk: int, amendment_form: AmendmentForm)
 @require_http_methods(["GET", "POST"])
 def session_sign(request: HttpRequest, pk: int) -> HttpResponse:
     """GET: what signing means and what is still missing. POST: sign."""
-    session = get_session_for(request, pk, RECORD)
+    session = get_session_for(request, pk, RECORD_INJECTIONS)
     if session.is_signed:
         return redirect(session)
     if request.method == "GET":
@@ -218,7 +206,7 @@ def session_sign(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def amendment_new(request: HttpRequest, pk: int) -> HttpResponse:
-    session = get_session_for(request, pk, RECORD)
+    session = get_session_for(request, pk, RECORD_INJECTIONS)
     form = AmendmentForm(request.POST)
     if form.is_valid():
         try:
@@ -234,7 +222,7 @@ def amendment_new(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def side_effect_new(request: HttpRequest, pk: int) -> HttpResponse:
-    session = get_session_for(request, pk, RECORD)
+    session = get_session_for(request, pk, RECORD_INJECTIONS)
     form = SideEffectForm(request.POST or None, session=session)
     if request.method == "POST" and form.is_valid():
         side_effect = form.save(commit=False)
@@ -255,7 +243,7 @@ def side_effect_new(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def side_effect_resolve(request: HttpRequest, pk: int, effect_pk: int) -> HttpResponse:
-    session = get_session_for(request, pk, RECORD)
+    session = get_session_for(request, pk, RECORD_INJECTIONS)
     effect = get_object_or_404(SideEffect, pk=effect_pk, session=session)
     form = ResolveForm(request.POST)
     if not form.is_valid():
@@ -272,9 +260,9 @@ def side_effect_resolve(request: HttpRequest, pk: int, effect_pk: int) -> HttpRe
 
 @require_GET
 def session_print(request: HttpRequest, pk: int) -> HttpResponse:
-    if not request.user.has_perm(VIEW_CLINICAL):
-        raise PermissionDenied
-    session = get_object_or_404(with_summary_data(TreatmentSession.objects.all()), pk=pk)
+    session = get_session_for(
+        request, pk, VIEW_CLINICAL, queryset=with_summary_data(TreatmentSession.objects.all())
+    )
     record_access(request, patient=session.patient, action=AccessLog.Action.PRINT, subject=session)
     return render(
         request,
@@ -290,9 +278,9 @@ def session_print(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def session_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     """A signed session: the PDF stored at signing, byte for byte. A draft: drawn now."""
-    if not request.user.has_perm(VIEW_CLINICAL):
-        raise PermissionDenied
-    session = get_object_or_404(with_summary_data(TreatmentSession.objects.all()), pk=pk)
+    session = get_session_for(
+        request, pk, VIEW_CLINICAL, queryset=with_summary_data(TreatmentSession.objects.all())
+    )
     record_access(
         request, patient=session.patient, action=AccessLog.Action.DOWNLOAD, subject=session
     )
@@ -350,61 +338,6 @@ def _numbered(sessions):
             if map_id == session.treatment_map_id and when <= session.performed_at
         )
         yield counts[session.pk], session
-
-
-@require_GET
-def lot_search(request: HttpRequest) -> HttpResponse:
-    if not request.user.has_perm(VIEW_CLINICAL):
-        raise PermissionDenied
-    term = request.GET.get("q", "").strip()[:60]
-    lots = CompoundLot.objects.select_related("compound")
-    if term:
-        lots = lots.filter(Q(lot_number__icontains=term) | Q(compound__name__icontains=term))
-    else:
-        lots = lots.order_by("-received_on", "-id")  # the latest deliveries first
-    return render(request, "treatments/lot_search.html", {"lots": list(lots[:50]), "q": term})
-
-
-@require_GET
-def lot_recall(request: HttpRequest, pk: int) -> HttpResponse:
-    """Every patient and session that received this lot."""
-    if not request.user.has_perm(VIEW_CLINICAL):
-        raise PermissionDenied
-    lot = get_object_or_404(CompoundLot.objects.select_related("compound"), pk=pk)
-    uses = list(
-        InjectionLot.objects.filter(lot=lot)
-        .select_related(
-            "injection__session__patient", "injection__session__location", "injection__region"
-        )
-        .order_by(
-            "injection__session__performed_at",
-            "injection__session_id",
-            "injection__region__sort_order",
-        )
-    )
-    # One row per session (a lot is often used in several zones of one session).
-    by_session: dict[int, dict] = {}
-    for use in uses:
-        row = by_session.setdefault(
-            use.injection.session_id,
-            {"session": use.injection.session, "zones": [], "volume": Decimal("0")},
-        )
-        row["zones"].append(use.injection.region.label)
-        row["volume"] += use.injection.volume_ml
-    patients = {use.injection.session.patient for use in uses}
-    with transaction.atomic():
-        for patient in patients:
-            record_access(request, patient=patient, action=AccessLog.Action.EXPORT, subject=lot)
-    return render(
-        request,
-        "treatments/lot_recall.html",
-        {
-            "lot": lot,
-            "rows": list(by_session.values()),
-            "injection_count": len(uses),
-            "patient_count": len(patients),
-        },
-    )
 
 
 def flagged_side_effects(since_days: int = 30):

@@ -23,7 +23,7 @@ from treatments.models import (
     SideEffect,
     TreatmentSession,
 )
-from treatments.session_log import PlannedInjection
+from treatments.services.sessions import PlannedInjection
 
 MAX_VOLUME_PER_ZONE_ML = Decimal("10")
 CHECKLIST_FIELDS = [
