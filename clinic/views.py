@@ -7,21 +7,24 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from clinic.access import VIEW_CLINICAL, VIEW_SESSION_LIST
+from treatments.models import SideEffect, TreatmentSession
+
 
 def home(request: HttpRequest) -> HttpResponse:
     """The dashboard: today's sessions, unsigned drafts, follow-ups needing attention."""
     context: dict = {}
     user = request.user
-    if user.has_perm("clinic.view_session_list"):
-        from treatments.models import TreatmentSession
-
+    if user.has_perm(VIEW_SESSION_LIST):
         sessions = TreatmentSession.objects.select_related("patient", "practitioner", "location")
         context["today"] = list(sessions.on_day(timezone.localdate()).order_by("performed_at"))
         context["drafts"] = list(sessions.drafts().order_by("performed_at")[:20])
-    if user.has_perm("clinic.view_clinical_record"):
-        from treatments.views.sessions import flagged_side_effects
-
-        context["flagged"] = flagged_side_effects()
+    if user.has_perm(VIEW_CLINICAL):
+        context["flagged"] = list(
+            SideEffect.objects.needing_attention()
+            .select_related("session__patient")
+            .order_by("-onset")[:50]
+        )
     return render(request, "home.html", context)
 
 

@@ -1,7 +1,6 @@
 import base64
 import binascii
 import re
-from datetime import datetime, timedelta
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Fieldset, Layout, Row
@@ -56,16 +55,6 @@ class DateTimeInput(forms.DateTimeInput):
 
     def __init__(self, **kwargs):
         super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
-
-
-def not_in_future(value):
-    """Dates after today, and times more than a few minutes ahead, are refused."""
-    if isinstance(value, datetime):
-        future = value > timezone.now() + timedelta(minutes=5)  # clocks differ a little
-    else:
-        future = value > timezone.localdate()
-    if future:
-        raise ValidationError("This date is in the future.", code="future")
 
 
 class PatientForm(forms.ModelForm):
@@ -203,7 +192,7 @@ class ConsentForm(forms.ModelForm):
         widgets = {"signed_on": DateInput(), "method": forms.RadioSelect}
         labels = {"template": "Consent"}
 
-    def __init__(self, *args, patient=None, kind: str | None = None, **kwargs):
+    def __init__(self, *args, kind: str | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         # Only the newest wording of each kind can be signed.
         current = ConsentTemplate.objects.current()
@@ -213,13 +202,13 @@ class ConsentForm(forms.ModelForm):
             f"{t.get_kind_display()} (version {t.version})"
         )
         self.fields["method"].choices = Consent.Method.choices  # no blank choice
-        self.fields["method"].initial = Consent.Method.DRAWN
+        self.initial["method"] = self.initial.get("method") or Consent.Method.DRAWN
         if kind:
-            self.fields["template"].initial = current.filter(kind=kind).first()
-        if patient is not None:
-            self.fields["signed_by"].initial = patient.full_name
-        self.fields["signed_on"].initial = timezone.localdate
-        self.fields["signed_on"].validators.append(not_in_future)
+            self.initial.setdefault("template", None)
+            self.initial["template"] = self.initial["template"] or current.filter(kind=kind).first()
+        if self.instance.patient_id and not self.initial.get("signed_by"):
+            self.initial["signed_by"] = self.instance.patient.full_name
+        self.initial["signed_on"] = self.initial.get("signed_on") or timezone.localdate()
         self.cleaned_image: CleanImage | None = None
 
     def clean(self):
@@ -273,8 +262,8 @@ class PhotoForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["taken_at"].initial = lambda: timezone.localtime().replace(second=0)
-        self.fields["taken_at"].validators.append(not_in_future)
+        if not self.initial.get("taken_at"):
+            self.initial["taken_at"] = timezone.localtime().replace(second=0, microsecond=0)
         self.cleaned_image: CleanImage | None = None
 
     def clean_upload(self):
@@ -291,16 +280,9 @@ class MeasurementForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["measured_on"].initial = timezone.localdate
-        self.fields["measured_on"].validators.append(not_in_future)
+        self.initial["measured_on"] = self.initial.get("measured_on") or timezone.localdate()
         self.fields["value"].widget.attrs.update({"step": "0.1", "min": "0.1"})
         self.fields["site"].widget.attrs["list"] = "known-sites"  # earlier sites, as suggestions
 
     def clean_site(self):
         return " ".join(self.cleaned_data["site"].split()).capitalize()
-
-    def clean_value(self):
-        value = self.cleaned_data["value"]
-        if value > 500:
-            raise ValidationError("That value is implausible; check the unit.", code="too_large")
-        return value

@@ -7,7 +7,8 @@ from decimal import Decimal
 import pghistory
 from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
-from django.core.validators import MinValueValidator, RegexValidator
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import connection, models
 from django.db.models import F, Func, Q, Value
 from django.db.models.functions import Concat, Lower
@@ -15,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clinic.models import NO_DELETE
+from clinic.validators import not_in_future
 
 PHONE_VALIDATOR = RegexValidator(
     r"^\+?[0-9 ().-]+$",
@@ -161,6 +163,15 @@ class Patient(models.Model):
     def phototype_numeral(self) -> str:
         return Phototype(self.phototype).name if self.phototype else ""
 
+    def check_writable(self) -> None:
+        """Every write to the record goes through here: an archived record is read-only."""
+        if self.archived:
+            raise ValidationError(
+                "This patient is archived: the record is read-only. Restore it before "
+                "recording anything.",
+                code="archived",
+            )
+
     @property
     def has_alerts(self) -> bool:
         return bool(self.allergies or self.contraindications or self.contraindication_notes)
@@ -244,8 +255,22 @@ def thumbnail_upload_to(instance, filename: str) -> str:
 
 
 class ConsentQuerySet(models.QuerySet):
-    def in_force(self) -> "ConsentQuerySet":
-        return self.filter(withdrawn_at__isnull=True)
+    def in_force(self, *, kind: str | None = None, at=None) -> "ConsentQuerySet":
+        """Consents in force at `at` (default: now): signed on or before that day, not
+        withdrawn by then, and on the newest wording of their kind. The one definition,
+        used by the chart, the session form, signing and photo uploads."""
+        at = at or timezone.now()
+        newest = (
+            ConsentTemplate.objects.filter(kind=models.OuterRef("template__kind"))
+            .order_by("-version")
+            .values("version")[:1]
+        )
+        consents = self.filter(
+            Q(withdrawn_at__isnull=True) | Q(withdrawn_at__gt=at),
+            signed_on__lte=timezone.localtime(at).date(),
+            template__version=models.Subquery(newest),
+        )
+        return consents.filter(template__kind=kind) if kind else consents
 
 
 @pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
@@ -258,7 +283,7 @@ class Consent(models.Model):
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="consents")
     template = models.ForeignKey(ConsentTemplate, on_delete=models.PROTECT, related_name="+")
-    signed_on = models.DateField()
+    signed_on = models.DateField(validators=[not_in_future])
     signed_by = models.CharField(
         "signed by", max_length=200, help_text="The patient, or the legal representative."
     )
@@ -306,7 +331,7 @@ class Photo(models.Model):
         FOLLOW_UP = "follow_up", "Follow-up"
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="photos")
-    taken_at = models.DateTimeField()
+    taken_at = models.DateTimeField(validators=[not_in_future])
     region = models.CharField("body region", max_length=100)
     view = models.CharField(max_length=10, choices=View.choices)
     posture = models.CharField(max_length=10, choices=Posture.choices, default=Posture.STANDING)
@@ -345,13 +370,18 @@ class Measurement(models.Model):
         max_length=200, blank=True, help_text="For example: 15 cm above the patella"
     )
     value = models.DecimalField(
-        max_digits=6, decimal_places=1, validators=[MinValueValidator(Decimal("0.1"))]
+        max_digits=6,
+        decimal_places=1,
+        validators=[
+            MinValueValidator(Decimal("0.1")),
+            MaxValueValidator(Decimal("500"), "That value is implausible; check the unit."),
+        ],
     )
     unit = models.CharField(max_length=4, choices=Unit.choices, default=Unit.CM)
     posture = models.CharField(
         max_length=10, choices=Photo.Posture.choices, default=Photo.Posture.STANDING
     )
-    measured_on = models.DateField()
+    measured_on = models.DateField(validators=[not_in_future])
     notes = models.CharField(max_length=200, blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from clinic.concurrency import StaleEdit, what_changed
 from patients.images import CleanImage
-from patients.models import Consent, ConsentKind, Patient, Photo
+from patients.models import Consent, ConsentKind, ConsentTemplate, Measurement, Patient, Photo
 
 
 @transaction.atomic
@@ -20,6 +20,7 @@ def save_patient(*, patient: Patient, fields: list[str], expected_version: int |
         patient.save()
         return patient
     current = Patient.objects.select_for_update().get(pk=patient.pk)
+    current.check_writable()
     if expected_version != current.version:
         raise StaleEdit(current, what_changed(current, expected_version, fields))
     patient.version = current.version + 1
@@ -33,6 +34,7 @@ def archive_patient(*, patient: Patient, expected_version: int) -> Patient:
     current = Patient.objects.select_for_update().get(pk=patient.pk)
     if current.version != expected_version:
         raise StaleEdit(current, {})
+    current.check_writable()  # archived already
     current.archived = True
     current.archived_at = timezone.now()
     current.version += 1
@@ -52,6 +54,7 @@ def restore_patient(*, patient: Patient) -> Patient:
 
 @transaction.atomic
 def record_consent(*, consent: Consent, image: CleanImage, user: AbstractBaseUser) -> Consent:
+    consent.patient.check_writable()
     consent.recorded_by = user
     consent.signature.save(image.content.name, image.content, save=False)
     consent.full_clean()
@@ -61,7 +64,8 @@ def record_consent(*, consent: Consent, image: CleanImage, user: AbstractBaseUse
 
 @transaction.atomic
 def withdraw_consent(*, consent: Consent, user: AbstractBaseUser, reason: str) -> Consent:
-    current = Consent.objects.select_for_update().get(pk=consent.pk)
+    current = Consent.objects.select_for_update().select_related("patient").get(pk=consent.pk)
+    current.patient.check_writable()
     if current.withdrawn_at is not None:
         raise ValidationError("This consent was already withdrawn.")
     current.withdrawn_at = timezone.now()
@@ -84,40 +88,40 @@ class ConsentStatus:
         return self.state == "current"
 
 
-def consent_statuses(
-    consents: list[Consent], latest_versions: dict[str, int]
-) -> list[ConsentStatus]:
-    """Per consent kind: is a signature in force on the newest wording?"""
+def consent_statuses(patient: Patient) -> tuple[list[Consent], list[ConsentStatus]]:
+    """The patient's consents (each marked `in_force`) and, per kind, whether one is in
+    force (Consent.objects.in_force), or why not."""
+    consents = list(
+        Consent.objects.filter(patient=patient).select_related("template", "recorded_by")
+    )
+    in_force = set(Consent.objects.filter(patient=patient).in_force().values_list("pk", flat=True))
+    latest = dict(ConsentTemplate.objects.current().values_list("kind", "version"))
     statuses = []
+    for consent in consents:
+        consent.in_force = consent.pk in in_force
     for kind, label in ConsentKind.choices:
         of_kind = [c for c in consents if c.template.kind == kind]
-        in_force = [c for c in of_kind if c.withdrawn_at is None]
-        latest = latest_versions.get(kind)
-        newest = max(in_force, key=lambda c: (c.template.version, c.signed_on), default=None)
-        if newest is not None:
-            state = (
-                "current" if latest is None or newest.template.version >= latest else "superseded"
-            )
-            statuses.append(ConsentStatus(kind, label, state, newest, latest))
+        live = [c for c in of_kind if c.withdrawn_at is None]
+        if current := next((c for c in of_kind if c.in_force), None):
+            state, shown = "current", current
+        elif live:  # signed on an older wording (or dated after today)
+            state, shown = "superseded", live[0]
         elif of_kind:
-            statuses.append(ConsentStatus(kind, label, "withdrawn", of_kind[0], latest))
+            state, shown = "withdrawn", of_kind[0]
         else:
-            statuses.append(ConsentStatus(kind, label, "missing", None, latest))
-    return statuses
+            state, shown = "missing", None
+        statuses.append(ConsentStatus(kind, label, state, shown, latest.get(kind)))
+    return consents, statuses
 
 
-def has_photography_consent(patient: Patient) -> bool:
-    """A signed photography consent not withdrawn (an older wording still counts)."""
-    return (
-        Consent.objects.in_force()
-        .filter(patient=patient, template__kind=ConsentKind.PHOTOGRAPHY)
-        .exists()
-    )
+def has_consent(patient: Patient, kind: str, at=None) -> bool:
+    return Consent.objects.filter(patient=patient).in_force(kind=kind, at=at).exists()
 
 
 @transaction.atomic
 def add_photo(*, photo: Photo, image: CleanImage, user: AbstractBaseUser) -> Photo:
-    if not has_photography_consent(photo.patient):
+    photo.patient.check_writable()
+    if not has_consent(photo.patient, ConsentKind.PHOTOGRAPHY):
         raise ValidationError(
             "No photography consent is in force for this patient: record a signed photography "
             "consent before uploading photos."
@@ -129,3 +133,12 @@ def add_photo(*, photo: Photo, image: CleanImage, user: AbstractBaseUser) -> Pho
     photo.full_clean()
     photo.save()
     return photo
+
+
+@transaction.atomic
+def record_measurement(*, measurement: Measurement, user: AbstractBaseUser) -> Measurement:
+    measurement.patient.check_writable()
+    measurement.recorded_by = user
+    measurement.full_clean()
+    measurement.save()
+    return measurement

@@ -28,15 +28,16 @@ from patients.forms import (
     PhotoForm,
     WithdrawConsentForm,
 )
-from patients.models import Consent, ConsentTemplate, Photo
+from patients.models import Consent, ConsentKind, Measurement, Photo
 from patients.search import search_patients, use_search_threshold
 from patients.services import (
     StaleEdit,
     add_photo,
     archive_patient,
     consent_statuses,
-    has_photography_consent,
+    has_consent,
     record_consent,
+    record_measurement,
     restore_patient,
     save_patient,
     withdraw_consent,
@@ -142,6 +143,8 @@ def patient_edit(request: HttpRequest, pk: int) -> HttpResponse:
             data["version"] = stale.current.version
             form = PatientForm(data, instance=stale.current, clinical=clinical)
             form.is_valid()
+        except ValidationError as error:
+            form.add_error(None, error)
         else:
             messages.success(request, "Patient record saved.")
             return redirect(patient)
@@ -183,33 +186,28 @@ def patient_chart(request: HttpRequest, pk: int) -> HttpResponse:
     context: dict = {"patient": patient, "clinical": clinical}
     if clinical:
         # Imported here: treatments builds on patients, not the other way round.
-        from treatments.models import SideEffect, TreatmentMap, TreatmentSession
-        from treatments.needles import default_needle
+        from treatments.models import NeedleRule, SideEffect, TreatmentMap, TreatmentSession
 
         context.update(
-            needle=default_needle(patient),
+            needle=NeedleRule.objects.for_patient(patient),
             maps=list(
                 TreatmentMap.objects.for_patient(patient)
                 .select_related("indication", "location")
                 .annotate(zone_count=Count("zones"))
             ),
             sessions=list(TreatmentSession.objects.for_patient(patient).select_related("location")),
-            flagged=[
-                effect
-                for effect in SideEffect.objects.filter(session__patient=patient)
+            flagged=list(
+                SideEffect.objects.needing_attention()
+                .filter(session__patient=patient)
                 .select_related("session")
                 .order_by("-onset")
-                if effect.needs_attention()
-            ],
+            ),
         )
-        consents = list(
-            Consent.objects.filter(patient=patient).select_related("template", "recorded_by")
-        )
-        latest = dict(ConsentTemplate.objects.current().values_list("kind", "version"))
+        consents, statuses = consent_statuses(patient)
         photos = list(patient.photos.filter(archived=False).order_by("-taken_at", "-id"))
         context.update(
             consents=consents,
-            consent_statuses=consent_statuses(consents, latest),
+            consent_statuses=statuses,
             photos=photos,
             photo_groups=_comparable_groups(photos),
             trends=measurement_trends(list(patient.measurements.order_by("site", "measured_on"))),
@@ -235,16 +233,22 @@ def _comparable_groups(photos: list[Photo]) -> list[tuple[str, str, str, int]]:
 def consent_new(request: HttpRequest, pk: int) -> HttpResponse:
     patient = get_patient_for(request, pk, CHANGE_CLINICAL)
     form = ConsentForm(
-        request.POST or None, request.FILES or None, patient=patient, kind=request.GET.get("kind")
+        request.POST or None,
+        request.FILES or None,
+        instance=Consent(patient=patient),
+        kind=request.GET.get("kind"),
     )
     if not form.fields["template"].queryset.exists():
         messages.error(request, "No consent wording exists yet: a catalogue administrator adds it.")
     if request.method == "POST" and form.is_valid():
         consent = form.save(commit=False)
-        consent.patient = patient
-        record_consent(consent=consent, image=form.cleaned_image, user=request.user)
-        messages.success(request, f"{consent.template} recorded.")
-        return redirect(patient)
+        try:
+            record_consent(consent=consent, image=form.cleaned_image, user=request.user)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"{consent.template} recorded.")
+            return redirect(patient)
     return render(request, "patients/consent_form.html", {"form": form, "patient": patient})
 
 
@@ -276,11 +280,10 @@ def consent_signature(request: HttpRequest, pk: int, consent_pk: int) -> FileRes
 @require_http_methods(["GET", "POST"])
 def photo_new(request: HttpRequest, pk: int) -> HttpResponse:
     patient = get_patient_for(request, pk, CHANGE_CLINICAL)
-    consented = has_photography_consent(patient)
-    form = PhotoForm(request.POST or None, request.FILES or None)
+    consented = has_consent(patient, ConsentKind.PHOTOGRAPHY)
+    form = PhotoForm(request.POST or None, request.FILES or None, instance=Photo(patient=patient))
     if request.method == "POST" and form.is_valid():
         photo = form.save(commit=False)
-        photo.patient = patient
         try:
             add_photo(photo=photo, image=form.cleaned_image, user=request.user)
         except ValidationError as error:
@@ -335,16 +338,17 @@ def photo_compare(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def measurement_new(request: HttpRequest, pk: int) -> HttpResponse:
     patient = get_patient_for(request, pk, CHANGE_CLINICAL)
-    form = MeasurementForm(request.POST or None)
+    form = MeasurementForm(request.POST or None, instance=Measurement(patient=patient))
     if request.method == "POST" and form.is_valid():
-        measurement = form.save(commit=False)
-        measurement.patient = patient
-        measurement.recorded_by = request.user
-        measurement.save()
-        messages.success(request, f"Measurement recorded: {measurement}.")
-        if "another" in request.POST:
-            return redirect("patients:measurement_new", pk=patient.pk)
-        return redirect(patient)
+        try:
+            measurement = record_measurement(measurement=form.save(commit=False), user=request.user)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"Measurement recorded: {measurement}.")
+            if "another" in request.POST:
+                return redirect("patients:measurement_new", pk=patient.pk)
+            return redirect(patient)
     sites = patient.measurements.order_by("site").values_list("site", flat=True).distinct()
     return render(
         request,

@@ -60,8 +60,17 @@ class FormularyRuleInline(NoDeleteInline):
 
 @admin.register(Compound)
 class CompoundAdmin(NoDeleteAdmin):
-    list_display = ["name", "category", "concentration", "unit", "form", "manufacturer", "active"]
-    list_filter = ["active", "category", "form"]
+    list_display = [
+        "name",
+        "category",
+        "concentration",
+        "unit",
+        "form",
+        "manufacturer",
+        "active",
+        "off_label",
+    ]
+    list_filter = ["active", "off_label", "category", "form"]
     search_fields = ["name", "manufacturer"]
     list_select_related = ["category"]
     inlines = [LotInline, FormularyRuleInline]

@@ -25,7 +25,10 @@ def _prefetches() -> list:
         # What was recorded (names, lots, amounts) lives on the rows themselves.
         Prefetch("injections__lots", queryset=InjectionLot.objects.order_by("compound_name")),
         "amendments__author",
-        "side_effects",
+        Prefetch(
+            "side_effects",
+            queryset=SideEffect.objects.with_attention().select_related("reviewed_by"),
+        ),
     ]
 
 

@@ -27,6 +27,11 @@ urlpatterns = [
         sessions.side_effect_resolve,
         name="side_effect_resolve",
     ),
+    path(
+        "sessions/<int:pk>/side-effects/<int:effect_pk>/review/",
+        sessions.side_effect_review,
+        name="side_effect_review",
+    ),
     path("sessions/<int:pk>/amendments/new/", sessions.amendment_new, name="amendment_new"),
     path("lots/", lots.lot_search, name="lots"),
     path("lots/<int:pk>/recall/", lots.lot_recall, name="lot_recall"),

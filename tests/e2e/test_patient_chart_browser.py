@@ -35,7 +35,7 @@ def test_draw_a_consent_then_upload_a_photo(live_server, sign_in, practitioner, 
     page.mouse.up()
     page.get_by_role("button", name="Record consent").click()
     page.wait_for_url(f"{live_server.url}/patients/{patient.pk}/")
-    assert "On file" in page.get_by_test_id("consent-photography").inner_text()
+    assert "In force" in page.get_by_test_id("consent-photography").inner_text()
     consent = Consent.objects.get()
     with Image.open(consent.signature.open("rb")) as signature:
         dark = sum(1 for pixel in signature.convert("L").get_flattened_data() if pixel < 100)

@@ -1,3 +1,5 @@
+from datetime import date, timedelta
+
 import pytest
 
 from tests.factories import (
@@ -51,12 +53,12 @@ def lots(catalogue):
         made[compound.name] = CompoundLot.objects.create(
             compound=compound,
             lot_number=f"{compound.name[:4].upper()}-26",
-            expiry_date="2030-12-31",
+            expiry_date=date(2030, 12, 31),
         )
         made[compound.name + " expired"] = CompoundLot.objects.create(
             compound=compound,
             lot_number=f"{compound.name[:4].upper()}-19",
-            expiry_date="2020-01-31",
+            expiry_date=date(2020, 1, 31),
         )
     return made
 
@@ -73,7 +75,8 @@ def planned_map(map_patient, location, catalogue, practitioner):
         indication=Indication.objects.get(code="cellulite"),
         location=location,
         mapped_standing=True,
-        mapped_at=timezone.now(),
+        # Mapped before the sessions of the tests (a session cannot predate its map).
+        mapped_at=timezone.now() - timedelta(days=400),
         planned_sessions=6,
         days_between=14,
         created_by=practitioner,
@@ -105,7 +108,8 @@ def treatment_consent(map_patient, practitioner):
     consent = Consent(
         patient=map_patient,
         template=ConsentTemplate.objects.create(kind="treatment", title="Treatment", text="..."),
-        signed_on=timezone.localdate(),
+        # Signed before the sessions of the tests (consent must precede the session).
+        signed_on=timezone.localdate() - timedelta(days=400),
         signed_by=map_patient.full_name,
         method=Consent.Method.SCAN,
         recorded_by=practitioner,

@@ -30,7 +30,7 @@ def _save_from(session_pk, data, results, barrier):
             pk=session_pk
         )
         form = SessionForm(data, instance=session)
-        formset = injection_formset(treatment_map=session.treatment_map, session=session, data=data)
+        formset = injection_formset(session=session, data=data)
         assert form.is_valid() and formset.is_valid(), (form.errors, formset.errors)
         barrier.wait(timeout=10)  # both have read version 1 before either writes
         save_session(

@@ -93,7 +93,7 @@ def test_the_lot_must_belong_to_the_compound(client_for, practitioner, planned_m
 def test_a_lot_is_required_for_each_compound(client_for, practitioner, planned_map, lots):
     data = session_post(planned_map, lots, rows={0: {_lot_field(planned_map): ""}})
     response = _post(client_for(practitioner), planned_map, data)
-    assert "Choose the lot used." in response.content.decode()
+    assert "Choose the lot of Phosphatidylcholine used." in response.content.decode()
 
 
 def test_formulary_at_the_sessions_location(client_for, practitioner, planned_map, lots, catalogue):

@@ -217,7 +217,7 @@ def test_a_ticked_consent_item_needs_a_consent_on_file(client_for, practitioner,
     )
     session = TreatmentSession.objects.get()
     response = client.post(reverse("treatments:session_sign", args=[session.pk]), follow=True)
-    assert "no treatment consent is in force for this patient" in response.content.decode()
+    assert "No treatment consent is in force for this session" in response.content.decode()
     session.refresh_from_db()
     assert not session.is_signed
 
@@ -294,7 +294,7 @@ def test_the_sign_page_lists_what_is_missing(client_for, practitioner, planned_m
     session = TreatmentSession.objects.get()
     page = client.get(reverse("treatments:session_sign", args=[session.pk])).content.decode()
     assert "Single-use needles" in page
-    assert "no treatment consent is in force" in page
+    assert "No treatment consent is in force for this session" in page
     assert 'name="version"' not in page  # no sign button until it is complete
 
 

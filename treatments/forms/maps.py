@@ -2,12 +2,12 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from clinic.forms import show_problems
 from clinic.models import Location
-from clinic.numbers import plain
-from patients.forms import DateTimeInput, not_in_future
-from patients.models import Measurement, Patient, Phototype
-from treatments import formulary
-from treatments.models import BodyRegion, Formula, Indication, MapZone, NeedleRule, TreatmentMap
+from patients.forms import DateTimeInput
+from patients.models import Measurement
+from treatments.models import BodyRegion, Formula, Indication, MapZone, TreatmentMap
+from treatments.services.maps import zone_problems
 
 
 class MapForm(forms.ModelForm):
@@ -47,7 +47,6 @@ class MapForm(forms.ModelForm):
         if len(only) == 1 and not self.initial.get("location"):  # one clinic: nothing to choose
             self.initial["location"] = only[0].pk
         self.fields["mapped_at"].initial = lambda: timezone.localtime().replace(second=0)
-        self.fields["mapped_at"].validators.append(not_in_future)
         self.fields["planned_sessions"].initial = 6
         self.fields["days_between"].initial = 14
 
@@ -61,7 +60,8 @@ class MapForm(forms.ModelForm):
 
 
 class ZonePlanForm(forms.ModelForm):
-    """Step 2, one per zone: needle, depth, technique, mixture and volume."""
+    """Step 2, one per zone: needle, depth, technique, mixture and volume. The rules are
+    the zone's (MapZone.clean) and the map service's (zone_problems)."""
 
     class Meta:
         model = MapZone
@@ -79,20 +79,8 @@ class ZonePlanForm(forms.ModelForm):
             "baseline",
         ]
 
-    def __init__(
-        self,
-        *args,
-        patient: Patient,
-        location: Location,
-        needle: NeedleRule | None,
-        baselines,
-        formulas,
-        baseline_rows: list,
-        formula_rows: list,
-        **kwargs,
-    ):
-        super().__init__(*args, **kwargs)
-        self.patient, self.location, self.needle = patient, location, needle
+    def __init__(self, *args, baselines, formulas, baseline_rows: list, formula_rows: list, **kw):
+        super().__init__(*args, **kw)
         for name in (
             "needle_length_mm",
             "gauge",
@@ -115,52 +103,29 @@ class ZonePlanForm(forms.ModelForm):
             self.fields[name].widget.attrs["step"] = "0.5"
         self.fields["planned_volume_ml"].widget.attrs["step"] = "0.1"
 
-    def clean(self):
-        data = super().clean()
-        length, depth = data.get("needle_length_mm"), data.get("depth_mm")
-        if length is not None and depth is not None and depth > length:
-            self.add_error("depth_mm", f"The depth cannot exceed the needle length ({length} mm).")
-        self._check_needle(data)
-        formula = data.get("formula")
-        if formula is not None:
-            try:
-                formulary.check(
-                    formulary.formula_compounds(formula),
-                    self.location.jurisdiction,
-                    acknowledged=data.get("restricted_acknowledged", False),
-                    note=data.get("restricted_note", ""),
-                )
-            except ValidationError as error:
-                self.add_error("formula", error)
-        return data
 
-    def _check_needle(self, data) -> None:
-        length = data.get("needle_length_mm")
-        if self.needle is None or length is None or length == self.needle.length_mm:
-            return
-        if not data.get("needle_override_reason", "").strip():
-            numeral = Phototype(self.patient.phototype).name
-            self.add_error(
-                "needle_override_reason",
-                f"The default needle for phototype {numeral} is "
-                f"{plain(self.needle.length_mm)} mm: give the reason for "
-                f"{plain(length)} mm.",
-            )
+class BaseZoneFormSet(forms.BaseModelFormSet):
+    def is_valid(self) -> bool:
+        """The fields, then what the map service says of each zone (the formulary)."""
+        if not super().is_valid():
+            return False
+        for form in self.forms:
+            show_problems(form, zone_problems(form.instance))
+        return not any(form.errors for form in self.forms)
 
 
-def zone_formset(*, treatment_map: TreatmentMap, needle: NeedleRule | None, data=None):
+def zone_formset(*, treatment_map: TreatmentMap, data=None):
     """One ZonePlanForm per zone of the map, sharing the querysets they need."""
     patient = treatment_map.patient
     baselines = Measurement.objects.filter(patient=patient).order_by("site", "-measured_on")
     formulas = Formula.objects.active().prefetch_related("ingredients__compound")
-    FormSet = forms.modelformset_factory(MapZone, form=ZonePlanForm, extra=0)
+    FormSet = forms.modelformset_factory(
+        MapZone, form=ZonePlanForm, formset=BaseZoneFormSet, extra=0
+    )
     return FormSet(
         data,
         queryset=treatment_map.zones.select_related("region").order_by("region__sort_order"),
         form_kwargs={
-            "patient": patient,
-            "location": treatment_map.location,
-            "needle": needle,
             "baselines": baselines,
             "formulas": formulas,
             "baseline_rows": list(baselines),

@@ -3,15 +3,14 @@
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import Decimal
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from clinic.forms import show_problems
 from clinic.models import Location
-from patients.forms import DateTimeInput, not_in_future
-from treatments import formulary
+from patients.forms import DateTimeInput
 from treatments.models import (
     Amendment,
     Checklist,
@@ -23,9 +22,8 @@ from treatments.models import (
     SideEffect,
     TreatmentSession,
 )
-from treatments.services.sessions import PlannedInjection
+from treatments.services.sessions import PlannedInjection, injection_problems
 
-MAX_VOLUME_PER_ZONE_ML = Decimal("10")
 CHECKLIST_FIELDS = [
     f for name, _ in Checklist.ITEMS for f in (f"check_{name}", f"check_{name}_reason")
 ]
@@ -69,7 +67,6 @@ class SessionForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["location"].queryset = Location.objects.active().select_related("jurisdiction")
-        self.fields["performed_at"].validators.append(not_in_future)
         if self.instance.pk:
             self.fields["version"].initial = self.instance.version
 
@@ -77,13 +74,6 @@ class SessionForm(forms.ModelForm):
         return [
             (self[f"check_{name}"], self[f"check_{name}_reason"]) for name, _ in Checklist.ITEMS
         ]
-
-    def clean(self):
-        data = super().clean()
-        performed, following = data.get("performed_at"), data.get("next_appointment")
-        if performed and following and following <= performed:
-            self.add_error("next_appointment", "The next appointment must come after this session.")
-        return data
 
 
 class InjectionForm(forms.ModelForm):
@@ -109,13 +99,16 @@ class InjectionForm(forms.ModelForm):
             "points",
             "depth_mm",
             "needle_length_mm",
+            "needle_override_reason",
             "gauge",
             "technique",
         ]
         widgets = {"map_zone": forms.HiddenInput}
 
-    def __init__(self, *args, zones, formulas, shared: "RowChoices", **kwargs):
+    def __init__(self, *args, session, zones, formulas, shared: "RowChoices", **kwargs):
         super().__init__(*args, **kwargs)
+        # The row is checked as part of this session (its patient's needle rule, its date).
+        self.instance.session = session
         self.empty_permitted = False  # a prefilled row left as it is still counts
         if self.is_bound and not self.data.get(self.add_prefix("treated")):
             for form_field in self.fields.values():
@@ -173,54 +166,11 @@ class InjectionForm(forms.ModelForm):
             return None
         return next((f for f in formulas if str(f.pk) == str(value)), None)
 
-    def clean_volume_ml(self):
-        volume = self.cleaned_data["volume_ml"]
-        if volume > MAX_VOLUME_PER_ZONE_ML:
-            raise ValidationError(
-                f"At most {MAX_VOLUME_PER_ZONE_ML} mL in one zone per session.", code="too_much"
-            )
-        return volume
-
     def clean(self):
         data = super().clean()
-        if not data.get("treated"):
-            return data
-        zone = data.get("map_zone")
-        if zone is None:
+        if data.get("treated") and data.get("map_zone") is None:
             raise ValidationError("This row is not a zone of the treatment map.")
-        depth, needle = data.get("depth_mm"), data.get("needle_length_mm")
-        if depth is not None and needle is not None and depth > needle:
-            self.add_error("depth_mm", f"The depth cannot exceed the needle length ({needle} mm).")
-        formula = data.get("formula")
-        if formula is not None and not self.lot_fields:
-            self.add_error("formula", "Choose the lot of each compound of this formula.")
-        for name in self.lot_fields:
-            if data.get(name) is None:
-                self.add_error(name, "Choose the lot used.")
         return data
-
-    def check_on(self, *, day, jurisdiction) -> None:
-        """Checks that need the session: lot expiry on its date, the formulary where it is."""
-        data = self.cleaned_data
-        for name in self.lot_fields:
-            lot = data.get(name)
-            if lot is not None and lot.is_expired_on(day):
-                self.add_error(
-                    name,
-                    f"Lot {lot.lot_number} of {lot.compound.name} expired on "
-                    f"{lot.expiry_date:%Y-%m-%d}, before the session date.",
-                )
-        formula = data.get("formula")
-        if formula is not None:
-            try:
-                formulary.check(
-                    formulary.formula_compounds(formula),
-                    jurisdiction,
-                    acknowledged=data.get("restricted_acknowledged", False),
-                    note=data.get("restricted_note", ""),
-                )
-            except ValidationError as error:
-                self.add_error("formula", error)
 
     def planned(self) -> PlannedInjection:
         injection = self.save(commit=False)
@@ -231,26 +181,19 @@ class InjectionForm(forms.ModelForm):
         injection.restricted_note = (
             self.cleaned_data.get("restricted_note", "") if self.restricted else ""
         )
-        return PlannedInjection(injection, [self.cleaned_data[name] for name in self.lot_fields])
+        lots = [self.cleaned_data[name] for name in self.lot_fields if self.cleaned_data.get(name)]
+        return PlannedInjection(injection, lots)
 
 
 class BaseInjectionFormSet(forms.BaseFormSet):
     def treated_forms(self) -> list[InjectionForm]:
         return [form for form in self.forms if form.cleaned_data.get("treated")]
 
-    def clean(self):
-        if any(self.errors):
-            return
-        treated = self.treated_forms()
-        if not treated:
-            raise ValidationError("Record at least one treated zone.")
-        zones = [form.cleaned_data["map_zone"].pk for form in treated]
-        if len(zones) != len(set(zones)):
-            raise ValidationError("Each zone can be recorded once per session.")
-
-    def check_on(self, *, day, jurisdiction) -> bool:
+    def check_with(self, session: TreatmentSession) -> bool:
+        """What the session service says of each row (formulary, lots on the session's
+        date), shown beside the row's fields before anything is saved."""
         for form in self.treated_forms():
-            form.check_on(day=day, jurisdiction=jurisdiction)
+            show_problems(form, injection_problems(session=session, planned=form.planned()))
         return not any(form.errors for form in self.forms)
 
 
@@ -305,12 +248,13 @@ InjectionFormSet = forms.formset_factory(
 )
 
 
-def injection_formset(*, treatment_map, session=None, data=None) -> BaseInjectionFormSet:
+def injection_formset(*, session: TreatmentSession, data=None) -> BaseInjectionFormSet:
     """Rows prefilled from the map's zones (new session) or from the saved injections."""
+    treatment_map = session.treatment_map
     zones = treatment_map.zones.select_related("region").order_by("region__sort_order")
     formulas = Formula.objects.active().prefetch_related("ingredients__compound")
     zone_list, formula_list = list(zones), list(formulas)
-    if session is not None and session.pk:
+    if session.pk:
         saved = session.injections.prefetch_related("lots").select_related("region")
         initial = [_from_injection(injection) for injection in saved]
         treated = {row["map_zone"] for row in initial}
@@ -323,12 +267,13 @@ def injection_formset(*, treatment_map, session=None, data=None) -> BaseInjectio
         data,
         initial=initial,
         form_kwargs={
+            "session": session,
             "zones": zones,
             "formulas": formulas,
             "shared": RowChoices.load(
                 zones=zone_list,
                 formulas=formula_list,
-                jurisdiction=(session.location if session else treatment_map.location).jurisdiction,
+                jurisdiction=session.location.jurisdiction,
             ),
         },
     )
@@ -343,6 +288,7 @@ def _from_zone(zone: MapZone) -> dict:
         "volume_ml": zone.planned_volume_ml,
         "depth_mm": zone.depth_mm,
         "needle_length_mm": zone.needle_length_mm,
+        "needle_override_reason": zone.needle_override_reason,
         "gauge": zone.gauge,
         "technique": zone.technique,
         "restricted_acknowledged": zone.restricted_acknowledged,
@@ -361,6 +307,7 @@ def _from_injection(injection: Injection) -> dict:
         "points": injection.points,
         "depth_mm": injection.depth_mm,
         "needle_length_mm": injection.needle_length_mm,
+        "needle_override_reason": injection.needle_override_reason,
         "gauge": injection.gauge,
         "technique": injection.technique,
     }
@@ -380,23 +327,8 @@ class SideEffectForm(forms.ModelForm):
 
     def __init__(self, *args, session: TreatmentSession, **kwargs):
         super().__init__(*args, **kwargs)
-        self.session = session
+        self.instance.session = session  # SideEffect.clean checks the dates against it
         self.fields["onset"].initial = timezone.localtime(session.performed_at).replace(second=0)
-        self.fields["onset"].validators.append(not_in_future)
-        self.fields["resolved_at"].validators.append(not_in_future)
-
-    def clean(self):
-        data = super().clean()
-        onset, resolved = data.get("onset"), data.get("resolved_at")
-        if onset and onset < self.session.performed_at:
-            began = timezone.localtime(self.session.performed_at)
-            self.add_error(
-                "onset",
-                f"A side effect of this session cannot begin before it ({began:%Y-%m-%d %H:%M}).",
-            )
-        if onset and resolved and resolved < onset:
-            self.add_error("resolved_at", "It cannot resolve before it began.")
-        return data
 
 
 class AmendmentForm(forms.ModelForm):
@@ -409,3 +341,12 @@ class AmendmentForm(forms.ModelForm):
 
 class ResolveForm(forms.Form):
     resolved_at = forms.DateTimeField(label="Resolved at", widget=DateTimeInput())
+
+
+class ReviewForm(forms.Form):
+    note = forms.CharField(
+        label="What was decided",
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": "Say what was decided (seen, called, treated…)."},
+    )

@@ -1,4 +1,5 @@
 from treatments.models.catalogue import (
+    MAX_VOLUME_PER_ZONE_ML,
     BodyRegion,
     Compound,
     CompoundCategory,
@@ -20,6 +21,7 @@ from treatments.models.sessions import (
 )
 
 __all__ = [
+    "MAX_VOLUME_PER_ZONE_ML",
     "Amendment",
     "Checklist",
     "Injection",

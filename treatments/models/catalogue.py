@@ -99,6 +99,12 @@ class Compound(models.Model):
     manufacturer = models.CharField(max_length=120, blank=True)
     notes = models.TextField(blank=True)
     active = models.BooleanField(default=True, help_text="Inactive compounds cannot be planned.")
+    off_label = models.BooleanField(
+        "used off-label",
+        default=False,
+        help_text="Injected outside its authorised use: a session using it can be signed "
+        "only with the patient's off-label consent in force.",
+    )
 
     objects = ActiveQuerySet.as_manager()
 
@@ -215,6 +221,14 @@ class FormularyRule(models.Model):
         return f"{self.compound.name} in {self.jurisdiction.code}: {self.get_status_display()}"
 
 
+class NeedleRuleQuerySet(models.QuerySet):
+    def for_patient(self, patient) -> "NeedleRule | None":
+        """The default needle for the patient's phototype; None if not assessed or no rule."""
+        if patient.phototype is None:
+            return None
+        return self.filter(phototype=patient.phototype).first()
+
+
 @pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent())
 class NeedleRule(models.Model):
     """Default needle for a skin phototype: the compounds must reach the right depth."""
@@ -230,9 +244,47 @@ class NeedleRule(models.Model):
         "gauge (G)", validators=[MinValueValidator(25), MaxValueValidator(34)]
     )
 
+    objects = NeedleRuleQuerySet.as_manager()
+
     class Meta:
         ordering = ["phototype"]
 
     def __str__(self) -> str:
         length = plain(self.length_mm)
         return f"Phototype {Phototype(self.phototype).name}: {length} mm, {self.gauge}G"
+
+
+# One cap for the plan and the session alike.
+MAX_VOLUME_PER_ZONE_ML = Decimal("10")
+MAX_VOLUME_PER_ZONE = MaxValueValidator(
+    MAX_VOLUME_PER_ZONE_ML, f"At most {plain(MAX_VOLUME_PER_ZONE_ML)} mL in one zone per session."
+)
+
+
+class NeedleChoice:
+    """The needle rules of a zone's plan and of an injection, written once.
+
+    Subclasses have needle_length_mm, depth_mm and needle_override_reason, and say
+    which NeedleRule applies (the patient's phototype) through `needle_rule()`.
+    """
+
+    def needle_rule(self) -> "NeedleRule | None":
+        raise NotImplementedError
+
+    def needle_errors(self) -> dict[str, str]:
+        errors = {}
+        length, depth = self.needle_length_mm, self.depth_mm
+        if length is not None and depth is not None and depth > length:
+            errors["depth_mm"] = f"The depth cannot exceed the needle length ({plain(length)} mm)."
+        rule = self.needle_rule()
+        if (
+            rule is not None
+            and length is not None
+            and length != rule.length_mm
+            and not self.needle_override_reason.strip()
+        ):
+            errors["needle_override_reason"] = (
+                f"The default needle for phototype {Phototype(rule.phototype).name} is "
+                f"{plain(rule.length_mm)} mm: give the reason for {plain(length)} mm."
+            )
+        return errors

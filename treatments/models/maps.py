@@ -4,13 +4,23 @@ from decimal import Decimal
 
 import pghistory
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
+from django.utils.functional import cached_property
 
 from clinic.models import NO_DELETE, Location
+from clinic.validators import not_in_future
 from patients.models import Measurement, Patient
-from treatments.models.catalogue import BodyRegion, Formula, Indication
+from treatments.models.catalogue import (
+    MAX_VOLUME_PER_ZONE,
+    BodyRegion,
+    Formula,
+    Indication,
+    NeedleChoice,
+    NeedleRule,
+)
 
 
 class TreatmentMapQuerySet(models.QuerySet):
@@ -37,7 +47,7 @@ class TreatmentMap(models.Model):
     mapped_standing = models.BooleanField(
         "the area was mapped and measured with the patient standing"
     )
-    mapped_at = models.DateTimeField("mapped at")
+    mapped_at = models.DateTimeField("mapped at", validators=[not_in_future])
     planned_sessions = models.PositiveSmallIntegerField(
         validators=[MinValueValidator(1), MaxValueValidator(30)]
     )
@@ -64,9 +74,13 @@ class TreatmentMap(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("treatments:map", args=[self.pk])
 
+    @cached_property
+    def needle_rule(self) -> NeedleRule | None:
+        return NeedleRule.objects.for_patient(self.patient)
+
 
 @pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
-class MapZone(models.Model):
+class MapZone(NeedleChoice, models.Model):
     """One zone of a map and how it is to be treated."""
 
     class Technique(models.TextChoices):
@@ -120,7 +134,7 @@ class MapZone(models.Model):
         decimal_places=2,
         null=True,
         blank=True,
-        validators=[MinValueValidator(Decimal("0.01")), MaxValueValidator(Decimal("20"))],
+        validators=[MinValueValidator(Decimal("0.01")), MAX_VOLUME_PER_ZONE],
     )
     restricted_acknowledged = models.BooleanField(
         "I acknowledge the restricted compounds in this formula", default=False
@@ -143,6 +157,13 @@ class MapZone(models.Model):
 
     def __str__(self) -> str:
         return str(self.region)
+
+    def needle_rule(self) -> NeedleRule | None:
+        return self.treatment_map.needle_rule
+
+    def clean(self) -> None:
+        if errors := self.needle_errors():
+            raise ValidationError(errors)
 
     @property
     def is_planned(self) -> bool:

@@ -1,19 +1,34 @@
 """Session logs: what was injected into whom, where, from which lot. Frozen once signed."""
 
+import operator
 from datetime import timedelta
 from decimal import Decimal
+from functools import reduce
 
 import pghistory
 import pgtrigger
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import BooleanField, DurationField, ExpressionWrapper, F, Q, Value
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 
 from clinic.models import NO_DELETE, Location
+from clinic.validators import CLOCK_TOLERANCE
 from patients.models import Patient
-from treatments.models.catalogue import BodyRegion, Compound, CompoundLot, Formula
+from treatments.models.catalogue import (
+    MAX_VOLUME_PER_ZONE,
+    BodyRegion,
+    Compound,
+    CompoundLot,
+    Formula,
+    NeedleChoice,
+    NeedleRule,
+)
 from treatments.models.maps import MapZone, TreatmentMap
 
 # A signed session is evidence: the database itself refuses to change it, or the
@@ -133,6 +148,29 @@ class TreatmentSession(models.Model):
     def is_signed(self) -> bool:
         return self.status == self.Status.SIGNED
 
+    @cached_property
+    def needle_rule(self) -> NeedleRule | None:
+        return NeedleRule.objects.for_patient(self.patient)
+
+    def clean(self) -> None:
+        """A session happens after its map was drawn, not in the future, and the next
+        appointment comes after it."""
+        errors = {}
+        when = self.performed_at
+        if when is not None:
+            if when > timezone.now() + CLOCK_TOLERANCE:
+                errors["performed_at"] = "This date is in the future."
+            elif self.treatment_map_id and when < self.treatment_map.mapped_at:
+                mapped = timezone.localtime(self.treatment_map.mapped_at)
+                errors["performed_at"] = (
+                    f"A session cannot come before its treatment map (mapped "
+                    f"{mapped:%Y-%m-%d %H:%M})."
+                )
+            if self.next_appointment is not None and self.next_appointment <= when:
+                errors["next_appointment"] = "The next appointment must come after this session."
+        if errors:
+            raise ValidationError(errors)
+
     def checklist(self) -> list[tuple[str, bool, str]]:
         """(label, confirmed, reason) for each item."""
         return [
@@ -142,7 +180,7 @@ class TreatmentSession(models.Model):
 
 
 @pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
-class Injection(models.Model):
+class Injection(NeedleChoice, models.Model):
     """What went into one zone in a session."""
 
     session = models.ForeignKey(
@@ -157,7 +195,7 @@ class Injection(models.Model):
         "volume (mL)",
         max_digits=5,
         decimal_places=2,
-        validators=[MinValueValidator(Decimal("0.01")), MaxValueValidator(Decimal("10"))],
+        validators=[MinValueValidator(Decimal("0.01")), MAX_VOLUME_PER_ZONE],
     )
     points = models.PositiveIntegerField(
         "injection points", validators=[MinValueValidator(1), MaxValueValidator(500)]
@@ -173,6 +211,9 @@ class Injection(models.Model):
         max_digits=4,
         decimal_places=1,
         validators=[MinValueValidator(Decimal("1")), MaxValueValidator(Decimal("13"))],
+    )
+    needle_override_reason = models.CharField(
+        "reason for a non-default needle", max_length=200, blank=True
     )
     gauge = models.PositiveSmallIntegerField(
         "gauge (G)", validators=[MinValueValidator(25), MaxValueValidator(34)]
@@ -191,6 +232,18 @@ class Injection(models.Model):
 
     def __str__(self) -> str:
         return f"{self.region}: {self.volume_ml} mL of {self.formula}"
+
+    def needle_rule(self) -> NeedleRule | None:
+        return self.session.needle_rule if self.session_id or _has(self, "session") else None
+
+    def clean(self) -> None:
+        if errors := self.needle_errors():
+            raise ValidationError(errors)
+
+
+def _has(instance: models.Model, relation: str) -> bool:
+    """Whether a foreign key holds an object, saved or not (a session being written)."""
+    return instance._meta.get_field(relation).is_cached(instance)
 
 
 @pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
@@ -222,6 +275,30 @@ class InjectionLot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.compound.name}: lot {self.lot.lot_number}"
+
+
+class SideEffectQuerySet(models.QuerySet):
+    def with_attention(self, now=None) -> "SideEffectQuerySet":
+        """Annotate `needs_attention`: infection and unexpected effects always, others once
+        they lasted longer than their expected course (ongoing ones until `now`)."""
+        now = now or timezone.now()
+        lasted = ExpressionWrapper(
+            Coalesce(F("resolved_at"), Value(now)) - F("onset"), output_field=DurationField()
+        )
+        overdue = reduce(
+            operator.or_,
+            (
+                Q(kind=kind) if limit is None else Q(kind=kind, lasted__gt=limit)
+                for kind, (limit, _) in SideEffect.EXPECTED_COURSE.items()
+            ),
+        )
+        return self.annotate(lasted=lasted).annotate(
+            needs_attention=ExpressionWrapper(overdue, output_field=BooleanField())
+        )
+
+    def needing_attention(self, now=None) -> "SideEffectQuerySet":
+        """Flags a practitioner has not yet reviewed: the chart's and the dashboard's list."""
+        return self.with_attention(now).filter(needs_attention=True, reviewed_at__isnull=True)
 
 
 @pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent())
@@ -263,6 +340,15 @@ class SideEffect(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     recorded_at = models.DateTimeField(auto_now_add=True)
+    # A flag is reviewed once by a practitioner: it then leaves the dashboard and the
+    # chart's list, and stays on the session with who reviewed it and why.
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    review_note = models.TextField(blank=True)
+
+    objects = SideEffectQuerySet.as_manager()
 
     class Meta:
         ordering = ["onset", "id"]
@@ -275,13 +361,27 @@ class SideEffect(models.Model):
     def expected(self) -> str:
         return self.EXPECTED_COURSE[self.kind][1]
 
-    def needs_attention(self, now=None) -> bool:
-        """Infection and unexpected effects always; others once past their expected course."""
-        limit = self.EXPECTED_COURSE[self.kind][0]
-        if limit is None:
-            return True
-        end = self.resolved_at or (now or timezone.now())
-        return end - self.onset > limit
+    def clean(self) -> None:
+        """An effect of a session begins after it, resolves after it began, and neither
+        lies in the future."""
+        errors = {}
+        latest = timezone.now() + CLOCK_TOLERANCE
+        if self.onset is not None:
+            if self.session_id and self.onset < self.session.performed_at:
+                began = timezone.localtime(self.session.performed_at)
+                errors["onset"] = (
+                    f"A side effect of this session cannot begin before it "
+                    f"({began:%Y-%m-%d %H:%M})."
+                )
+            elif self.onset > latest:
+                errors["onset"] = "The onset cannot be in the future."
+        if self.resolved_at is not None:
+            if self.onset is not None and self.resolved_at < self.onset:
+                errors["resolved_at"] = "It cannot resolve before it began."
+            elif self.resolved_at > latest:
+                errors["resolved_at"] = "The time it resolved cannot be in the future."
+        if errors:
+            raise ValidationError(errors)
 
 
 class Amendment(models.Model):

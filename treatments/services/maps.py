@@ -6,6 +6,7 @@ from django.db import transaction
 
 from clinic.concurrency import StaleEdit
 from patients.models import Patient
+from treatments import formulary
 from treatments.models import BodyRegion, MapZone, NeedleRule, TreatmentMap
 
 
@@ -19,8 +20,7 @@ def create_map(
     user: AbstractBaseUser,
 ) -> TreatmentMap:
     """The map and one zone per region, the needle prefilled from the phototype rule."""
-    if patient.archived:
-        raise ValidationError("This patient is archived: restore the record before planning.")
+    patient.check_writable()
     treatment_map.patient = patient
     treatment_map.created_by = user
     treatment_map.full_clean()
@@ -37,17 +37,45 @@ def create_map(
     return treatment_map
 
 
+def zone_problems(zone: MapZone) -> dict[str, list[str]]:
+    """What the formulary of the map's jurisdiction says of the zone's mixture."""
+    if zone.formula_id is None:
+        return {}
+    try:
+        formulary.check(
+            formulary.formula_compounds(zone.formula),
+            zone.treatment_map.location.jurisdiction,
+            acknowledged=zone.restricted_acknowledged,
+            note=zone.restricted_note,
+        )
+    except ValidationError as error:
+        return {"formula": error.messages}
+    return {}
+
+
 @transaction.atomic
 def plan_zones(
-    *, treatment_map: TreatmentMap, formset, expected_version: int | None
+    *, treatment_map: TreatmentMap, zones: list[MapZone], expected_version: int | None
 ) -> TreatmentMap:
-    """Save every zone's plan or none (the formset was validated by the caller)."""
+    """Save every zone's plan, or none."""
     current = TreatmentMap.objects.select_for_update().get(pk=treatment_map.pk)
+    treatment_map.patient.check_writable()
     if current.version != expected_version:
         raise StaleEdit(current, {})
-    for form in formset.initial_forms:  # the map's own zones; extra rows are never saved
-        form.instance.full_clean()
-        form.save()
+    problems = []
+    for zone in zones:
+        if zone.treatment_map_id != current.pk:
+            raise ValidationError("A zone of another map cannot be planned here.")
+        try:
+            zone.full_clean()
+        except ValidationError as error:
+            problems += [f"{zone.region}: {message}" for message in error.messages]
+            continue
+        problems += [f"{zone.region}: {m}" for ms in zone_problems(zone).values() for m in ms]
+    if problems:
+        raise ValidationError(problems)
+    for zone in zones:
+        zone.save()
     current.version += 1
     current.save(update_fields=["version"])
     return current
@@ -60,6 +88,7 @@ def set_status(
     if status not in TreatmentMap.Status.values:
         raise ValidationError(f"Unknown status {status!r}.")
     current = TreatmentMap.objects.select_for_update().get(pk=treatment_map.pk)
+    treatment_map.patient.check_writable()
     if current.version != expected_version:
         raise StaleEdit(current, {})
     current.status = status

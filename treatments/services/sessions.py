@@ -17,7 +17,8 @@ from django.utils import timezone
 
 from clinic.concurrency import StaleEdit, what_changed
 from clinic.numbers import plain
-from patients.models import Consent, ConsentKind
+from patients.models import ConsentKind
+from patients.services import has_consent
 from treatments import formulary
 from treatments.models import (
     Amendment,
@@ -46,6 +47,44 @@ class PlannedInjection:
     lots: list = field(default_factory=list)  # CompoundLot rows
 
 
+def injection_problems(*, session: TreatmentSession, planned: PlannedInjection) -> dict:
+    """What the formulary and the lots say of one injection in this session.
+
+    Keyed by what the problem is about: "formula", or "lot_<compound id>" for the lot
+    of one compound (the session form names its lot fields the same way).
+    """
+    injection, problems = planned.injection, defaultdict(list)
+    if injection.formula_id is None or session.location_id is None:
+        return {}
+    compounds = formulary.formula_compounds(injection.formula)
+    try:
+        formulary.check(
+            compounds,
+            session.location.jurisdiction,
+            acknowledged=injection.restricted_acknowledged,
+            note=injection.restricted_note,
+        )
+    except ValidationError as error:
+        problems["formula"] += error.messages
+    day = timezone.localtime(session.performed_at).date() if session.performed_at else None
+    lots = {lot.compound_id: lot for lot in planned.lots}
+    for compound in compounds:
+        lot = lots.pop(compound.pk, None)
+        if lot is None:
+            problems[f"lot_{compound.pk}"].append(f"Choose the lot of {compound.name} used.")
+        elif day is not None and lot.is_expired_on(day):
+            problems[f"lot_{compound.pk}"].append(
+                f"Lot {lot.lot_number} of {compound.name} expired on "
+                f"{lot.expiry_date:%Y-%m-%d}, before the session date."
+            )
+    for lot in lots.values():  # a lot of a compound the mixture does not contain
+        problems["formula"].append(
+            f"Lot {lot.lot_number} is of {lot.compound.name}, which is not in "
+            f"{injection.formula.name}."
+        )
+    return dict(problems)
+
+
 @transaction.atomic
 def save_session(
     *,
@@ -54,8 +93,7 @@ def save_session(
     expected_version: int | None,
 ) -> TreatmentSession:
     """Create or replace a draft with its injections: everything is written, or nothing."""
-    if session.patient.archived:
-        raise ValidationError("This patient is archived: no session can be recorded.")
+    session.patient.check_writable()
     if session.pk is not None:
         current = TreatmentSession.objects.select_for_update().get(pk=session.pk)
         if current.is_signed:
@@ -67,15 +105,29 @@ def save_session(
             raise StaleEdit(current, changed)
         session.version = current.version + 1
         Injection.objects.filter(session=session).delete()  # lots go with them (cascade)
+    if not injections:
+        raise ValidationError("Record at least one treated zone.")
+    regions = [planned.injection.region_id for planned in injections]
+    if len(regions) != len(set(regions)):
+        raise ValidationError("Each zone can be recorded once per session.")
     session.full_clean()
     session.save()
+    problems = []
     for planned in injections:
         injection = planned.injection
         injection.pk = None
         injection.session = session
         injection.region_label = injection.region.label
         injection.formula_name = injection.formula.name
-        injection.full_clean(exclude=["session"])
+        try:
+            injection.full_clean()
+        except ValidationError as error:
+            problems += [f"{injection.region_label}: {m}" for m in error.messages]
+            continue
+        found = injection_problems(session=session, planned=planned)
+        problems += [f"{injection.region_label}: {m}" for ms in found.values() for m in ms]
+        if found:
+            continue
         injection.save()
         ingredients = {i.compound_id: i for i in injection.formula.ingredients.all()}
         InjectionLot.objects.bulk_create(
@@ -91,6 +143,8 @@ def save_session(
             )
             for lot in planned.lots
         )
+    if problems:
+        raise ValidationError(problems)  # the transaction is rolled back: nothing saved
     return session
 
 
@@ -108,24 +162,33 @@ def _injection_summary_of(injections: list[PlannedInjection]) -> str:
 
 
 def signing_problems(session: TreatmentSession) -> list[str]:
-    """Everything that stands between this draft and a signature."""
+    """Everything that stands between this draft and a signature: the rules of a save
+    again (the catalogue, the consents or the rules may have changed since), and what
+    only a signature needs."""
     problems = checklist_problems(session)
-    if session.check_consent_current and not has_treatment_consent(session.patient):
+    try:
+        session.full_clean()
+    except ValidationError as error:
+        problems += error.messages
+    if not has_consent(session.patient, ConsentKind.TREATMENT, at=session.performed_at):
         problems.append(
-            "“Consent on file and current” is ticked, but no treatment consent is in force "
-            "for this patient: record the signed consent, or untick the item and give the reason."
+            "No treatment consent is in force for this session: it must be signed on or "
+            "before the session date, on the current wording, and not withdrawn. Record the "
+            "patient's signed consent first."
         )
-    problems += _formulary_problems(session)
-    if not session.injections.exists():
-        problems.append("Record at least one injection before signing.")
-    return problems
-
-
-def _formulary_problems(session: TreatmentSession) -> list[str]:
-    """The formulary again at signing: the catalogue may have changed since the draft."""
-    problems = []
-    injections = session.injections.prefetch_related("lots__compound")
+    injections = list(session.injections.prefetch_related("lots__compound"))
+    off_label = sorted(
+        {used.compound.name for i in injections for used in i.lots.all() if used.compound.off_label}
+    )
+    if off_label and not has_consent(
+        session.patient, ConsentKind.OFF_LABEL, at=session.performed_at
+    ):
+        problems.append(
+            f"{', '.join(off_label)} {'is' if len(off_label) == 1 else 'are'} used off-label: "
+            "an off-label consent must be in force for this session before it is signed."
+        )
     for injection in injections:
+        problems += [f"{injection.region_label}: {m}" for m in injection.needle_errors().values()]
         try:
             formulary.check(
                 [used.compound for used in injection.lots.all()],
@@ -135,15 +198,9 @@ def _formulary_problems(session: TreatmentSession) -> list[str]:
             )
         except ValidationError as error:
             problems += [f"{injection.region_label}: {message}" for message in error.messages]
+    if not injections:
+        problems.append("Record at least one injection before signing.")
     return problems
-
-
-def has_treatment_consent(patient) -> bool:
-    return (
-        Consent.objects.in_force()
-        .filter(patient=patient, template__kind=ConsentKind.TREATMENT)
-        .exists()
-    )
 
 
 def checklist_problems(session: TreatmentSession) -> list[str]:
@@ -167,7 +224,12 @@ def sign_session(
 
     `render_pdf(session) -> bytes` draws the summary as signed.
     """
-    current = TreatmentSession.objects.select_for_update().get(pk=session.pk)
+    current = (
+        TreatmentSession.objects.select_for_update(of=("self",))
+        .select_related("patient", "treatment_map", "location__jurisdiction")
+        .get(pk=session.pk)
+    )
+    current.patient.check_writable()
     if current.is_signed:
         raise ValidationError("This session is already signed.")
     if expected_version is not None and current.version != expected_version:
@@ -195,6 +257,7 @@ def sign_session(
 def add_amendment(
     *, session: TreatmentSession, author: AbstractBaseUser, reason: str, text: str
 ) -> Amendment:
+    session.patient.check_writable()
     if not session.is_signed:
         raise ValidationError(
             "A draft is corrected by editing it; amendments are for signed sessions."
@@ -207,9 +270,8 @@ def add_amendment(
 
 @transaction.atomic
 def add_side_effect(*, side_effect: SideEffect, user: AbstractBaseUser) -> SideEffect:
+    side_effect.session.patient.check_writable()
     side_effect.recorded_by = user
-    if side_effect.resolved_at and side_effect.resolved_at < side_effect.onset:
-        raise ValidationError({"resolved_at": "It cannot resolve before it began."})
     side_effect.full_clean()
     side_effect.save()
     return side_effect
@@ -217,15 +279,41 @@ def add_side_effect(*, side_effect: SideEffect, user: AbstractBaseUser) -> SideE
 
 @transaction.atomic
 def resolve_side_effect(*, side_effect: SideEffect, resolved_at) -> SideEffect:
-    current = SideEffect.objects.select_for_update().get(pk=side_effect.pk)
+    current = _locked_side_effect(side_effect)
     if current.resolved_at is not None:
         raise ValidationError("This follow-up is already marked resolved.")
-    if resolved_at < current.onset:
-        raise ValidationError("It cannot resolve before it began.")
-    if resolved_at > timezone.now():
-        raise ValidationError("The time it resolved cannot be in the future.")
     current.resolved_at = resolved_at
+    current.full_clean()
     current.save(update_fields=["resolved_at"])
+    return current
+
+
+@transaction.atomic
+def review_side_effect(*, side_effect: SideEffect, user: AbstractBaseUser, note: str) -> SideEffect:
+    """A practitioner has seen a flagged follow-up: it leaves the dashboard and the chart's
+    list, and stays on the session with who reviewed it, when and why (history keeps it)."""
+    current = _locked_side_effect(side_effect)
+    if current.reviewed_at is not None:
+        raise ValidationError("This follow-up was already reviewed.")
+    if not SideEffect.objects.with_attention().filter(pk=current.pk, needs_attention=True).exists():
+        raise ValidationError("This follow-up is within its expected course: nothing to review.")
+    if not note.strip():
+        raise ValidationError({"review_note": "Say what was decided (seen, called, treated…)."})
+    current.reviewed_at = timezone.now()
+    current.reviewed_by = user
+    current.review_note = note.strip()
+    current.full_clean()
+    current.save(update_fields=["reviewed_at", "reviewed_by", "review_note"])
+    return current
+
+
+def _locked_side_effect(side_effect: SideEffect) -> SideEffect:
+    current = (
+        SideEffect.objects.select_for_update(of=("self",))
+        .select_related("session__patient")
+        .get(pk=side_effect.pk)
+    )
+    current.session.patient.check_writable()
     return current
 
 

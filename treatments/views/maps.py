@@ -11,8 +11,7 @@ from clinic.concurrency import StaleEdit
 from clinic.models import AccessLog
 from clinic.numbers import int_or_none
 from treatments.forms.maps import MapForm, zone_formset
-from treatments.models import BodyRegion, FormulaIngredient, MapZone
-from treatments.needles import default_needle
+from treatments.models import BodyRegion, FormulaIngredient, MapZone, NeedleRule
 from treatments.services.maps import create_map, plan_zones, set_status
 
 
@@ -26,7 +25,7 @@ def map_new(request: HttpRequest, pk: int) -> HttpResponse:
                 treatment_map=form.save(commit=False),
                 patient=patient,
                 regions=list(form.cleaned_data["regions"]),
-                needle=default_needle(patient),
+                needle=NeedleRule.objects.for_patient(patient),
                 user=request.user,
             )
         except ValidationError as error:
@@ -57,13 +56,12 @@ def map_plan(request: HttpRequest, pk: int) -> HttpResponse:
             action=AccessLog.Action.VIEW,
             subject=treatment_map,
         )
-    needle = default_needle(treatment_map.patient)
-    formset = zone_formset(treatment_map=treatment_map, needle=needle, data=request.POST or None)
+    formset = zone_formset(treatment_map=treatment_map, data=request.POST or None)
     if request.method == "POST" and formset.is_valid():
         try:
             plan_zones(
                 treatment_map=treatment_map,
-                formset=formset,
+                zones=[form.save(commit=False) for form in formset.forms],
                 expected_version=int_or_none(request.POST.get("version")),
             )
         except StaleEdit:
@@ -73,12 +71,16 @@ def map_plan(request: HttpRequest, pk: int) -> HttpResponse:
                 "saved. Here is their version: check it and enter your changes again.",
             )
             return redirect("treatments:map_plan", pk=treatment_map.pk)
-        messages.success(request, "Zone plans saved.")
-        return redirect(treatment_map)
+        except ValidationError as error:  # the catalogue changed since the fields were checked
+            for message in error.messages:
+                messages.error(request, message)
+        else:
+            messages.success(request, "Zone plans saved.")
+            return redirect(treatment_map)
     return render(
         request,
         "treatments/map_plan.html",
-        {"map": treatment_map, "formset": formset, "needle": needle},
+        {"map": treatment_map, "formset": formset, "needle": treatment_map.needle_rule},
     )
 
 
@@ -110,7 +112,7 @@ def map_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "regions": list(BodyRegion.objects.all()),
             "selected": [zone.region.code for zone in zones],
             "views_used": {zone.region.view for zone in zones},
-            "needle": default_needle(treatment_map.patient),
+            "needle": treatment_map.needle_rule,
             "can_change": request.user.has_perm(CHANGE_CLINICAL),
         },
     )

@@ -1,9 +1,6 @@
-from datetime import timedelta
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -21,9 +18,12 @@ from clinic.audit import record_access
 from clinic.concurrency import StaleEdit
 from clinic.models import AccessLog
 from clinic.numbers import int_or_none
+from patients.models import ConsentKind
+from patients.services import has_consent
 from treatments.forms.sessions import (
     AmendmentForm,
     ResolveForm,
+    ReviewForm,
     SessionForm,
     SideEffectForm,
     injection_formset,
@@ -37,8 +37,8 @@ from treatments.models import (
 from treatments.services.sessions import (
     add_amendment,
     add_side_effect,
-    has_treatment_consent,
     resolve_side_effect,
+    review_side_effect,
     save_session,
     sign_session,
     signing_problems,
@@ -111,29 +111,32 @@ def _edit(request: HttpRequest, session: TreatmentSession, initial=None) -> Http
             subject=session.treatment_map,
         )
     form = SessionForm(data, instance=session, initial=initial)
-    formset = injection_formset(treatment_map=session.treatment_map, session=session, data=data)
+    formset = injection_formset(session=session, data=data)
     conflict = None
-    if data is not None and form.is_valid() and formset.is_valid():
-        day = timezone.localtime(form.cleaned_data["performed_at"]).date()
-        jurisdiction = form.cleaned_data["location"].jurisdiction
-        if formset.check_on(day=day, jurisdiction=jurisdiction):
-            try:
-                saved = save_session(
-                    session=form.save(commit=False),
-                    injections=[f.planned() for f in formset.treated_forms()],
-                    expected_version=form.cleaned_data.get("version"),
-                )
-            except StaleEdit as stale:
-                conflict = stale.changed
-                fresh = request.POST.copy()
-                fresh["version"] = stale.current.version
-                form = SessionForm(fresh, instance=stale.current)
-                form.is_valid()
-            except ValidationError as error:
-                form.add_error(None, error)
-            else:
-                messages.success(request, "Session saved as a draft.")
-                return redirect(saved)
+    # The session form first: the rows are checked against its date and location.
+    if (
+        data is not None
+        and form.is_valid()
+        and formset.is_valid()
+        and formset.check_with(form.instance)
+    ):
+        try:
+            saved = save_session(
+                session=form.save(commit=False),
+                injections=[f.planned() for f in formset.treated_forms()],
+                expected_version=form.cleaned_data.get("version"),
+            )
+        except StaleEdit as stale:
+            conflict = stale.changed
+            fresh = request.POST.copy()
+            fresh["version"] = stale.current.version
+            form = SessionForm(fresh, instance=stale.current)
+            form.is_valid()
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, "Session saved as a draft.")
+            return redirect(saved)
     return render(
         request,
         "treatments/session_form.html",
@@ -143,7 +146,9 @@ def _edit(request: HttpRequest, session: TreatmentSession, initial=None) -> Http
             "session": session,
             "patient": session.patient,
             "conflict": conflict,
-            "consent_on_file": has_treatment_consent(session.patient),
+            "consent_on_file": has_consent(
+                session.patient, ConsentKind.TREATMENT, at=session.performed_at
+            ),
         },
     )
 
@@ -258,6 +263,23 @@ def side_effect_resolve(request: HttpRequest, pk: int, effect_pk: int) -> HttpRe
     return redirect(session)
 
 
+@require_POST
+def side_effect_review(request: HttpRequest, pk: int, effect_pk: int) -> HttpResponse:
+    """A practitioner acknowledges a flagged follow-up, with a note."""
+    session = get_session_for(request, pk, RECORD_INJECTIONS)
+    effect = get_object_or_404(SideEffect, pk=effect_pk, session=session)
+    form = ReviewForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ValidationError(form.errors["note"])
+        review_side_effect(side_effect=effect, user=request.user, note=form.cleaned_data["note"])
+    except ValidationError as error:
+        messages.error(request, f"{effect.get_kind_display()}: {error.messages[0]}")
+    else:
+        messages.success(request, f"{effect.get_kind_display()} marked reviewed.")
+    return redirect(session)
+
+
 @require_GET
 def session_print(request: HttpRequest, pk: int) -> HttpResponse:
     session = get_session_for(
@@ -338,12 +360,3 @@ def _numbered(sessions):
             if map_id == session.treatment_map_id and when <= session.performed_at
         )
         yield counts[session.pk], session
-
-
-def flagged_side_effects(since_days: int = 30):
-    """Follow-ups of the last weeks, and any still open, that need attention."""
-    now = timezone.now()
-    recent = SideEffect.objects.filter(
-        Q(onset__gte=now - timedelta(days=since_days)) | Q(resolved_at__isnull=True)
-    ).select_related("session__patient")
-    return [effect for effect in recent if effect.needs_attention(now)]
