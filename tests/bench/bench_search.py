@@ -84,6 +84,7 @@ def _populate(count: int) -> None:
 
     existing = Patient.objects.count()
     if existing >= count:
+        _move_chart_number_sequence_past(existing)  # a database seeded before it did
         return
     fake = Faker(["fr_CA", "en_US", "es_ES", "de_DE"])
     # This generator only: Faker.seed() would reseed every Faker in the process.
@@ -106,9 +107,23 @@ def _populate(count: int) -> None:
             batch = []
     if batch:
         Patient.objects.bulk_create(batch)
+    _move_chart_number_sequence_past(count)
     with connection.cursor() as cur:
         cur.execute("ANALYZE patients_patient")
     print(f"inserted {count - existing} patients in {time.perf_counter() - started:.0f} s")
+
+
+def _move_chart_number_sequence_past(number: int) -> None:
+    """The chart numbers seeded here are not drawn from the sequence: a patient added
+    later (Patient.save) must not be given one of them again."""
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT setval('patients_chart_number_seq', "
+            "GREATEST(%s, (SELECT last_value FROM patients_chart_number_seq)))",
+            [number],
+        )
 
 
 @dataclass(frozen=True)
@@ -177,7 +192,7 @@ def run(*, patients: int = 100_000, runs: int = 30) -> SearchResult:
         searches.append(timing)
         print(
             f"  {label:38} {term!r:34} median {median:6.1f} ms  p95 {p95:6.1f} ms"
-            f"  ({timing.on_page} on page)"
+            f"  ({timing.on_page} on page{'' if timing.sample_found else ', not the sample'})"
         )
     result = SearchResult(patients=total, runs=runs, searches=searches)
     print(f"worst median {result.worst_median_ms:.1f} ms (target: at most 20 ms)")

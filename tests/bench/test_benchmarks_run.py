@@ -5,6 +5,7 @@ here: the figures only have to exist."""
 import pytest
 
 from tests.bench import bench_search, bench_summary
+from tests.factories import PatientFactory
 from treatments.models import InjectionLot, TreatmentSession
 
 pytestmark = pytest.mark.django_db
@@ -23,6 +24,9 @@ def test_search_benchmark_runs_and_finds_its_patient():
     assert found["birth date"]
     first_page = result.searches[-1]
     assert first_page.term == "" and first_page.on_page > 0
+    # The seeded chart numbers are not handed out again to a patient added afterwards.
+    # (The sequence is not rolled back between tests: it may be further on already.)
+    assert int(PatientFactory().chart_number.removeprefix("MC-")) > 50
 
 
 def test_summary_benchmark_runs_on_a_session_saved_by_the_app():
