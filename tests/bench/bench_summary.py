@@ -78,10 +78,11 @@ def session_with_zones(user, zones: int = 20):
         BodyRegion,
         Injection,
         MapZone,
+        NeedleRule,
         TreatmentMap,
         TreatmentSession,
     )
-    from treatments.session_log import PlannedInjection, save_session
+    from treatments.services.sessions import PlannedInjection, save_session
 
     notes = f"bench: {zones} zones"
     # Only a complete one: an interrupted or older build is not reused.
@@ -110,11 +111,13 @@ def session_with_zones(user, zones: int = 20):
             indication=formula.indication,
             location=location,
             mapped_standing=True,
-            mapped_at=timezone.now(),
+            mapped_at=timezone.now() - timedelta(hours=2),  # before the session
             planned_sessions=6,
             days_between=14,
             created_by=user,
         )
+        rule = NeedleRule.objects.for_patient(patient)  # the default: no reason needed
+        needle = rule.length_mm if rule else Decimal("4")
         planned = []
         for region in regions:
             zone = MapZone.objects.create(treatment_map=treatment_map, region=region)
@@ -125,7 +128,7 @@ def session_with_zones(user, zones: int = 20):
                 volume_ml=Decimal("1.5"),
                 points=30,
                 depth_mm=4,
-                needle_length_mm=4,
+                needle_length_mm=needle,
                 gauge=30,
                 technique="nappage",
             )
