@@ -164,8 +164,13 @@ class Patient(models.Model):
         return Phototype(self.phototype).name if self.phototype else ""
 
     def check_writable(self) -> None:
-        """Every write to the record goes through here: an archived record is read-only."""
-        if self.archived:
+        """Every write to the record goes through here: an archived record is read-only.
+        Asks the database, not this copy: the record may have been archived since it was
+        loaded (another tab, another user)."""
+        archived = self.archived
+        if self.pk is not None:
+            archived = Patient.objects.filter(pk=self.pk, archived=True).exists()
+        if archived:
             raise ValidationError(
                 "This patient is archived: the record is read-only. Restore it before "
                 "recording anything.",
