@@ -1,7 +1,9 @@
 import importlib
 
 import pytest
+import time_machine
 from django.apps import apps as django_apps
+from django.utils import timezone
 
 from clinic.roles import ASSISTANT, CATALOGUE_ADMIN, PRACTITIONER
 from tests.factories import UserFactory
@@ -23,6 +25,19 @@ def _reference_data_after_flush(request):
         return
     request.getfixturevalue("transactional_db")
     importlib.import_module("treatments.migrations.0002_reference_data").load(django_apps, None)
+
+
+@pytest.fixture
+def now():
+    """The clock stopped at noon today (local time) for the test; the frozen instant.
+
+    For tests about "today" and "later today": never near midnight, whatever the hour
+    the suite runs. Only the hour is chosen: the date stays today's, so nothing is
+    years away from the database's clock (PostgreSQL's now() is never frozen). Ask for
+    it before anything signs in: sign-ins are timed with this clock."""
+    noon = timezone.localtime().replace(hour=12, minute=0, second=0, microsecond=0)
+    with time_machine.travel(noon, tick=False):
+        yield noon
 
 
 @pytest.fixture

@@ -1,6 +1,11 @@
+from datetime import timedelta
+from decimal import Decimal
+
 import factory
+from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.utils import timezone
 
 # One password for every test account: hashing cost is paid once per user.
 TEST_PASSWORD = "correct horse battery staple 42"
@@ -78,16 +83,7 @@ class CompoundFactory(factory.django.DjangoModelFactory):
 
 def make_formula(name, compounds, *, indication_code="cellulite"):
     """A formula of these compounds, 1 unit of each per mL."""
-    from treatments.models import Formula, FormulaIngredient, Indication
-
-    formula = Formula.objects.create(
-        name=name, indication=Indication.objects.get(code=indication_code)
-    )
-    for compound in compounds:
-        FormulaIngredient.objects.create(
-            formula=formula, compound=compound, amount_per_ml="1", unit="mg"
-        )
-    return formula
+    return FormulaFactory(name=name, compounds=compounds, indication_code=indication_code)
 
 
 def list_on_formulary(compound, jurisdiction, status="permitted", note=""):
@@ -96,3 +92,181 @@ def list_on_formulary(compound, jurisdiction, status="permitted", note=""):
     return FormularyRule.objects.create(
         compound=compound, jurisdiction=jurisdiction, status=status, note=note
     )
+
+
+def _treatments(model_name):
+    return apps.get_model("treatments", model_name)
+
+
+class CompoundLotFactory(factory.django.DjangoModelFactory):
+    """A lot with a year left before it expires, counted from whatever today is.
+
+    CompoundLotFactory(expired=True): one that expired two years ago, too old to be
+    offered in the session form (it lists lots still usable a year back).
+    """
+
+    class Meta:
+        model = "treatments.CompoundLot"
+
+    class Params:
+        expired = factory.Trait(
+            expiry_date=factory.LazyFunction(lambda: timezone.localdate() - timedelta(days=2 * 365))
+        )
+
+    compound = factory.SubFactory(CompoundFactory)
+    lot_number = factory.Sequence(lambda n: f"LOT-{n:04d}")
+    expiry_date = factory.LazyFunction(lambda: timezone.localdate() + timedelta(days=365))
+
+
+class FormulaIngredientFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "treatments.FormulaIngredient"
+
+    formula = factory.SubFactory("tests.factories.FormulaFactory", compounds=[])
+    compound = factory.SubFactory(CompoundFactory)
+    amount_per_ml = Decimal("1")
+    unit = "mg"
+
+
+class FormulaFactory(factory.django.DjangoModelFactory):
+    """A mixture: FormulaFactory(compounds=[...]) puts 1 mg/mL of each in it; without
+    compounds it gets one new compound."""
+
+    class Meta:
+        model = "treatments.Formula"
+        skip_postgeneration_save = True
+
+    class Params:
+        indication_code = "cellulite"
+
+    name = factory.Sequence(lambda n: f"Mixture {n}")
+    indication = factory.LazyAttribute(
+        lambda f: _treatments("Indication").objects.get(code=f.indication_code)
+    )
+
+    @factory.post_generation
+    def compounds(self, create, extracted, **kwargs):
+        if not create:
+            return
+        for compound in [CompoundFactory()] if extracted is None else extracted:
+            FormulaIngredientFactory(formula=self, compound=compound)
+
+
+class TreatmentMapFactory(factory.django.DjangoModelFactory):
+    """An active map, mapped standing just now; zones come from MapZoneFactory."""
+
+    class Meta:
+        model = "treatments.TreatmentMap"
+
+    patient = factory.SubFactory(PatientFactory)
+    indication = factory.LazyFunction(
+        lambda: _treatments("Indication").objects.get(code="cellulite")
+    )
+    location = factory.SubFactory(LocationFactory)
+    mapped_standing = True
+    # Mapped before the sessions of the tests (six weeks ago): a session cannot predate its map.
+    mapped_at = factory.LazyFunction(lambda: timezone.now() - timedelta(days=90))
+    planned_sessions = 6
+    days_between = 14
+    created_by = factory.SubFactory(UserFactory)
+
+
+class MapZoneFactory(factory.django.DjangoModelFactory):
+    """A fully planned zone: MapZoneFactory(treatment_map=m, region_code="knee_left")."""
+
+    class Meta:
+        model = "treatments.MapZone"
+
+    class Params:
+        region_code = "thigh_outer_right"
+
+    treatment_map = factory.SubFactory(TreatmentMapFactory)
+    region = factory.LazyAttribute(
+        lambda z: _treatments("BodyRegion").objects.get(code=z.region_code)
+    )
+    needle_length_mm = Decimal("4")
+    gauge = 30
+    depth_mm = Decimal("4")
+    technique = "nappage"
+    spacing_mm = Decimal("10")
+    formula = factory.SubFactory(FormulaFactory)
+    planned_volume_ml = Decimal("2.5")
+
+
+class TreatmentSessionFactory(factory.django.DjangoModelFactory):
+    """A draft session of a map, six weeks ago, every checklist item ticked. No
+    injections: make_session() records one per zone of the map, with lots."""
+
+    class Meta:
+        model = "treatments.TreatmentSession"
+
+    treatment_map = factory.SubFactory(TreatmentMapFactory)
+    patient = factory.SelfAttribute("treatment_map.patient")
+    location = factory.SelfAttribute("treatment_map.location")
+    practitioner = factory.SelfAttribute("treatment_map.created_by")
+    performed_at = factory.LazyFunction(lambda: timezone.now() - timedelta(weeks=6))
+    check_consent_current = True
+    check_contraindications_reviewed = True
+    check_mapped_standing = True
+    check_skin_cleansed = True
+    check_patient_positioned = True
+    check_single_use_needles = True
+    immediate_reactions = "Mild redness"
+    aftercare = "No sauna for 48 h"
+
+
+class InjectionFactory(factory.django.DjangoModelFactory):
+    """What went into one zone, as the zone planned it; its lots are InjectionLotFactory."""
+
+    class Meta:
+        model = "treatments.Injection"
+
+    session = factory.SubFactory(TreatmentSessionFactory)
+    map_zone = factory.SubFactory(
+        MapZoneFactory, treatment_map=factory.SelfAttribute("..session.treatment_map")
+    )
+    region = factory.SelfAttribute("map_zone.region")
+    formula = factory.SelfAttribute("map_zone.formula")
+    volume_ml = factory.SelfAttribute("map_zone.planned_volume_ml")
+    points = 40
+    depth_mm = factory.SelfAttribute("map_zone.depth_mm")
+    needle_length_mm = factory.SelfAttribute("map_zone.needle_length_mm")
+    gauge = factory.SelfAttribute("map_zone.gauge")
+    technique = factory.SelfAttribute("map_zone.technique")
+    region_label = factory.SelfAttribute("region.label")
+    formula_name = factory.SelfAttribute("formula.name")
+
+
+class InjectionLotFactory(factory.django.DjangoModelFactory):
+    """The lot used for one compound of an injection, with the snapshot the record keeps."""
+
+    class Meta:
+        model = "treatments.InjectionLot"
+
+    injection = factory.SubFactory(InjectionFactory)
+    lot = factory.SubFactory(CompoundLotFactory)
+    compound = factory.SelfAttribute("lot.compound")
+    compound_name = factory.SelfAttribute("lot.compound.name")
+    lot_number = factory.SelfAttribute("lot.lot_number")
+    lot_expiry = factory.SelfAttribute("lot.expiry_date")
+    amount_per_ml = factory.LazyAttribute(
+        lambda used: used.injection.formula.ingredients.get(compound=used.compound).amount_per_ml
+    )
+    amount_unit = factory.LazyAttribute(
+        lambda used: used.injection.formula.ingredients.get(compound=used.compound).unit
+    )
+
+
+def make_session(treatment_map, *, lots=None, **fields):
+    """A draft session of this map: one injection per planned zone, and for each compound
+    of its formula the lot in `lots` (by compound name), else a new usable lot."""
+    lots = lots or {}
+    session = TreatmentSessionFactory(treatment_map=treatment_map, **fields)
+    zones = treatment_map.zones.exclude(formula=None).select_related("region", "formula")
+    for zone in zones:
+        injection = InjectionFactory(session=session, map_zone=zone)
+        for ingredient in zone.formula.ingredients.select_related("compound"):
+            compound = ingredient.compound
+            lot = lots.get(compound.name) or CompoundLotFactory(compound=compound)
+            InjectionLotFactory(injection=injection, lot=lot)
+    return session

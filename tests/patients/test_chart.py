@@ -1,4 +1,4 @@
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from django.urls import reverse
@@ -6,6 +6,7 @@ from django.urls import reverse
 from clinic.models import AccessLog
 from patients.images import clean_image
 from patients.models import Measurement, Photo
+from tests.dates import days_from_today, local
 from tests.factories import PatientFactory
 from tests.patients.conftest import upload
 
@@ -85,10 +86,11 @@ def test_user_content_is_escaped(client_for, practitioner):
 
 def _add_records(patient, user, count):
     image = clean_image(upload())
+    first_day = days_from_today(-count)
     for i in range(count):
         photo = Photo(
             patient=patient,
-            taken_at="2026-01-01T10:00Z",
+            taken_at=local(first_day),
             region=f"Zone {i % 3}",
             view="front",
             phase="before",
@@ -102,7 +104,7 @@ def _add_records(patient, user, count):
             patient=patient,
             site=f"Site {i % 4}",
             value=50 + i,
-            measured_on=date(2026, 1, 1) + timedelta(days=i),
+            measured_on=first_day + timedelta(days=i),
             recorded_by=user,
         )
 

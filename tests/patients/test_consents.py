@@ -5,6 +5,7 @@ from django.urls import reverse
 
 from clinic.models import AccessLog
 from patients.models import Consent
+from tests.dates import days_from_today
 from tests.factories import ConsentTemplateFactory
 from tests.patients.conftest import image_bytes, upload
 
@@ -14,7 +15,7 @@ pytestmark = pytest.mark.django_db
 def _post(templates, kind="treatment", **changes):
     data = {
         "template": templates[kind].pk,
-        "signed_on": "2026-02-03",
+        "signed_on": days_from_today(-1).isoformat(),
         "signed_by": "Hélène Gagnon",
         "method": "drawn",
         "signature_data": "data:image/png;base64," + base64.b64encode(image_bytes()).decode(),
@@ -63,7 +64,7 @@ def test_a_scanned_paper_form_is_accepted(client_for, practitioner, patient, tem
             "not a readable JPEG or PNG",
         ),
         ({"method": "scan", "signature_data": None}, "Attach the scan"),
-        ({"signed_on": "2999-01-01"}, "in the future"),
+        ({"signed_on": days_from_today(365).isoformat()}, "in the future"),
         ({"signed_by": ""}, "This field is required"),
     ],
 )

@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from patients.charts import measurement_trends
 from patients.models import Measurement
+from tests.dates import days_from_today
 
 pytestmark = pytest.mark.django_db
 
@@ -17,7 +18,7 @@ def _record(client, patient, **changes):
         "value": "58.0",
         "unit": "cm",
         "posture": "standing",
-        "measured_on": "2026-01-05",
+        "measured_on": days_from_today(-7).isoformat(),
         "notes": "",
     }
     data.update(changes)
@@ -42,7 +43,7 @@ def test_record_a_measurement(client_for, practitioner, patient):
         ({"value": "abc"}, "Enter a number."),
         ({"value": "900"}, "implausible"),
         ({"site": ""}, "This field is required."),
-        ({"measured_on": "2999-01-01"}, "in the future"),
+        ({"measured_on": days_from_today(365).isoformat()}, "in the future"),
         ({"unit": "inch"}, "Select a valid choice"),
     ],
 )
@@ -59,12 +60,13 @@ def test_assistant_cannot_record(client_for, assistant, patient):
 
 def test_trend_shows_the_change_since_the_first(client_for, practitioner, patient):
     client = client_for(practitioner)
-    _record(client, patient, value="60.0", measured_on="2026-01-01")
-    _record(client, patient, value="58.5", measured_on="2026-02-01")
-    _record(client, patient, value="57.0", measured_on="2026-03-01")
-    _record(client, patient, site="Waist", value="80", measured_on="2026-03-01")
+    first, second, third = (days_from_today(days) for days in (-60, -30, -1))
+    _record(client, patient, value="60.0", measured_on=first.isoformat())
+    _record(client, patient, value="58.5", measured_on=second.isoformat())
+    _record(client, patient, value="57.0", measured_on=third.isoformat())
+    _record(client, patient, site="Waist", value="80", measured_on=third.isoformat())
     page = client.get(patient.get_absolute_url()).content.decode()
-    assert "(-3.0 cm, -5.0% since 2026-01-01)" in page
+    assert f"(-3.0 cm, -5.0% since {first:%Y-%m-%d})" in page
     assert page.count('data-testid="trend"') == 2
     assert "<polyline" in page
 

@@ -8,6 +8,7 @@ from PIL import Image
 from clinic.models import AccessLog
 from patients.images import MAX_PIXELS, clean_image
 from patients.models import Photo
+from tests.dates import datetime_input, days_from_today, local
 from tests.factories import PatientFactory
 from tests.patients.conftest import image_bytes, upload
 
@@ -81,9 +82,9 @@ def test_too_many_bytes_is_refused():
         clean_image(upload("big.png", image_bytes() + b"\0" * 1_100_000), max_bytes=1_048_576)
 
 
-def _photo_post(region="Right thigh", view="front", phase="before", when="2026-01-10T10:00"):
+def _photo_post(region="Right thigh", view="front", phase="before", days_ago=7, hour=9):
     return {
-        "taken_at": when,
+        "taken_at": datetime_input(local(days_from_today(-days_ago), hour)),
         "region": region,
         "view": view,
         "posture": "standing",
@@ -180,10 +181,11 @@ def test_compare_defaults_to_first_before_and_latest(
     sign_consent(patient)
     client = client_for(practitioner)
     url = reverse("patients:photo_new", args=[patient.pk])
-    client.post(url, _photo_post(phase="after", when="2026-01-01T09:00"))
-    client.post(url, _photo_post(phase="before", when="2026-01-05T09:00"))
-    client.post(url, _photo_post(phase="follow_up", when="2026-03-01T09:00"))
-    client.post(url, _photo_post(view="back", when="2026-04-01T09:00"))
+    client.post(url, _photo_post(phase="after", days_ago=90))
+    client.post(url, _photo_post(phase="before", days_ago=86))
+    # Later in the day: whole days apart even across a daylight-saving change.
+    client.post(url, _photo_post(phase="follow_up", days_ago=31, hour=12))
+    client.post(url, _photo_post(view="back", days_ago=1))
     photos = {p.phase + p.view: p for p in Photo.objects.all()}
     response = client.get(
         reverse("patients:photo_compare", args=[patient.pk]),
@@ -192,7 +194,7 @@ def test_compare_defaults_to_first_before_and_latest(
     assert response.status_code == 200
     assert response.context["left"] == photos["beforefront"]
     assert response.context["right"] == photos["follow_upfront"]
-    assert "55 days apart" in response.content.decode()  # 5 January to 1 March
+    assert "55 days apart" in response.content.decode()  # 86 days ago to 31 days ago
     chosen = client.get(
         reverse("patients:photo_compare", args=[patient.pk]),
         {

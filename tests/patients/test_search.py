@@ -10,6 +10,9 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def people(db):
+    # Only Hélène has a phone: the factory numbers its phones 514-555-NNNN from a
+    # counter, so another patient could otherwise get hers (555-0142), or one holding
+    # the digits of her chart number, depending on how many tests ran before.
     return {
         "helene": PatientFactory(
             first_name="Hélène",
@@ -18,11 +21,11 @@ def people(db):
             date_of_birth=date(1979, 3, 8),
         ),
         "jose": PatientFactory(
-            first_name="José", last_name="Núñez", date_of_birth=date(1990, 1, 2)
+            first_name="José", last_name="Núñez", date_of_birth=date(1990, 1, 2), phone=""
         ),
-        "marie": PatientFactory(first_name="Marie", last_name="Côté"),
-        "paul": PatientFactory(first_name="Paul", last_name="Tremblay"),
-        "anne": PatientFactory(first_name="Anne", last_name="Smith"),
+        "marie": PatientFactory(first_name="Marie", last_name="Côté", phone=""),
+        "paul": PatientFactory(first_name="Paul", last_name="Tremblay", phone=""),
+        "anne": PatientFactory(first_name="Anne", last_name="Smith", phone=""),
     }
 
 

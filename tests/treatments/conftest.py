@@ -1,13 +1,16 @@
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
 from tests.factories import (
     CompoundFactory,
+    CompoundLotFactory,
+    FormulaFactory,
     LocationFactory,
+    MapZoneFactory,
     PatientFactory,
+    TreatmentMapFactory,
     list_on_formulary,
-    make_formula,
 )
 
 
@@ -30,11 +33,11 @@ def catalogue(location):
     list_on_formulary(prohibited, jurisdiction, "prohibited")
     list_on_formulary(inactive, jurisdiction)
     return {
-        "permitted": make_formula("Lipolysis A", [permitted]),
-        "restricted": make_formula("Lipolysis B", [permitted, restricted]),
-        "prohibited": make_formula("Lipolysis C", [permitted, prohibited]),
-        "unlisted": make_formula("Lipolysis D", [unlisted]),
-        "inactive": make_formula("Lipolysis E", [inactive]),
+        "permitted": FormulaFactory(name="Lipolysis A", compounds=[permitted]),
+        "restricted": FormulaFactory(name="Lipolysis B", compounds=[permitted, restricted]),
+        "prohibited": FormulaFactory(name="Lipolysis C", compounds=[permitted, prohibited]),
+        "unlisted": FormulaFactory(name="Lipolysis D", compounds=[unlisted]),
+        "inactive": FormulaFactory(name="Lipolysis E", compounds=[inactive]),
     }
 
 
@@ -45,53 +48,30 @@ def map_patient(db):
 
 @pytest.fixture
 def lots(catalogue):
-    """A usable and an expired lot for every compound of the catalogue."""
-    from treatments.models import Compound, CompoundLot
+    """For every compound of the catalogue, a usable lot (a year left, whatever today is)
+    and one that expired two years ago ("<name> expired"), too old to be offered."""
+    from treatments.models import Compound
 
     made = {}
     for compound in Compound.objects.all():
-        made[compound.name] = CompoundLot.objects.create(
-            compound=compound,
-            lot_number=f"{compound.name[:4].upper()}-26",
-            expiry_date=date(2030, 12, 31),
-        )
-        made[compound.name + " expired"] = CompoundLot.objects.create(
-            compound=compound,
-            lot_number=f"{compound.name[:4].upper()}-19",
-            expiry_date=date(2020, 1, 31),
+        prefix = compound.name[:4].upper()
+        made[compound.name] = CompoundLotFactory(compound=compound, lot_number=f"{prefix}-26")
+        made[compound.name + " expired"] = CompoundLotFactory(
+            compound=compound, lot_number=f"{prefix}-19", expired=True
         )
     return made
 
 
 @pytest.fixture
 def planned_map(map_patient, location, catalogue, practitioner):
-    """An active map with two planned zones on the outer thighs (Lipolysis A, permitted)."""
-    from django.utils import timezone
-
-    from treatments.models import BodyRegion, Indication, MapZone, TreatmentMap
-
-    treatment_map = TreatmentMap.objects.create(
-        patient=map_patient,
-        indication=Indication.objects.get(code="cellulite"),
-        location=location,
-        mapped_standing=True,
-        # Mapped before the sessions of the tests (a session cannot predate its map).
-        mapped_at=timezone.now() - timedelta(days=400),
-        planned_sessions=6,
-        days_between=14,
-        created_by=practitioner,
+    """An active map with two planned zones on the outer thighs (Lipolysis A, permitted):
+    2.5 mL each, 4 mm needle and depth, 30G, nappage. Six sessions, 14 days apart."""
+    treatment_map = TreatmentMapFactory(
+        patient=map_patient, location=location, created_by=practitioner
     )
     for code in ("thigh_outer_right", "thigh_outer_left"):
-        MapZone.objects.create(
-            treatment_map=treatment_map,
-            region=BodyRegion.objects.get(code=code),
-            needle_length_mm=4,
-            gauge=30,
-            depth_mm=4,
-            technique="nappage",
-            spacing_mm=10,
-            formula=catalogue["permitted"],
-            planned_volume_ml="2.5",
+        MapZoneFactory(
+            treatment_map=treatment_map, region_code=code, formula=catalogue["permitted"]
         )
     return treatment_map
 

@@ -1,20 +1,34 @@
 """Building session form posts the way the browser sends them."""
 
+from datetime import datetime
+
+from tests.dates import datetime_input, days_from_today, local
 from treatments.models import Checklist
 
 ALL_CHECKED = {f"check_{name}": "on" for name, _ in Checklist.ITEMS}
 
+# The sessions of these tests took place six weeks ago, whatever today is: in the past,
+# and so are follow-ups and later sessions a few weeks after it; within the year of lots
+# the form offers; before the usable lots expire (a year from today).
+WEEKS_AGO = 6
+
+
+def session_at(days_later: int = 0, hour: int = 10, minute: int = 0) -> datetime:
+    """The session's date and time (10:00 six weeks ago), or `days_later` than it."""
+    return local(days_from_today(days_later - 7 * WEEKS_AGO), hour, minute)
+
 
 def session_post(treatment_map, lots, *, version=None, rows=None, **changes):
-    """A POST for the session form: every map zone treated with the usable lots."""
+    """A POST for the session form: every map zone treated with the usable lots, at
+    session_at(), the next appointment two weeks later."""
     zones = list(treatment_map.zones.select_related("formula").order_by("region__sort_order"))
     data = {
         "location": treatment_map.location_id,
-        "performed_at": "2026-03-02T10:00",
+        "performed_at": datetime_input(session_at()),
         **ALL_CHECKED,
         "immediate_reactions": "Mild redness",
         "aftercare": "No sauna for 48 h",
-        "next_appointment": "2026-03-16T10:00",
+        "next_appointment": datetime_input(session_at(14)),
         "notes": "",
         "form-TOTAL_FORMS": str(len(zones)),
         "form-INITIAL_FORMS": str(len(zones)),

@@ -2,7 +2,8 @@ import pytest
 from django.db.models import ProtectedError
 from django.urls import reverse
 
-from tests.factories import CompoundFactory
+from tests.dates import days_from_today
+from tests.factories import CompoundFactory, CompoundLotFactory
 from treatments.models import Compound, CompoundLot, FormularyRule
 
 pytestmark = pytest.mark.django_db
@@ -42,9 +43,9 @@ def test_catalogue_admin_adds_a_compound_with_a_lot(client_for, catalogue_admin,
             "lots-TOTAL_FORMS": "1",
             "lots-INITIAL_FORMS": "0",
             "lots-0-lot_number": "CF-001",
-            "lots-0-expiry_date": "2027-06-30",
+            "lots-0-expiry_date": days_from_today(365).isoformat(),
             "lots-0-supplier": "Pharma Inc",
-            "lots-0-received_on": "2026-01-02",
+            "lots-0-received_on": days_from_today(-1).isoformat(),
             "formulary_rules-TOTAL_FORMS": "0",
             "formulary_rules-INITIAL_FORMS": "0",
         },
@@ -81,8 +82,8 @@ def test_a_compound_in_a_formula_cannot_be_deleted_even_in_code(catalogue):
 
 def test_expired_lots_are_flagged(client_for, catalogue_admin):
     compound = CompoundFactory()
-    CompoundLot.objects.create(compound=compound, lot_number="OLD", expiry_date="2020-01-01")
-    CompoundLot.objects.create(compound=compound, lot_number="NEW", expiry_date="2099-01-01")
+    CompoundLotFactory(compound=compound, lot_number="OLD", expired=True)
+    CompoundLotFactory(compound=compound, lot_number="NEW")
     client = client_for(catalogue_admin)
     expired = client.get(reverse("admin:treatments_compoundlot_changelist"), {"expiry": "expired"})
     assert [lot.lot_number for lot in expired.context["cl"].result_list] == ["OLD"]

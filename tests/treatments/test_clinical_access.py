@@ -3,8 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from tests.treatments.session_helpers import session_post
-from treatments.models import TreatmentSession
+from tests.factories import make_session
 
 pytestmark = pytest.mark.django_db
 
@@ -30,15 +29,11 @@ CLINICAL_PAGES = [
 
 
 @pytest.fixture
-def objects(client_for, practitioner, planned_map, lots):
-    client_for(practitioner).post(
-        reverse("treatments:session_new", args=[planned_map.patient_id]),
-        session_post(planned_map, lots),
-    )
+def objects(practitioner, planned_map, lots):
     return {
         "patient": planned_map.patient,
         "map": planned_map,
-        "session": TreatmentSession.objects.get(),
+        "session": make_session(planned_map, lots=lots, practitioner=practitioner),
         "lot": lots["Phosphatidylcholine"],
     }
 

@@ -5,8 +5,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clinic.models import AccessLog
-from tests.factories import PatientFactory
-from tests.treatments.session_helpers import session_post
+from tests.dates import datetime_input, shown
+from tests.factories import MapZoneFactory, PatientFactory, make_session
+from tests.treatments.session_helpers import session_at, session_post
 from treatments.models import SideEffect, TreatmentSession
 
 pytestmark = pytest.mark.django_db
@@ -16,7 +17,7 @@ pytestmark = pytest.mark.django_db
 def session(client_for, practitioner, planned_map, lots):
     client_for(practitioner).post(
         reverse("treatments:session_new", args=[planned_map.patient_id]),
-        session_post(planned_map, lots, performed_at="2026-03-02T10:00"),
+        session_post(planned_map, lots),  # at session_at(): 10:00 six weeks ago
     )
     return TreatmentSession.objects.get()
 
@@ -73,7 +74,7 @@ def test_record_a_follow_up_after_signing(client_for, practitioner, session, tre
         reverse("treatments:side_effect_new", args=[session.pk]),
         {
             "kind": "infection",
-            "onset": "2026-03-04T09:00",
+            "onset": datetime_input(session_at(2, hour=9)),
             "severity": "moderate",
             "notes": "Red, warm papule",
         },
@@ -87,13 +88,19 @@ def test_record_a_follow_up_after_signing(client_for, practitioner, session, tre
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        ({"onset": "2026-03-01T09:00"}, "cannot begin before it (2026-03-02 10:00)"),
-        ({"onset": "2026-03-04T09:00", "resolved_at": "2026-03-03T09:00"}, "cannot resolve before"),
-        ({"onset": "2999-01-01T09:00"}, "in the future"),
+        # Days after the session: turned into dates and times below.
+        ({"onset": -1}, "cannot begin before it ({session})"),
+        ({"onset": 2, "resolved_at": 1}, "cannot resolve before"),
+        ({"onset": 400}, "in the future"),  # about a year from today
         ({"kind": "itchy"}, "Select a valid choice"),
     ],
 )
 def test_follow_up_validation(client_for, practitioner, session, data, message):
+    data = {
+        key: datetime_input(session_at(value, hour=9)) if key != "kind" else value
+        for key, value in data.items()
+    }
+    message = message.format(session=shown(session.performed_at))
     post = {"kind": "swelling", "severity": "mild", "notes": "", **data}
     response = client_for(practitioner).post(
         reverse("treatments:side_effect_new", args=[session.pk]), post
@@ -103,13 +110,15 @@ def test_follow_up_validation(client_for, practitioner, session, data, message):
     assert not SideEffect.objects.exists()
 
 
-def test_dashboard_today_drafts_and_flags(client_for, practitioner, planned_map, lots):
+def test_dashboard_today_drafts_and_flags(now, client_for, practitioner, planned_map, lots):
     client = client_for(practitioner)
-    now = timezone.localtime().replace(second=0, microsecond=0) - timedelta(minutes=5)
     client.post(
         reverse("treatments:session_new", args=[planned_map.patient_id]),
         session_post(
-            planned_map, lots, performed_at=now.strftime("%Y-%m-%dT%H:%M"), next_appointment=None
+            planned_map,
+            lots,
+            performed_at=datetime_input(now - timedelta(minutes=5)),
+            next_appointment=None,
         ),
     )
     session = TreatmentSession.objects.get()
@@ -134,18 +143,21 @@ def test_booklet_has_every_signed_session(
     client_for, practitioner, planned_map, lots, session, treatment_consent
 ):
     client = client_for(practitioner)
-    for when in ("2026-03-16T10:00", "2026-03-30T10:00"):
+    second, third = session_at(14), session_at(28)
+    for when in (second, third):
         client.post(
             reverse("treatments:session_new", args=[planned_map.patient_id]),
-            session_post(planned_map, lots, performed_at=when, next_appointment=None),
+            session_post(
+                planned_map, lots, performed_at=datetime_input(when), next_appointment=None
+            ),
         )
-    for signed in TreatmentSession.objects.exclude(performed_at__day=30):
+    for signed in TreatmentSession.objects.exclude(performed_at=third):
         client.post(reverse("treatments:session_sign", args=[signed.pk]))
     response = client.get(reverse("treatments:booklet", args=[planned_map.patient_id]))
     html = response.content.decode()
-    assert html.count('data-testid="summary"') == 2  # the draft of the 30th is left out
-    assert html.index("2026-03-02 10:00") < html.index("2026-03-16 10:00")
-    assert "2026-03-30" not in html
+    assert html.count('data-testid="summary"') == 2  # the third, a draft, is left out
+    assert html.index(shown(session.performed_at)) < html.index(shown(second))
+    assert f"{third:%Y-%m-%d}" not in html
     assert "session 1 of 6" in html and "session 2 of 6" in html
     assert AccessLog.objects.filter(action="print", patient_id=planned_map.patient_id).exists()
 
@@ -174,7 +186,7 @@ def test_query_counts_do_not_grow(
     client_for, practitioner, planned_map, lots, catalogue, django_assert_num_queries
 ):
     """Session page, print view and dashboard: constant in zones and sessions."""
-    from treatments.models import BodyRegion, MapZone
+    from treatments.models import BodyRegion
 
     client = client_for(practitioner)
     client.post(
@@ -184,25 +196,22 @@ def test_query_counts_do_not_grow(
     small = TreatmentSession.objects.get()
     dashboard_before = _count(client, reverse("home"))
     for region in BodyRegion.objects.exclude(code__startswith="thigh_outer")[:18]:
-        MapZone.objects.create(
+        MapZoneFactory(
             treatment_map=planned_map,
             region=region,
-            needle_length_mm=4,
-            gauge=30,
-            depth_mm=4,
             technique="point",
             formula=catalogue["restricted"],
             planned_volume_ml="1",
             restricted_acknowledged=True,
             restricted_note="ok",
         )
-    for day in (10, 11, 12):
+    for days_later in (8, 9, 10):
         client.post(
             reverse("treatments:session_new", args=[planned_map.patient_id]),
             session_post(
                 planned_map,
                 lots,
-                performed_at=f"2026-03-{day}T10:00",
+                performed_at=datetime_input(session_at(days_later)),
                 next_appointment=None,
                 **{f"form-{i}-restricted_acknowledged": "on" for i in range(20)},
                 **{f"form-{i}-restricted_note": "ok" for i in range(20)},
@@ -256,27 +265,27 @@ def _count(client, url) -> int:
 def test_mark_a_follow_up_resolved(client_for, practitioner, session):
     effect = _effect(session, practitioner, "swelling", timedelta(hours=2))
     client = client_for(practitioner)
-    url = reverse("treatments:side_effect_resolve", args=[session.pk, effect.pk])
-    client.post(url, {"resolved_at": "2026-03-01T10:00"})  # before onset: refused
+    # Through another patient's session, the follow-up is not found, and stays open.
+    elsewhere = make_session(MapZoneFactory().treatment_map)
+    response = client.post(
+        reverse("treatments:side_effect_resolve", args=[elsewhere.pk, effect.pk]),
+        {"resolved_at": datetime_input(session_at(3))},
+    )
+    assert response.status_code == 404
     effect.refresh_from_db()
     assert effect.resolved_at is None
-    client.post(url, {"resolved_at": "2026-03-05T10:00"})
+    url = reverse("treatments:side_effect_resolve", args=[session.pk, effect.pk])
+    client.post(url, {"resolved_at": datetime_input(session_at(-1))})  # before onset: refused
     effect.refresh_from_db()
-    assert effect.resolved_at is not None and not _flagged(effect)
-    other = PatientFactory()
-    assert (
-        client.post(
-            reverse("treatments:side_effect_resolve", args=[session.pk + 999, effect.pk]),
-            {"resolved_at": "2026-03-05T10:00"},
-        ).status_code
-        == 404
-    )
-    assert other
+    assert effect.resolved_at is None
+    client.post(url, {"resolved_at": datetime_input(session_at(3))})
+    effect.refresh_from_db()
+    assert effect.resolved_at == session_at(3) and not _flagged(effect)
 
 
 def test_entry_forms_do_not_query_per_zone(client_for, practitioner, planned_map, lots, catalogue):
     """The new-session form and the zone plan at the table: 2 zones or 20, same queries."""
-    from treatments.models import BodyRegion, MapZone
+    from treatments.models import BodyRegion
 
     client = client_for(practitioner)
     urls = [
@@ -287,12 +296,9 @@ def test_entry_forms_do_not_query_per_zone(client_for, practitioner, planned_map
         client.get(url)  # warm the per-process caches (content types)
     few = [_count(client, url) for url in urls]
     for region in BodyRegion.objects.exclude(code__startswith="thigh_outer")[:18]:
-        MapZone.objects.create(
+        MapZoneFactory(
             treatment_map=planned_map,
             region=region,
-            needle_length_mm=4,
-            gauge=30,
-            depth_mm=4,
             technique="point",
             formula=catalogue["restricted"],
             planned_volume_ml="1",

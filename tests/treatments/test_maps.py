@@ -4,6 +4,7 @@ import pytest
 from django.urls import reverse
 
 from clinic.models import AccessLog
+from tests.dates import datetime_input, days_from_today, local
 from tests.factories import PatientFactory
 from treatments.diagram import all_region_codes
 from treatments.models import BodyRegion, MapZone, NeedleRule, TreatmentMap
@@ -16,7 +17,7 @@ def _map_post(location, regions, /, **changes):
         "indication": "",
         "location": location.pk,
         "mapped_standing": "on",
-        "mapped_at": "2026-02-01T09:30",
+        "mapped_at": datetime_input(local(days_from_today(-1), 9, 30)),
         "planned_sessions": "6",
         "days_between": "14",
         "notes": "Orange-peel skin on both thighs",
@@ -118,7 +119,11 @@ def test_create_a_map_end_to_end(client_for, practitioner, map_patient, location
         ),
         ({"regions": []}, "regions", "Choose at least one zone"),
         ({"regions": ["no_such_zone"]}, "regions", "Select a valid choice"),
-        ({"mapped_at": "2999-01-01T10:00"}, "mapped_at", "in the future"),
+        (
+            {"mapped_at": datetime_input(local(days_from_today(365)))},
+            "mapped_at",
+            "in the future",
+        ),
         ({"planned_sessions": "0"}, "planned_sessions", "greater than or equal to 1"),
         ({"location": ""}, "location", "This field is required"),
     ],

@@ -1,14 +1,15 @@
 """Every validation path of the session log, and the all-or-nothing save."""
 
-from datetime import date
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.db import IntegrityError
 from django.urls import reverse
 
+from tests.dates import datetime_input
 from tests.factories import list_on_formulary
-from tests.treatments.session_helpers import session_post
+from tests.treatments.session_helpers import session_at, session_post
 from treatments.models import CompoundLot, Injection, InjectionLot, TreatmentSession
 from treatments.services.sessions import PlannedInjection, save_session
 
@@ -48,16 +49,19 @@ def test_injection_rows(client_for, practitioner, planned_map, lots, row, messag
 
 def test_expired_lot_on_the_session_date(client_for, practitioner, planned_map, lots):
     expired = lots["Phosphatidylcholine expired"]
-    expired.expiry_date = date(2026, 2, 15)  # the session is on 2026-03-02
+    expired.expiry_date = session_at().date() - timedelta(days=15)  # still offered: < a year
     expired.save()
     data = session_post(planned_map, lots, rows={0: {_lot_field(planned_map): expired.pk}})
     response = _post(client_for(practitioner), planned_map, data)
-    assert "Lot PHOS-19 of Phosphatidylcholine expired on 2026-02-15" in response.content.decode()
+    assert (
+        f"Lot PHOS-19 of Phosphatidylcholine expired on {expired.expiry_date:%Y-%m-%d}, "
+        "before the session date."
+    ) in response.content.decode()
     assert not TreatmentSession.objects.exists()
 
 
 def test_long_expired_lots_are_not_offered(client_for, practitioner, planned_map, lots):
-    expired = lots["Phosphatidylcholine expired"]  # 2020
+    expired = lots["Phosphatidylcholine expired"]  # two years ago
     page = client_for(practitioner).get(
         reverse("treatments:session_new", args=[planned_map.patient_id])
     )
@@ -76,8 +80,9 @@ def test_a_lot_valid_on_the_session_date_is_accepted_even_if_expired_since(
     client_for, practitioner, planned_map, lots
 ):
     lot = lots["Phosphatidylcholine expired"]
-    lot.expiry_date = "2026-03-31"
+    lot.expiry_date = session_at().date() + timedelta(days=29)
     lot.save()
+    assert lot.is_expired  # today, but not on the session date
     data = session_post(planned_map, lots, rows={0: {_lot_field(planned_map): lot.pk}})
     assert _post(client_for(practitioner), planned_map, data).status_code == 302
 
@@ -141,13 +146,15 @@ def test_no_session_in_the_future(client_for, practitioner, planned_map, lots):
     response = _post(
         client_for(practitioner),
         planned_map,
-        session_post(planned_map, lots, performed_at="2999-01-01T10:00"),
+        session_post(
+            planned_map, lots, performed_at=datetime_input(session_at() + timedelta(days=365))
+        ),
     )
     assert "This date is in the future." in response.content.decode()
 
 
 def test_next_appointment_after_the_session(client_for, practitioner, planned_map, lots):
-    data = session_post(planned_map, lots, next_appointment="2026-03-01T10:00")
+    data = session_post(planned_map, lots, next_appointment=datetime_input(session_at(-1)))
     response = _post(client_for(practitioner), planned_map, data)
     assert "The next appointment must come after this session." in response.content.decode()
 
@@ -201,7 +208,7 @@ def test_the_last_injection_failing_leaves_nothing(practitioner, planned_map, lo
         treatment_map=planned_map,
         location=planned_map.location,
         practitioner=practitioner,
-        performed_at="2026-03-02T10:00Z",
+        performed_at=session_at(),
     )
     with pytest.raises(IntegrityError):
         save_session(
@@ -226,12 +233,8 @@ def test_a_zone_cannot_be_recorded_twice(client_for, practitioner, planned_map, 
     assert not TreatmentSession.objects.exists()
 
 
-def test_later_today_is_the_future(client_for, practitioner, planned_map, lots):
-    from django.utils import timezone
-
-    later = timezone.localtime() + timezone.timedelta(hours=2)
-    if later.date() != timezone.localdate():
-        pytest.skip("too close to midnight for a same-day time")
-    data = session_post(planned_map, lots, performed_at=later.strftime("%Y-%m-%dT%H:%M"))
+def test_later_today_is_the_future(now, client_for, practitioner, planned_map, lots):
+    later = now + timedelta(hours=2)  # noon + 2 h: still today
+    data = session_post(planned_map, lots, performed_at=datetime_input(later))
     response = _post(client_for(practitioner), planned_map, data)
     assert "This date is in the future." in response.content.decode()

@@ -37,9 +37,11 @@ def test_record_a_session_with_its_lots(client_for, practitioner, planned_map, l
     assert session.injections.count() == 2
     lot_numbers = set(InjectionLot.objects.values_list("lot__lot_number", flat=True))
     assert lot_numbers == {"PHOS-26"}
-    page = client_for(practitioner).get(session.get_absolute_url()).content.decode()
-    assert "5 mL" in page  # total computed: 2 × 2.5 mL
-    assert "80" in page  # total points
+    response = client_for(practitioner).get(session.get_absolute_url())
+    # Totals computed, never typed: 2 × 2.5 mL and 2 × 40 points, in the table's footer.
+    assert (response.context["total_volume"], response.context["total_points"]) == (5, 80)
+    footer = response.content.decode().split("<tfoot>")[1].split("</tfoot>")[0]
+    assert '<td class="num">5 mL</td><td class="num">80</td>' in footer
 
 
 def test_totals_per_compound_are_computed(client_for, practitioner, planned_map, lots):

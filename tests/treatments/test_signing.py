@@ -1,14 +1,19 @@
 import hashlib
 import io
+from decimal import Decimal
 
 import pytest
-from django.db import DatabaseError, transaction
+from django.core.exceptions import ValidationError
+from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
 from pypdf import PdfReader
 
 from clinic.models import AccessLog
+from tests.dates import days_from_today
+from tests.factories import CompoundLotFactory, MapZoneFactory
 from tests.treatments.session_helpers import session_post
-from treatments.models import Amendment, Injection, InjectionLot, TreatmentSession
+from treatments.models import Amendment, CompoundLot, Injection, InjectionLot, TreatmentSession
+from treatments.services.sessions import sign_session
 
 pytestmark = pytest.mark.django_db
 
@@ -111,25 +116,61 @@ class TestSignedIsFrozen:
         assert signed.notes != "changed" and signed.version == before
 
     def test_signing_twice_is_refused(self, client_for, practitioner, signed):
-        client_for(practitioner).post(reverse("treatments:session_sign", args=[signed.pk]))
+        as_signed = (signed.signed_at, signed.pdf_sha256, signed.pdf.name, signed.version)
+        with pytest.raises(ValidationError, match="This session is already signed."):
+            sign_session(session=signed, user=practitioner, render_pdf=lambda s: b"%PDF-other")
+        # The sign page does not offer it again: back to the session, nothing re-signed.
+        response = client_for(practitioner).post(
+            reverse("treatments:session_sign", args=[signed.pk]), {"version": signed.version}
+        )
+        assert response.status_code == 302 and response.url == signed.get_absolute_url()
         signed.refresh_from_db()
-        assert signed.is_signed
+        assert (signed.signed_at, signed.pdf_sha256, signed.pdf.name, signed.version) == as_signed
+
+    # Each change would go through without its trigger: plain SQL where Django would
+    # stop it first (PROTECT, cascades), and values the columns accept. The error must
+    # be the trigger's own, not any refusal.
+    FROZEN_SESSION = ("P0001", "Cannot update rows from treatments_treatmentsession table")
+    NOT_DELETED = ("P0001", "Cannot delete rows from treatments_treatmentsession table")
+    FROZEN_ROWS = ("23001", "session is signed: record an amendment instead")
 
     @pytest.mark.parametrize(
-        "change",
+        ("change", "refusal"),
         [
-            lambda s: TreatmentSession.objects.filter(pk=s.pk).update(notes="forged"),
-            lambda s: Injection.objects.filter(session=s).update(volume_ml=9),
-            lambda s: Injection.objects.filter(session=s).delete(),
-            lambda s: InjectionLot.objects.filter(injection__session=s).update(lot=None),
-            lambda s: TreatmentSession.objects.filter(pk=s.pk).delete(),
+            (
+                lambda s: TreatmentSession.objects.filter(pk=s.pk).update(notes="forged"),
+                FROZEN_SESSION,
+            ),
+            (lambda s: Injection.objects.filter(session=s).update(volume_ml=9), FROZEN_ROWS),
+            (
+                lambda s: _sql("DELETE FROM treatments_injection WHERE session_id = %s", s.pk),
+                FROZEN_ROWS,
+            ),
+            (
+                lambda s: InjectionLot.objects.filter(injection__session=s).update(
+                    lot=CompoundLot.objects.get(lot_number="PHOS-19")
+                ),
+                FROZEN_ROWS,
+            ),
+            (
+                lambda s: _sql("DELETE FROM treatments_treatmentsession WHERE id = %s", s.pk),
+                NOT_DELETED,
+            ),
         ],
         ids=["session", "injection", "injection-delete", "lot", "session-delete"],
     )
-    def test_the_database_refuses_every_change(self, signed, change):
-        with pytest.raises(DatabaseError), transaction.atomic():
+    def test_the_database_refuses_every_change(self, signed, change, refusal):
+        sqlstate, message = refusal
+        with pytest.raises(DatabaseError, match=message) as refused, transaction.atomic():
             change(signed)
-        assert Injection.objects.filter(session=signed).count() == 2
+        assert refused.value.__cause__.diag.sqlstate == sqlstate
+        assert TreatmentSession.objects.get(pk=signed.pk).notes == signed.notes
+        assert Injection.objects.filter(session=signed, volume_ml=Decimal("2.5")).count() == 2
+        assert set(
+            InjectionLot.objects.filter(injection__session=signed).values_list(
+                "lot__lot_number", flat=True
+            )
+        ) == {"PHOS-26"}
 
     def test_console_has_no_write_path(self, client_for, signed):
         from tests.factories import UserFactory
@@ -148,6 +189,11 @@ class TestSignedIsFrozen:
         assert client.post(delete, {"post": "yes"}).status_code == 403
         signed.refresh_from_db()
         assert signed.notes != "forged"
+
+
+def _sql(statement, *params):
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
 
 
 def test_signing_needs_the_checklist(
@@ -235,16 +281,18 @@ def test_an_incomplete_amendment_keeps_the_typing(client_for, practitioner, sign
 
 
 def test_catalogue_edits_after_signing_do_not_rewrite_the_record(client_for, practitioner, signed):
-    from treatments.models import CompoundLot, FormulaIngredient
+    from treatments.models import FormulaIngredient
 
     before = client_for(practitioner).get(reverse("treatments:session_print", args=[signed.pk]))
     FormulaIngredient.objects.update(amount_per_ml="999")
+    new_expiry = days_from_today(3 * 365)
     CompoundLot.objects.filter(lot_number="PHOS-26").update(
-        lot_number="REWRITTEN-1", expiry_date="2099-01-01"
+        lot_number="REWRITTEN-1", expiry_date=new_expiry
     )
     after = client_for(practitioner).get(reverse("treatments:session_print", args=[signed.pk]))
     html = after.content.decode()
-    assert "PHOS-26" in html and "REWRITTEN-1" not in html and "2099" not in html
+    assert "PHOS-26" in html and "REWRITTEN-1" not in html
+    assert f"{new_expiry:%Y-%m-%d}" not in html
     assert after.context["per_compound"] == before.context["per_compound"]
     assert "Phosphatidylcholine 5 mg" in html
 
@@ -302,27 +350,21 @@ def test_a_usual_session_prints_on_one_page(
     client_for, practitioner, planned_map, lots, catalogue, treatment_consent
 ):
     """Four zones of a three-compound mixture, as on an ordinary day."""
-    from tests.factories import CompoundFactory, list_on_formulary, make_formula
-    from treatments.models import BodyRegion, CompoundLot, MapZone
+    from tests.factories import CompoundFactory, FormulaFactory, list_on_formulary
 
     extra = [CompoundFactory(name=name) for name in ("Caffeine", "L-carnitine")]
     for compound in extra:
         list_on_formulary(compound, planned_map.location.jurisdiction)
-        lots[compound.name] = CompoundLot.objects.create(
-            compound=compound, lot_number=f"{compound.name[:3].upper()}-1", expiry_date="2030-01-01"
+        lots[compound.name] = CompoundLotFactory(
+            compound=compound, lot_number=f"{compound.name[:3].upper()}-1"
         )
-    mixture = make_formula("Three-part", [*extra, lots["Phosphatidylcholine"].compound])
+    mixture = FormulaFactory(
+        name="Three-part", compounds=[*extra, lots["Phosphatidylcholine"].compound]
+    )
     planned_map.zones.update(formula=mixture)
     for code in ("abdomen_upper", "abdomen_lower"):
-        MapZone.objects.create(
-            treatment_map=planned_map,
-            region=BodyRegion.objects.get(code=code),
-            needle_length_mm=4,
-            gauge=30,
-            depth_mm=4,
-            technique="nappage",
-            formula=mixture,
-            planned_volume_ml="2",
+        MapZoneFactory(
+            treatment_map=planned_map, region_code=code, formula=mixture, planned_volume_ml="2"
         )
     client = client_for(practitioner)
     post = session_post(planned_map, lots, aftercare="No sauna for 48 hours; drink water")
