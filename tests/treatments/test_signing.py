@@ -124,6 +124,8 @@ class TestSignedIsFrozen:
             reverse("treatments:session_sign", args=[signed.pk]), {"version": signed.version}
         )
         assert response.status_code == 302 and response.url == signed.get_absolute_url()
+        page = client_for(practitioner).get(response.url).content.decode()
+        assert "This session is already signed." in page
         signed.refresh_from_db()
         assert (signed.signed_at, signed.pdf_sha256, signed.pdf.name, signed.version) == as_signed
 

@@ -181,6 +181,7 @@ def session_sign(request: HttpRequest, pk: int) -> HttpResponse:
     """GET: what signing means and what is still missing. POST: sign."""
     session = get_session_for(request, pk, RECORD_INJECTIONS)
     if session.is_signed:
+        messages.info(request, "This session is already signed.")
         return redirect(session)
     if request.method == "GET":
         return render(
