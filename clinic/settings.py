@@ -81,6 +81,9 @@ INSTALLED_APPS = [
     "pgtrigger",
     "pghistory",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "csp",
     "crispy_forms",
     "crispy_bootstrap5",
@@ -96,9 +99,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "clinic.middleware.SignInLifetimeMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "clinic.two_factor.SecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "pghistory.middleware.HistoryMiddleware",
@@ -184,6 +189,11 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
+
+# Two-step sign-in (clinic/two_factor.py): always for catalogue administrators and
+# superusers; for everyone when REQUIRE_2FA is on (production).
+REQUIRE_2FA = env_bool("REQUIRE_2FA", False)
+OTP_TOTP_ISSUER = "MesoChart"
 
 # --- Security headers ---------------------------------------------------------
 HTTPS = env_bool("HTTPS", False)

@@ -66,7 +66,18 @@ def client_for(client):
     """client_for(user) -> the test client signed in as that user."""
 
     def sign_in(user):
+        """Signed in with both steps: the password (forced) and an authenticator code, as
+        catalogue administrators and superusers must."""
+        from django_otp import DEVICE_ID_SESSION_KEY
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
         client.force_login(user)
+        device, _ = TOTPDevice.objects.get_or_create(
+            user=user, confirmed=True, defaults={"name": "test phone"}
+        )
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
         return client
 
     return sign_in
