@@ -489,6 +489,26 @@ def verify_archive(tar: tarfile.TarFile) -> dict:
     return manifest
 
 
+def create_database(target: Target) -> bool:
+    """Create the target database when it does not exist (through the `postgres`
+    database of the same server); True when it was created."""
+    from psycopg2 import sql
+
+    admin = Target({**target.params, "dbname": "postgres"}, target.password).connect()
+    try:
+        admin.autocommit = True
+        with admin.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [target.name])
+            if cursor.fetchone():
+                return False
+            cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(target.name)))
+            return True
+    except psycopg2.Error as exc:
+        raise BackupError(f"Cannot create the database {target.name!r}: {exc}") from None
+    finally:
+        admin.close()
+
+
 def _check_empty(target: Target) -> None:
     conn = target.connect()
     try:

@@ -250,6 +250,22 @@ def test_a_member_that_differs_from_the_manifest_is_refused_by_name(
     _assert_still_empty(fresh_db)
 
 
+def test_restore_can_create_its_database(settings, tmp_path, archive):
+    name = f"{connection.settings_dict['NAME']}_drill_{uuid.uuid4().hex[:8]}"
+    url = _url(connection.settings_dict, name)
+    settings.MEDIA_ROOT = tmp_path / "restored-media"
+    try:
+        report = _restore(archive, url, create_database=True)
+        assert f"Created the database {name!r}" in report
+        assert _counts(url)["public.patients_consent"] == 1
+    finally:
+        admin = Target.from_settings({**connection.settings_dict, "NAME": "postgres"}).connect()
+        admin.autocommit = True
+        with admin.cursor() as cursor:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+
+
 def test_the_wrong_key_is_refused(tmp_path, archive, fresh_db):
     other = tmp_path / "other-key.txt"
     other.write_text(f"{x25519.Identity.generate()}\n")

@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
 from clinic.backup import BackupError, Target, identities_from_file, restore
+from clinic.backup import create_database as _create
 
 
 class Command(BaseCommand):
@@ -25,8 +26,15 @@ class Command(BaseCommand):
             "--database-url",
             help="Restore into this (empty) database instead of the configured one",
         )
+        parser.add_argument(
+            "--create-database",
+            action="store_true",
+            help="Create the target database first when it does not exist",
+        )
 
-    def handle(self, *args, archive, identity=None, database_url=None, **options):
+    def handle(
+        self, *args, archive, identity=None, database_url=None, create_database=False, **options
+    ):
         try:
             identities = identities_from_file(identity)
             if database_url:
@@ -34,6 +42,8 @@ class Command(BaseCommand):
             else:
                 target = Target.from_settings(connection.settings_dict)
                 connection.close()
+            if create_database and _create(target):
+                self.stdout.write(f"Created the database {target.name!r}")
             result = restore(archive, target, identities)
         except BackupError as exc:
             raise CommandError(str(exc)) from None
