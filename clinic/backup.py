@@ -525,7 +525,7 @@ def _check_empty(target: Target) -> None:
         )
 
 
-def _check_media_free(tar: tarfile.TarFile, manifest: dict) -> None:
+def _check_media_free(manifest: dict) -> None:
     for name, member in manifest["members"].items():
         if not name.startswith(MEDIA_PREFIX):
             continue
@@ -547,7 +547,7 @@ def restore(archive: Path, target: Target, identities) -> RestoreResult:
         with tarfile.open(plain, "r:") as tar:
             manifest = verify_archive(tar)
             result.created_at = manifest.get("created_at", "")
-            _check_media_free(tar, manifest)
+            _check_media_free(manifest)
 
             dump_path = work / DUMP
             with tar.extractfile(DUMP) as source, dump_path.open("wb") as out:
