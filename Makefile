@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 MANAGE := $(PY) manage.py
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test stop db setup browser system-libs lint format bench
+.PHONY: run test stop db setup browser system-libs lint format bench backup
 
 # Installing is skipped while the requirement files are unchanged.
 $(VENV)/.runtime: requirements.txt
@@ -78,6 +78,11 @@ lint: $(VENV)/.dev
 format: $(VENV)/.dev
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
+
+# One encrypted archive (database + media) under var/backups/; needs BACKUP_RECIPIENT.
+# Restoring: see "Backups and restore" in the README.
+backup: db
+	@$(MANAGE) backup $(if $(OUTPUT),--output $(OUTPUT))
 
 stop: $(VENV)/.runtime
 	@$(PY) -m clinic.devdb stop
