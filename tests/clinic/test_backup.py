@@ -9,6 +9,7 @@ import os
 import tarfile
 import time
 import uuid
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import quote
 
@@ -19,12 +20,13 @@ from django.core.files.storage import default_storage
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.urls import reverse
+from django.utils import timezone
 from pyrage import x25519
 
 from clinic.backup import MANIFEST, Target, table_row_counts
 from patients.models import Consent, Photo
+from tests.dates import datetime_input
 from tests.patients import conftest as patient_fixtures
-from tests.patients.test_photos import _photo_post
 from tests.treatments import conftest as treatment_fixtures
 from tests.treatments.session_helpers import session_post
 from treatments.models import TreatmentSession
@@ -125,7 +127,15 @@ def signed_session(client_for, practitioner, planned_map, lots, treatment_consen
 def photo(client_for, practitioner, patient, sign_consent):
     sign_consent(patient)
     client = client_for(practitioner)
-    response = client.post(reverse("patients:photo_new", args=[patient.pk]), _photo_post())
+    post = {
+        "taken_at": datetime_input(timezone.now() - timedelta(days=7)),
+        "region": "Right thigh",
+        "view": "front",
+        "posture": "standing",
+        "phase": "before",
+        "upload": patient_fixtures.upload(),
+    }
+    response = client.post(reverse("patients:photo_new", args=[patient.pk]), post)
     assert response.status_code == 302
     return Photo.objects.get()
 
