@@ -84,9 +84,13 @@ def table_privileges() -> dict[str, frozenset[str]]:
             if issubclass(model, pghistory.models.Event):
                 revoked[model._meta.db_table] |= ALL - APPEND_ONLY
     for model, trigger in pgtrigger.registered():
-        if isinstance(trigger, pgtrigger.Protect) and trigger.condition is None:
-            if {"UPDATE", "DELETE"} <= set(str(trigger.operation).split(" OR ")):
-                revoked[model._meta.db_table] |= ALL - APPEND_ONLY
+        operations = set(str(trigger.operation).split(" OR "))
+        if (
+            isinstance(trigger, pgtrigger.Protect)
+            and trigger.condition is None
+            and {"UPDATE", "DELETE"} <= operations
+        ):
+            revoked[model._meta.db_table] |= ALL - APPEND_ONLY
     privileges = {table: ALL - revoked[table] for table in tables}
     privileges.update(POLICY)
     return privileges

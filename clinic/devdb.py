@@ -305,7 +305,7 @@ $$;
 ALTER ROLE {OWNER_ROLE} NOSUPERUSER CREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS;
 ALTER ROLE {APP_ROLE} NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS;
 GRANT SET ON PARAMETER session_replication_role TO {OWNER_ROLE};
-"""
+"""  # noqa: S608  (module constants, no input)
 
 # A database from before the two roles holds objects owned by the superuser: hand
 # them to the owner, or it could not migrate them nor grant on them.
@@ -341,7 +341,7 @@ BEGIN
     END LOOP;
 END
 $$;
-"""
+"""  # noqa: S608  (module constants, no input)
 
 
 def _ensure_database(cluster: Cluster) -> None:
