@@ -352,24 +352,22 @@ def _ensure_database(cluster: Cluster) -> None:
             cur.execute(
                 "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = %s", [DB_NAME]
             )
-            row = cur.fetchone()
-            if row is None:
+            if cur.fetchone() is None:
                 cur.execute(f'CREATE DATABASE "{DB_NAME}" OWNER {OWNER_ROLE}')
-            adopt = row is not None and row[0] != OWNER_ROLE
-            # Test databases a crashed run left behind: the owner must be able to drop them.
+            # Databases from before the two roles (this one, the benchmarks', test
+            # databases a crashed run left behind) go to the owner, with their objects.
             cur.execute(
-                "SELECT datname FROM pg_database WHERE datname LIKE %s "
+                "SELECT datname FROM pg_database WHERE (datname LIKE %s OR datname LIKE %s) "
                 "AND pg_get_userbyid(datdba) <> %s",
-                [f"test\\_{DB_NAME}%", OWNER_ROLE],
+                [f"{DB_NAME}%", f"test\\_{DB_NAME}%", OWNER_ROLE],
             )
-            for (leftover,) in cur.fetchall():
-                cur.execute(f'ALTER DATABASE "{leftover}" OWNER TO {OWNER_ROLE}')
-            if adopt:
-                cur.execute(f'ALTER DATABASE "{DB_NAME}" OWNER TO {OWNER_ROLE}')
+            adopt = [name for (name,) in cur.fetchall()]
+            for name in adopt:
+                cur.execute(f'ALTER DATABASE "{name}" OWNER TO {OWNER_ROLE}')
     finally:
         conn.close()
-    if adopt:
-        conn = _connect(cluster, DB_NAME)
+    for name in adopt:
+        conn = _connect(cluster, name)
         try:
             with conn.cursor() as cur:
                 cur.execute(ADOPT_SQL)
