@@ -285,3 +285,13 @@ def test_privileges_follow_the_policy(db):
             table,
         )
         assert {row[0] for row in granted} == expected, table
+
+
+def test_granting_itself_more_changes_nothing(db):
+    # Not an error, only a warning ("no privileges were granted"): check the effect.
+    _sql("GRANT UPDATE, DELETE, TRUNCATE ON clinic_accesslog TO current_user")
+    assert _sql(
+        "SELECT has_table_privilege('clinic_accesslog', 'UPDATE'), "
+        "has_table_privilege('clinic_accesslog', 'DELETE'), "
+        "has_table_privilege('clinic_accesslog', 'TRUNCATE')"
+    ) == [(False, False, False)]
