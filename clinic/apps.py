@@ -14,8 +14,14 @@ class ClinicConfig(AppConfig):
     verbose_name = "Clinic"
 
     def ready(self) -> None:
-        from clinic import checks, roles, signals  # noqa: F401  (registers handlers)
+        from clinic import checks, dbroles, roles, signals  # noqa: F401  (registers handlers)
 
         # For every app, not just this one: an app's permissions exist only once its
         # own post_migrate (auth's create_permissions) has run.
         post_migrate.connect(roles.sync_role_permissions, dispatch_uid="clinic-roles")
+        # Right after pgtrigger's own handler, which (re)installs every trigger.
+        post_migrate.connect(
+            dbroles.secure_database,
+            sender=self.apps.get_app_config("pgtrigger"),
+            dispatch_uid="clinic-dbroles",
+        )

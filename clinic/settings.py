@@ -131,25 +131,45 @@ TEMPLATES = [
 ]
 
 # --- Database ---------------------------------------------------------------
-# Unset DATABASE_URL means the project-local server (python -m clinic.devdb).
+# Two roles (clinic/dbroles.py). DATABASE_URL is the application's connection: a
+# role that owns no table and may not change the append-only ones.
+# MIGRATION_DATABASE_URL is the owner's, used only by `manage.py migrate` (and
+# flush). Both unset means the project-local server (python -m clinic.devdb),
+# which has both roles.
 if os.environ.get("DATABASE_URL"):
     _database_url = os.environ["DATABASE_URL"]
+    # Without it the application's role must own the tables: one role, as before.
+    _migration_database_url = os.environ.get("MIGRATION_DATABASE_URL") or _database_url
+elif os.environ.get("MIGRATION_DATABASE_URL"):
+    raise ImproperlyConfigured("MIGRATION_DATABASE_URL is set but DATABASE_URL is not")
 else:
     from clinic.devdb import default_cluster
 
     _database_url = default_cluster().url
-try:
-    DATABASES = {
-        "default": dj_database_url.parse(
-            _database_url,
-            conn_max_age=env_int("CONN_MAX_AGE", 60),
-            conn_health_checks=True,
+    _migration_database_url = default_cluster().owner_url
+
+
+def _parse_database_url(name: str, url: str) -> dict:
+    try:
+        config = dj_database_url.parse(
+            url, conn_max_age=env_int("CONN_MAX_AGE", 60), conn_health_checks=True
         )
-    }
-except ValueError as exc:
-    raise ImproperlyConfigured(f"DATABASE_URL is not a valid database URL: {exc}") from None
-if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
-    raise ImproperlyConfigured("DATABASE_URL must point at PostgreSQL (postgresql://...)")
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} is not a valid database URL: {exc}") from None
+    if config["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured(f"{name} must point at PostgreSQL (postgresql://...)")
+    return config
+
+
+DATABASES = {"default": _parse_database_url("DATABASE_URL", _database_url)}
+# How the owner connects: swapped in for migrate and flush (clinic.dbroles.as_owner).
+MIGRATION_DATABASE = _parse_database_url("MIGRATION_DATABASE_URL", _migration_database_url)
+if MIGRATION_DATABASE["NAME"] != DATABASES["default"]["NAME"]:
+    raise ImproperlyConfigured(
+        "DATABASE_URL and MIGRATION_DATABASE_URL must name the same database"
+    )
+# The role migrate grants the application's privileges to.
+DATABASE_APP_ROLE = DATABASES["default"]["USER"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Sign-in ----------------------------------------------------------------

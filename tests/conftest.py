@@ -5,8 +5,26 @@ import time_machine
 from django.apps import apps as django_apps
 from django.utils import timezone
 
+from clinic import dbroles
 from clinic.roles import ASSISTANT, CATALOGUE_ADMIN, PRACTITIONER
 from tests.factories import UserFactory
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """The owner creates and migrates the test database (see django_db_setup)."""
+    return dbroles.use_owner()
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_modify_db_settings, django_db_blocker):
+    """...and the tests run connected as the application's role, which migrate's
+    post_migrate granted its privileges; the owner drops the database at the end."""
+    with django_db_blocker.unblock():
+        owner = dbroles.restore(django_db_modify_db_settings)
+    yield
+    with django_db_blocker.unblock():
+        dbroles.restore(owner)
 
 
 @pytest.fixture(autouse=True)

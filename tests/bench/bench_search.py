@@ -27,21 +27,33 @@ BENCH_DB = "mesochart_bench"
 
 
 def _point_at_bench_database() -> None:
+    """Create mesochart_bench as the owner; point both connections (the application's
+    and the owner's, for migrate) at it."""
     import psycopg2
 
     from clinic.devdb import default_cluster, start
 
-    url = os.environ.get("DATABASE_URL") or start(default_cluster())
-    base, _, query = url.partition("?")
-    server = base.rsplit("/", 1)[0]
-    conn = psycopg2.connect(server + "/postgres" + (f"?{query}" if query else ""))
+    if os.environ.get("DATABASE_URL"):
+        app_url = os.environ["DATABASE_URL"]
+        owner_url = os.environ.get("MIGRATION_DATABASE_URL") or app_url
+    else:
+        cluster = default_cluster()
+        start(cluster)
+        app_url, owner_url = cluster.url, cluster.owner_url
+
+    def on(url: str, database: str) -> str:
+        base, _, query = url.partition("?")
+        return base.rsplit("/", 1)[0] + f"/{database}" + (f"?{query}" if query else "")
+
+    conn = psycopg2.connect(on(owner_url, "postgres"))
     conn.autocommit = True
     with conn.cursor() as cur:
         cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DB])
         if cur.fetchone() is None:
             cur.execute(f'CREATE DATABASE "{BENCH_DB}"')
     conn.close()
-    os.environ["DATABASE_URL"] = f"{server}/{BENCH_DB}" + (f"?{query}" if query else "")
+    os.environ["DATABASE_URL"] = on(app_url, BENCH_DB)
+    os.environ["MIGRATION_DATABASE_URL"] = on(owner_url, BENCH_DB)
 
 
 def setup_bench_database() -> None:
@@ -118,10 +130,12 @@ def _move_chart_number_sequence_past(number: int) -> None:
     later (Patient.save) must not be given one of them again."""
     from django.db import connection
 
+    # nextval, not setval: the application's role may draw numbers from the
+    # sequence but not set it. One more than needed when it was never drawn from.
     with connection.cursor() as cur:
         cur.execute(
-            "SELECT setval('patients_chart_number_seq', "
-            "GREATEST(%s, (SELECT last_value FROM patients_chart_number_seq)))",
+            "SELECT count(nextval('patients_chart_number_seq')) FROM generate_series("
+            "1, %s - (SELECT last_value FROM patients_chart_number_seq) + 1)",
             [number],
         )
 

@@ -16,6 +16,7 @@ from urllib.parse import quote
 import psycopg2
 import pyrage
 import pytest
+from django.conf import settings
 from django.core.files.storage import default_storage
 from django.core.management import CommandError, call_command
 from django.db import connection
@@ -46,7 +47,10 @@ treatment_consent = treatment_fixtures.treatment_consent
 
 
 def _url(settings_dict: dict, name: str) -> str:
-    """A postgresql:// URL for database `name` on the server of settings_dict."""
+    """A postgresql:// URL for database `name` on the server of settings_dict, as its
+    owner (MIGRATION_DATABASE_URL): the role that restores, as it migrates."""
+    settings_dict = {**settings_dict, "USER": settings.MIGRATION_DATABASE["USER"]}
+    settings_dict["PASSWORD"] = settings.MIGRATION_DATABASE["PASSWORD"]
     options = settings_dict.get("OPTIONS") or {}
     host = settings_dict.get("HOST") or options.get("host") or ""
     user = quote(settings_dict.get("USER") or "", safe="")
@@ -74,7 +78,7 @@ def fresh_db():
     """A new, empty database on the same server; its URL. Dropped afterwards."""
     settings_dict = connection.settings_dict
     name = f"{settings_dict['NAME']}_restore_{uuid.uuid4().hex[:8]}"
-    admin = Target.from_settings({**settings_dict, "NAME": "postgres"}).connect()
+    admin = Target.owner_of({**settings_dict, "NAME": "postgres"}).connect()
     admin.autocommit = True
     with admin.cursor() as cursor:
         cursor.execute(f'CREATE DATABASE "{name}"')
@@ -269,7 +273,7 @@ def test_restore_can_create_its_database(settings, tmp_path, archive):
         assert f"Created the database {name!r}" in report
         assert _counts(url)["public.patients_consent"] == 1
     finally:
-        admin = Target.from_settings({**connection.settings_dict, "NAME": "postgres"}).connect()
+        admin = Target.owner_of({**connection.settings_dict, "NAME": "postgres"}).connect()
         admin.autocommit = True
         with admin.cursor() as cursor:
             cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -41,11 +41,22 @@ def _wait_until_gone(pid, seconds=10.0):
 
 def test_start_is_idempotent_and_socket_only(cluster):
     url = devdb.start(cluster)
-    assert url == f"postgresql://postgres@/mesochart?host={cluster.socket_dir}"
+    assert url == f"postgresql://mesochart_app@/mesochart?host={cluster.socket_dir}"
+    assert cluster.owner_url == f"postgresql://mesochart_owner@/mesochart?host={cluster.socket_dir}"
     pid = devdb.postmaster_pid(cluster)
     devdb.start(cluster)  # already running: nothing happens
     assert devdb.postmaster_pid(cluster) == pid
     assert _query(cluster, "SHOW listen_addresses") == [("",)]
+    # The owner migrates and may create (test) databases; the application's role
+    # may do neither; no superuser but the bootstrap one.
+    assert _query(
+        cluster,
+        "SELECT rolname, rolsuper, rolcreatedb, rolcreaterole FROM pg_roles "
+        "WHERE rolname LIKE 'mesochart%' ORDER BY rolname",
+    ) == [("mesochart_app", False, False, False), ("mesochart_owner", False, True, False)]
+    assert _query(
+        cluster, "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'mesochart'"
+    ) == [("mesochart_owner",)]
     if os.geteuid() == 0:
         owner = (cluster.data_dir).stat().st_uid
         assert owner != 0  # PostgreSQL runs as the dedicated user, not root

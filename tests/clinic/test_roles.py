@@ -37,6 +37,8 @@ def test_outsider_has_no_permission(outsider):
     assert outsider.get_all_permissions() == set()
 
 
+# Transactional: migrate connects as the owner, which a test's open transaction cannot.
+@pytest.mark.django_db(transaction=True)
 def test_permissions_are_restored_after_migrate(practitioner):
     group = Group.objects.get(name=roles.PRACTITIONER)
     group.permissions.clear()

@@ -11,6 +11,10 @@ def backfill(apps, schema_editor):
     Injection = apps.get_model("treatments", "Injection")
     InjectionLot = apps.get_model("treatments", "InjectionLot")
     FormulaIngredient = apps.get_model("treatments", "FormulaIngredient")
+    if not Injection.objects.exists():
+        # A new database: nothing to fill. (The owner that migrates is no superuser:
+        # the setting below needs GRANT SET ON PARAMETER, see the README.)
+        return
     with schema_editor.connection.cursor() as cursor:
         # Signed rows are frozen by a trigger; this one-off copy is not a change of record.
         cursor.execute("SET LOCAL session_replication_role = replica")

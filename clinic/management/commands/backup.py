@@ -26,7 +26,7 @@ class Command(BaseCommand):
         var_dir = Path(getattr(settings, "VAR_DIR", Path(settings.BASE_DIR) / "var"))
         output = output or default_output(var_dir)
         try:
-            result = backup(Target.from_settings(connection.settings_dict), output)
+            result = backup(Target.owner_of(connection.settings_dict), output)
         except BackupError as exc:
             raise CommandError(str(exc)) from None
         self.stdout.write(

@@ -40,7 +40,7 @@ class Command(BaseCommand):
             if database_url:
                 target = Target.from_url(database_url)
             else:
-                target = Target.from_settings(connection.settings_dict)
+                target = Target.owner_of(connection.settings_dict)
                 connection.close()
             if create_database and _create(target):
                 self.stdout.write(f"Created the database {target.name!r}")
