@@ -8,6 +8,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from clinic.access import VIEW_CLINICAL, VIEW_SESSION_LIST
+from clinic.audit import record_list_access
 from treatments.models import SideEffect, TreatmentSession
 
 
@@ -25,6 +26,9 @@ def home(request: HttpRequest) -> HttpResponse:
             .select_related("session__patient")
             .order_by("-onset")[:50]
         )
+    shown = [s.patient for s in context.get("today", []) + context.get("drafts", [])]
+    shown += [effect.session.patient for effect in context.get("flagged", [])]
+    record_list_access(request, shown)
     return render(request, "home.html", context)
 
 

@@ -15,7 +15,7 @@ from clinic.access import (
     get_patient_for,
     requires,
 )
-from clinic.audit import record_access
+from clinic.audit import record_access, record_list_access
 from clinic.models import AccessLog
 from clinic.paging import OffsetPage
 from patients.charts import measurement_trends
@@ -85,6 +85,7 @@ def patient_list(request: HttpRequest) -> HttpResponse:
             truncated = False
             page = OffsetPage.of(patients, request.GET.get("page"), PAGE_SIZE)
         rows = list(page.object_list)
+    record_list_access(request, rows)  # names, birth dates and the alert badges
     query = request.GET.copy()
     query.pop("page", None)
     sort_query = query.copy()
@@ -238,6 +239,8 @@ def consent_new(request: HttpRequest, pk: int) -> HttpResponse:
         instance=Consent(patient=patient),
         kind=request.GET.get("kind"),
     )
+    if request.method == "GET":
+        record_access(request, patient=patient, action=AccessLog.Action.VIEW)
     if not form.fields["template"].queryset.exists():
         messages.error(request, "No consent wording exists yet: a catalogue administrator adds it.")
     if request.method == "POST" and form.is_valid():
@@ -281,6 +284,8 @@ def consent_signature(request: HttpRequest, pk: int, consent_pk: int) -> FileRes
 def photo_new(request: HttpRequest, pk: int) -> HttpResponse:
     patient = get_patient_for(request, pk, CHANGE_CLINICAL)
     consented = has_consent(patient, ConsentKind.PHOTOGRAPHY)
+    if request.method == "GET":
+        record_access(request, patient=patient, action=AccessLog.Action.VIEW)
     form = PhotoForm(request.POST or None, request.FILES or None, instance=Photo(patient=patient))
     if request.method == "POST" and form.is_valid():
         photo = form.save(commit=False)
@@ -339,6 +344,8 @@ def photo_compare(request: HttpRequest, pk: int) -> HttpResponse:
 def measurement_new(request: HttpRequest, pk: int) -> HttpResponse:
     patient = get_patient_for(request, pk, CHANGE_CLINICAL)
     form = MeasurementForm(request.POST or None, instance=Measurement(patient=patient))
+    if request.method == "GET":  # the form lists the sites already measured
+        record_access(request, patient=patient, action=AccessLog.Action.VIEW)
     if request.method == "POST" and form.is_valid():
         try:
             measurement = record_measurement(measurement=form.save(commit=False), user=request.user)
