@@ -2,7 +2,6 @@ from axes import admin as axes_admin
 from axes.models import AccessAttempt, AccessFailureLog
 from axes.models import AccessLog as SignInLog
 from django.contrib import admin
-from pghistory.models import Events
 
 from clinic.models import AccessLog, Jurisdiction, Location
 
@@ -73,8 +72,7 @@ for model, axes_model_admin in [
         model, type(f"ReadOnly{axes_model_admin.__name__}", (ReadOnlyAdmin, axes_model_admin), {})
     )
 
-# pghistory's event browser shows every tracked row's diffs (allergies, medications)
-# with no access-log row. Hidden: a patient's history is on the chart's "Who saw or
-# changed this record" page, which checks the clinical permission and logs the view.
-if admin.site.is_registered(Events):
-    admin.site.unregister(Events)
+# pghistory's event browser (the "pghistory.admin" app) is not installed: it showed every
+# tracked row's diffs (allergies, medications) with no access-log row. A patient's
+# history is on the chart's "Who saw or changed this record" page, which checks the
+# clinical permission and logs the view.

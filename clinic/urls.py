@@ -18,6 +18,7 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("audit/", views.audit_search, name="audit"),
     path("patients/", include("patients.urls")),
     path("", include("treatments.urls")),
     path("admin/", admin.site.urls),

@@ -28,6 +28,7 @@ from patients.forms import (
     PhotoForm,
     WithdrawConsentForm,
 )
+from patients.history import record_changes
 from patients.models import Consent, ConsentKind, Measurement, Photo
 from patients.search import search_patients, use_search_threshold
 from patients.services import (
@@ -377,3 +378,32 @@ def _private_file(field) -> FileResponse:
 
 def _content_type(name: str) -> str:
     return "image/png" if name.endswith(".png") else "image/jpeg"
+
+
+HISTORY_LIMIT = 200
+
+
+@require_GET
+def patient_access(request: HttpRequest, pk: int) -> HttpResponse:
+    """Who saw or changed this record: its access-log rows and the history of its rows."""
+    patient = get_patient_for(request, pk, VIEW_CLINICAL)  # the changes show clinical values
+    page = OffsetPage.of(
+        AccessLog.objects.filter(patient_id=patient.pk)
+        .select_related("user", "content_type")
+        .order_by("-at", "-id"),
+        request.GET.get("page"),
+        PAGE_SIZE * 2,
+    )
+    changes = record_changes(patient, limit=HISTORY_LIMIT)
+    record_access(request, patient=patient, action=AccessLog.Action.VIEW)
+    return render(
+        request,
+        "patients/patient_access.html",
+        {
+            "patient": patient,
+            "page": page,
+            "rows": list(page.object_list),
+            "changes": changes,
+            "history_limit": HISTORY_LIMIT,
+        },
+    )
