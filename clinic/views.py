@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET
 from clinic.access import VIEW_AUDIT, VIEW_CLINICAL, VIEW_SESSION_LIST, requires
 from clinic.audit import record_list_access, search_access_log
 from clinic.forms import AuditSearchForm
+from clinic.models import AccessLog
 from clinic.paging import OffsetPage
 from patients.models import Patient
 from treatments.models import SideEffect, TreatmentSession
@@ -41,7 +42,10 @@ def audit_search(request: HttpRequest) -> HttpResponse:
     """The privacy officer's search: who read, printed or downloaded which record, when."""
     form = AuditSearchForm(request.GET)
     filters = form.cleaned_data if form.is_valid() else {}
-    rows, patients = search_access_log(**{k: v for k, v in filters.items() if v})
+    if form.is_valid():
+        rows, patients = search_access_log(**{k: v for k, v in filters.items() if v})
+    else:  # a malformed date: nothing, rather than everything unfiltered
+        rows, patients = AccessLog.objects.none(), []
     page = OffsetPage.of(rows, request.GET.get("page"), 50)
     # The log itself holds ids and paths; a search by patient is a look at that patient.
     record_list_access(request, patients)

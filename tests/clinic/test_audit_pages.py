@@ -82,6 +82,7 @@ def test_audit_search_by_patient_user_action_and_dates(
     today = timezone.localdate()
     assert found(date_from=today, date_to=today) == {seen.pk, printed.pk, other.pk}
     assert found(date_to=today - timedelta(days=1)) == set()
+    assert found(patient=gagnon.chart_number, date_from="not a date") == set()
     # Searching by patient was itself logged against each patient it matched.
     searches = AccessLog.objects.filter(user=privacy_officer)
     assert sorted(searches.values_list("patient_id", flat=True)) == [gagnon.pk] * 3
