@@ -22,6 +22,7 @@ VIEW_CLINICAL = "clinic.view_clinical_record"
 CHANGE_CLINICAL = "clinic.change_clinical_record"
 RECORD_INJECTIONS = "clinic.record_injections"
 VIEW_SESSION_LIST = "clinic.view_session_list"
+VIEW_AUDIT = "clinic.view_audit"
 
 
 def require_perm(request: HttpRequest, perm: str) -> None:

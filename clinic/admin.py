@@ -1,3 +1,6 @@
+from axes import admin as axes_admin
+from axes.models import AccessAttempt, AccessFailureLog
+from axes.models import AccessLog as SignInLog
 from django.contrib import admin
 
 from clinic.models import AccessLog, Jurisdiction, Location
@@ -14,6 +17,9 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+    def get_actions(self, request):
+        return {}  # no bulk deletes, no clean-ups
 
 
 @admin.register(AccessLog)
@@ -51,3 +57,22 @@ class LocationAdmin(NoDeleteAdmin):
     list_filter = ["active", "jurisdiction"]
     search_fields = ["name", "address"]
     list_select_related = ["jurisdiction"]
+
+
+# Sign-in records are evidence: readable by whoever the role allows (privacy officer,
+# superuser), changed or deleted by nobody. Lockouts are lifted with `axes_reset`.
+for model, axes_model_admin in [
+    (AccessAttempt, axes_admin.AccessAttemptAdmin),
+    (SignInLog, axes_admin.AccessLogAdmin),
+    (AccessFailureLog, axes_admin.AccessFailureLogAdmin),
+]:
+    if admin.site.is_registered(model):
+        admin.site.unregister(model)
+    admin.site.register(
+        model, type(f"ReadOnly{axes_model_admin.__name__}", (ReadOnlyAdmin, axes_model_admin), {})
+    )
+
+# pghistory's event browser (the "pghistory.admin" app) is not installed: it showed every
+# tracked row's diffs (allergies, medications) with no access-log row. A patient's
+# history is on the chart's "Who saw or changed this record" page, which checks the
+# clinical permission and logs the view.

@@ -9,5 +9,6 @@ def navigation(request: HttpRequest) -> dict:
     return {
         "nav_patients": user.has_perm("clinic.view_demographics"),
         "nav_sessions": user.has_perm("clinic.view_session_list"),
+        "nav_audit": user.has_perm("clinic.view_audit"),
         "nav_catalogue": user.is_staff or user.has_perm("clinic.access_console"),
     }

@@ -29,6 +29,7 @@ class Capability(models.Model):
             ("change_demographics", "Can edit patient demographics"),
             ("view_session_list", "Can see the session list"),
             ("manage_catalogue", "Can change the compound catalogue"),
+            ("view_audit", "Can search the access log and record history"),
         ]
 
     def __str__(self) -> str:

@@ -11,6 +11,7 @@ from django.contrib.auth.models import Group, Permission
 PRACTITIONER = "Practitioner"
 ASSISTANT = "Assistant"
 CATALOGUE_ADMIN = "Catalogue administrator"
+PRIVACY_OFFICER = "Privacy officer"
 
 # The catalogue console's models. Nobody gets delete: records refer to these rows.
 CATALOGUE_MODELS = [
@@ -59,6 +60,14 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "patients.view_consenttemplate",
         "patients.add_consenttemplate",
         *_model_perms(["view", "add", "change"], CATALOGUE_MODELS),
+    ],
+    # Reads the logs (the clinic-wide audit search, the access log and the sign-in
+    # records in the console), never the records themselves.
+    PRIVACY_OFFICER: [
+        "clinic.view_audit",
+        "clinic.access_console",
+        "clinic.view_accesslog",
+        *_model_perms(["view"], ["axes.accessattempt", "axes.accesslog", "axes.accessfailurelog"]),
     ],
 }
 

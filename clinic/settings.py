@@ -69,7 +69,6 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
-    "pghistory.admin",
     "clinic.apps.ClinicAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -214,6 +213,8 @@ AXES_VERBOSE = False
 # superusers; for everyone when REQUIRE_2FA is on (production).
 REQUIRE_2FA = env_bool("REQUIRE_2FA", False)
 OTP_TOTP_ISSUER = "MesoChart"
+# The console may reset a lost phone, never show anyone's key or QR code.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 # --- Security headers ---------------------------------------------------------
 HTTPS = env_bool("HTTPS", False)

@@ -30,6 +30,7 @@ urlpatterns = [
         auth_views.PasswordChangeDoneView.as_view(),
         name="password_change_done",
     ),
+    path("audit/", views.audit_search, name="audit"),
     path("patients/", include("patients.urls")),
     path("", include("treatments.urls")),
     path("admin/", admin.site.urls),

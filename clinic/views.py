@@ -7,7 +7,12 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from clinic.access import VIEW_CLINICAL, VIEW_SESSION_LIST
+from clinic.access import VIEW_AUDIT, VIEW_CLINICAL, VIEW_SESSION_LIST, requires
+from clinic.audit import record_list_access, search_access_log
+from clinic.forms import AuditSearchForm
+from clinic.models import AccessLog
+from clinic.paging import OffsetPage
+from patients.models import Patient
 from treatments.models import SideEffect, TreatmentSession
 
 
@@ -25,7 +30,44 @@ def home(request: HttpRequest) -> HttpResponse:
             .select_related("session__patient")
             .order_by("-onset")[:50]
         )
+    shown = [s.patient for s in context.get("today", []) + context.get("drafts", [])]
+    shown += [effect.session.patient for effect in context.get("flagged", [])]
+    record_list_access(request, shown)
     return render(request, "home.html", context)
+
+
+@require_GET
+@requires(VIEW_AUDIT)
+def audit_search(request: HttpRequest) -> HttpResponse:
+    """The privacy officer's search: who read, printed or downloaded which record, when."""
+    form = AuditSearchForm(request.GET)
+    filters = form.cleaned_data if form.is_valid() else {}
+    if form.is_valid():
+        rows, patients = search_access_log(**{k: v for k, v in filters.items() if v})
+    else:  # a malformed date: nothing, rather than everything unfiltered
+        rows, patients = AccessLog.objects.none(), []
+    page = OffsetPage.of(rows, request.GET.get("page"), 50)
+    # The log itself holds ids and paths; a search by patient is a look at that patient.
+    record_list_access(request, patients)
+    charts = dict(
+        Patient.objects.filter(pk__in={row.patient_id for row in page.object_list}).values_list(
+            "pk", "chart_number"
+        )
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "clinic/audit_search.html",
+        {
+            "form": form,
+            "page": page,
+            "rows": [(row, charts.get(row.patient_id, "")) for row in page.object_list],
+            "patients": patients,
+            "searched_patient": bool(filters.get("patient")),
+            "query": query.urlencode(),
+        },
+    )
 
 
 @login_not_required

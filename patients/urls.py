@@ -9,6 +9,7 @@ urlpatterns = [
     path("new/", views.patient_create, name="create"),
     path("<int:pk>/", views.patient_chart, name="chart"),
     path("<int:pk>/edit/", views.patient_edit, name="edit"),
+    path("<int:pk>/access/", views.patient_access, name="access"),
     path("<int:pk>/archive/", views.patient_archive, name="archive"),
     path("<int:pk>/consents/new/", views.consent_new, name="consent_new"),
     path(

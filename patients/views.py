@@ -15,7 +15,7 @@ from clinic.access import (
     get_patient_for,
     requires,
 )
-from clinic.audit import record_access
+from clinic.audit import record_access, record_list_access
 from clinic.models import AccessLog
 from clinic.paging import OffsetPage
 from patients.charts import measurement_trends
@@ -28,6 +28,7 @@ from patients.forms import (
     PhotoForm,
     WithdrawConsentForm,
 )
+from patients.history import record_changes
 from patients.models import Consent, ConsentKind, Measurement, Photo
 from patients.search import search_patients, use_search_threshold
 from patients.services import (
@@ -85,6 +86,7 @@ def patient_list(request: HttpRequest) -> HttpResponse:
             truncated = False
             page = OffsetPage.of(patients, request.GET.get("page"), PAGE_SIZE)
         rows = list(page.object_list)
+    record_list_access(request, rows)  # names, birth dates and the alert badges
     query = request.GET.copy()
     query.pop("page", None)
     sort_query = query.copy()
@@ -238,6 +240,8 @@ def consent_new(request: HttpRequest, pk: int) -> HttpResponse:
         instance=Consent(patient=patient),
         kind=request.GET.get("kind"),
     )
+    if request.method == "GET":
+        record_access(request, patient=patient, action=AccessLog.Action.VIEW)
     if not form.fields["template"].queryset.exists():
         messages.error(request, "No consent wording exists yet: a catalogue administrator adds it.")
     if request.method == "POST" and form.is_valid():
@@ -281,6 +285,8 @@ def consent_signature(request: HttpRequest, pk: int, consent_pk: int) -> FileRes
 def photo_new(request: HttpRequest, pk: int) -> HttpResponse:
     patient = get_patient_for(request, pk, CHANGE_CLINICAL)
     consented = has_consent(patient, ConsentKind.PHOTOGRAPHY)
+    if request.method == "GET":
+        record_access(request, patient=patient, action=AccessLog.Action.VIEW)
     form = PhotoForm(request.POST or None, request.FILES or None, instance=Photo(patient=patient))
     if request.method == "POST" and form.is_valid():
         photo = form.save(commit=False)
@@ -339,6 +345,8 @@ def photo_compare(request: HttpRequest, pk: int) -> HttpResponse:
 def measurement_new(request: HttpRequest, pk: int) -> HttpResponse:
     patient = get_patient_for(request, pk, CHANGE_CLINICAL)
     form = MeasurementForm(request.POST or None, instance=Measurement(patient=patient))
+    if request.method == "GET":  # the form lists the sites already measured
+        record_access(request, patient=patient, action=AccessLog.Action.VIEW)
     if request.method == "POST" and form.is_valid():
         try:
             measurement = record_measurement(measurement=form.save(commit=False), user=request.user)
@@ -370,3 +378,32 @@ def _private_file(field) -> FileResponse:
 
 def _content_type(name: str) -> str:
     return "image/png" if name.endswith(".png") else "image/jpeg"
+
+
+HISTORY_LIMIT = 200
+
+
+@require_GET
+def patient_access(request: HttpRequest, pk: int) -> HttpResponse:
+    """Who saw or changed this record: its access-log rows and the history of its rows."""
+    patient = get_patient_for(request, pk, VIEW_CLINICAL)  # the changes show clinical values
+    page = OffsetPage.of(
+        AccessLog.objects.filter(patient_id=patient.pk)
+        .select_related("user", "content_type")
+        .order_by("-at", "-id"),
+        request.GET.get("page"),
+        PAGE_SIZE * 2,
+    )
+    changes = record_changes(patient, limit=HISTORY_LIMIT)
+    record_access(request, patient=patient, action=AccessLog.Action.VIEW)
+    return render(
+        request,
+        "patients/patient_access.html",
+        {
+            "patient": patient,
+            "page": page,
+            "rows": list(page.object_list),
+            "changes": changes,
+            "history_limit": HISTORY_LIMIT,
+        },
+    )

@@ -6,7 +6,7 @@ from django.apps import apps as django_apps
 from django.utils import timezone
 
 from clinic import dbroles
-from clinic.roles import ASSISTANT, CATALOGUE_ADMIN, PRACTITIONER
+from clinic.roles import ASSISTANT, CATALOGUE_ADMIN, PRACTITIONER, PRIVACY_OFFICER
 from tests.factories import UserFactory
 
 
@@ -71,6 +71,11 @@ def assistant(db):
 @pytest.fixture
 def catalogue_admin(db):
     return UserFactory(username="carol", first_name="Carol", roles=[CATALOGUE_ADMIN])
+
+
+@pytest.fixture
+def privacy_officer(db):
+    return UserFactory(username="paula", first_name="Paula", roles=[PRIVACY_OFFICER])
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from django.contrib import admin
 from django.utils import timezone
 
 from clinic.admin import NoDeleteAdmin, ReadOnlyAdmin
-from clinic.audit import record_access
+from clinic.audit import record_access, record_list_access
 from clinic.models import AccessLog
 from treatments.models import (
     BodyRegion,
@@ -164,11 +164,27 @@ class TreatmentSessionAdmin(ReadOnlyAdmin):
     date_hierarchy = "performed_at"
     exclude = ["pdf"]
 
+    # Reading sessions here is reading patients' records: log it like the app does, and
+    # only once the console has allowed the request (a refusal shows nothing).
+
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        changelist = getattr(response, "context_data", {}).get("cl")
+        if changelist is not None:
+            record_list_access(request, [session.patient for session in changelist.result_list])
+        return response
+
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        # Reading a session here is reading a patient's record: log it like the app does.
+        self._log_view(request, object_id)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def history_view(self, request, object_id, extra_context=None):
+        self._log_view(request, object_id)
+        return super().history_view(request, object_id, extra_context)
+
+    def _log_view(self, request, object_id) -> None:
         session = self.get_object(request, object_id)
-        if session is not None:
+        if session is not None and self.has_view_or_change_permission(request, session):
             record_access(
                 request, patient=session.patient, action=AccessLog.Action.VIEW, subject=session
             )
-        return super().change_view(request, object_id, form_url, extra_context)

@@ -175,7 +175,7 @@ def test_lot_recall_lists_every_patient_and_session(
     assert "Right thigh, outer side, Left thigh, outer side" in html
     assert planned_map.patient.chart_number in html and session.get_absolute_url() in html
     assert other_patient.last_name not in html
-    assert AccessLog.objects.filter(action="export", patient_id=planned_map.patient_id).exists()
+    assert AccessLog.objects.filter(action="view", patient_id=planned_map.patient_id).exists()
     empty = client.get(reverse("treatments:lot_recall", args=[untouched.pk])).content.decode()
     assert "No patient has received this lot." in empty
     found = client.get(reverse("treatments:lots"), {"q": "phos-26"}).content.decode()

@@ -54,7 +54,7 @@ def lot_recall(request: HttpRequest, pk: int) -> HttpResponse:
     patients = {use.injection.session.patient for use in uses}
     with transaction.atomic():
         for patient in patients:
-            record_access(request, patient=patient, action=AccessLog.Action.EXPORT, subject=lot)
+            record_access(request, patient=patient, action=AccessLog.Action.VIEW, subject=lot)
     return render(
         request,
         "treatments/lot_recall.html",

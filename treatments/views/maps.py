@@ -19,6 +19,8 @@ from treatments.services.maps import create_map, plan_zones, set_status
 def map_new(request: HttpRequest, pk: int) -> HttpResponse:
     patient = get_patient_for(request, pk, CHANGE_CLINICAL)
     form = MapForm(request.POST or None)
+    if request.method == "GET":  # the page shows the patient's phototype and needle
+        record_access(request, patient=patient, action=AccessLog.Action.VIEW)
     if request.method == "POST" and form.is_valid():
         try:
             treatment_map = create_map(

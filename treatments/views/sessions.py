@@ -14,7 +14,7 @@ from clinic.access import (
     get_session_for,
     requires,
 )
-from clinic.audit import record_access
+from clinic.audit import record_access, record_list_access
 from clinic.concurrency import StaleEdit
 from clinic.models import AccessLog
 from clinic.numbers import int_or_none
@@ -56,12 +56,14 @@ def session_list(request: HttpRequest) -> HttpResponse:
     if request.GET.get("status") in TreatmentSession.Status.values:
         sessions = sessions.filter(status=request.GET["status"])
     page = Paginator(sessions, 25).get_page(request.GET.get("page"))
+    rows = list(page.object_list)
+    record_list_access(request, [session.patient for session in rows])
     return render(
         request,
         "treatments/session_list.html",
         {
             "page": page,
-            "sessions": list(page.object_list),
+            "sessions": rows,
             "status": request.GET.get("status"),
             "query": f"status={request.GET['status']}" if "status" in request.GET else "",
         },
@@ -76,6 +78,7 @@ def session_new(request: HttpRequest, pk: int) -> HttpResponse:
     if chosen is None and len(maps) == 1:
         chosen = maps[0]
     if chosen is None:
+        record_access(request, patient=patient, action=AccessLog.Action.VIEW)
         return render(
             request, "treatments/session_choose_map.html", {"patient": patient, "maps": maps}
         )
@@ -184,6 +187,9 @@ def session_sign(request: HttpRequest, pk: int) -> HttpResponse:
         messages.info(request, "This session is already signed.")
         return redirect(session)
     if request.method == "GET":
+        record_access(
+            request, patient=session.patient, action=AccessLog.Action.VIEW, subject=session
+        )
         return render(
             request,
             "treatments/session_sign.html",
@@ -230,6 +236,10 @@ def amendment_new(request: HttpRequest, pk: int) -> HttpResponse:
 def side_effect_new(request: HttpRequest, pk: int) -> HttpResponse:
     session = get_session_for(request, pk, RECORD_INJECTIONS)
     form = SideEffectForm(request.POST or None, session=session)
+    if request.method == "GET":
+        record_access(
+            request, patient=session.patient, action=AccessLog.Action.VIEW, subject=session
+        )
     if request.method == "POST" and form.is_valid():
         side_effect = form.save(commit=False)
         side_effect.session = session

@@ -1,0 +1,53 @@
+"""A patient's history: every change to the rows of the record, and who made it."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.contrib.auth import get_user_model
+from pghistory.models import Events
+
+from patients.models import Patient
+
+# Columns that say nothing to a reader (bookkeeping, stored file names, hashes).
+HIDDEN_FIELDS = {"version", "search_vector", "updated_at"}
+
+
+@dataclass
+class Change:
+    at: datetime
+    what: str  # "Patient 12", "Measurement 40"
+    label: str  # insert, update, delete
+    user: str  # who, from the request that made it ("" for a script or a migration)
+    fields: list[tuple[str, object, object]]  # (field, before, after); after only on insert
+
+
+def record_changes(patient: Patient, *, limit: int) -> list[Change]:
+    """The newest `limit` events of the patient and of every tracked row pointing at it."""
+    events = list(Events.objects.references(patient).order_by("-pgh_created_at")[:limit])
+    user_ids = {
+        (event.pgh_context or {}).get("user")
+        for event in events
+        if isinstance((event.pgh_context or {}).get("user"), int)
+    }
+    names = dict(get_user_model().objects.filter(pk__in=user_ids).values_list("pk", "username"))
+    changes = []
+    for event in events:
+        context = event.pgh_context or {}
+        if event.pgh_diff:
+            fields = [(name, old, new) for name, (old, new) in sorted(event.pgh_diff.items())]
+        else:
+            fields = [(name, None, value) for name, value in sorted(event.pgh_data.items())]
+        changes.append(
+            Change(
+                at=event.pgh_created_at,
+                what=f"{event.pgh_obj_model.rpartition('.')[2]} {event.pgh_obj_id}",
+                label=event.pgh_label,
+                user=names.get(context.get("user"), ""),
+                fields=[
+                    field
+                    for field in fields
+                    if field[0] not in HIDDEN_FIELDS and not field[0].startswith("pgh_")
+                ],
+            )
+        )
+    return changes
