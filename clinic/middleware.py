@@ -3,7 +3,9 @@ from datetime import UTC, datetime
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
+from django.http import HttpResponseBadRequest
 from django.utils import timezone
+from django.utils.cache import patch_cache_control
 
 from clinic.signals import SIGNED_IN_AT
 
@@ -27,3 +29,35 @@ class SignInLifetimeMiddleware:
                 logout(request)
                 messages.info(request, "Your sign-in has expired. Please sign in again.")
         return self.get_response(request)
+
+
+class RefuseNullBytesMiddleware:
+    """A NUL character in a query or form parameter is never meant: PostgreSQL refuses it
+    in text ("A string literal cannot contain NUL"), so answer 400 before any view runs."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        sources = [request.GET, request.POST] if request.method == "POST" else [request.GET]
+        for params in sources:
+            for key, values in params.lists():
+                if "\x00" in key or any("\x00" in value for value in values):
+                    return HttpResponseBadRequest(
+                        "A parameter holds a NUL character.", content_type="text/plain"
+                    )
+        return self.get_response(request)
+
+
+class PrivatePagesMiddleware:
+    """Pages seen by a signed-in user carry patient data or may: no browser or proxy keeps
+    a copy (files and PDFs already say so themselves)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if request.user.is_authenticated and not response.has_header("Cache-Control"):
+            patch_cache_control(response, private=True, no_store=True)
+        return response

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 MAX_UPLOAD_BYTES = 15 * 1024 * 1024
 MAX_PIXELS = 40_000_000  # a 40-megapixel camera; larger is refused before decoding
@@ -45,6 +45,9 @@ def clean_image(upload, *, max_bytes: int = MAX_UPLOAD_BYTES) -> CleanImage:
     if not raw:
         raise _refuse("The file is empty.")
 
+    # WeasyPrint turns this on for the whole process when it is imported (the first PDF):
+    # a half-received JPEG would then decode with a grey lower half instead of failing.
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
     try:
         with Image.open(io.BytesIO(raw)) as probe:
             fmt = probe.format

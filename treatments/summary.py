@@ -66,7 +66,10 @@ def summary(session: TreatmentSession, *, session_number: int | None = None) -> 
 
 def render_pdf(session: TreatmentSession, *, regions=None) -> bytes:
     """The summary as an A4 PDF (WeasyPrint), from the same template as the print view."""
+    from PIL import ImageFile
     from weasyprint import CSS, HTML
+
+    ImageFile.LOAD_TRUNCATED_IMAGES = False  # importing WeasyPrint turned it on (uploads)
 
     prefetch_related_objects([session], *_prefetches())
     context = {
