@@ -144,9 +144,7 @@ def setup(request: HttpRequest) -> HttpResponse:
     user = request.user
     if has_confirmed_device(user) and not user.is_verified():
         return redirect(f"{reverse('two_factor_verify')}?next={_next(request)}")
-    device, _ = TOTPDevice.objects.get_or_create(
-        user=user, confirmed=False, defaults={"name": "Authenticator app"}
-    )
+    device = _pending_device(request)
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         if device.verify_token(form.cleaned_data["code"]):
@@ -170,6 +168,26 @@ def setup(request: HttpRequest) -> HttpResponse:
             "next": _next(request),
         },
     )
+
+
+PENDING_DEVICE = "two_factor_pending_device"
+
+
+def _pending_device(request: HttpRequest) -> TOTPDevice:
+    """The authenticator being set up in this browser session. Each visit of the page
+    draws a new key (and drops older unconfirmed ones), so a key seen by someone who only
+    knew the password is never the one the user later confirms."""
+    user = request.user
+    if request.method == "POST":
+        pending = TOTPDevice.objects.filter(
+            pk=request.session.get(PENDING_DEVICE), user=user, confirmed=False
+        ).first()
+        if pending is not None:
+            return pending
+    TOTPDevice.objects.filter(user=user, confirmed=False).delete()
+    device = TOTPDevice.objects.create(user=user, confirmed=False, name="Authenticator app")
+    request.session[PENDING_DEVICE] = device.pk
+    return device
 
 
 @transaction.atomic

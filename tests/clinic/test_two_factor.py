@@ -147,3 +147,22 @@ def test_users_change_their_own_password(client_for, practitioner, client):
 def test_the_two_factor_pages_need_a_signed_in_user(client):
     for name in ("two_factor_verify", "two_factor_setup", "password_change"):
         assert client.get(reverse(name)).url.startswith(reverse("login"))
+
+
+def test_each_visit_of_the_setup_page_draws_a_new_key(client, catalogue_admin):
+    """Someone who knows only the password and copies the key cannot wait for the user
+    to confirm that same key."""
+    _sign_in(client, "carol")
+    first = client.get(reverse("two_factor_setup")).content.decode()
+    second = client.get(reverse("two_factor_setup")).content.decode()
+    key = re.compile(r'data-testid="totp-secret">([A-Z2-7 ]+)<')
+    assert key.search(first).group(1) != key.search(second).group(1)
+    assert TOTPDevice.objects.filter(user=catalogue_admin).count() == 1
+
+
+def test_a_password_alone_cannot_replace_an_enrolled_authenticator(client, catalogue_admin):
+    device, _ = _enrolled(catalogue_admin)
+    _sign_in(client, "carol")
+    response = client.post(reverse("two_factor_setup"), {"code": "123456"})
+    assert response.url.startswith(reverse("two_factor_verify"))
+    assert list(TOTPDevice.objects.filter(user=catalogue_admin)) == [device]

@@ -62,3 +62,7 @@ class Command(BaseCommand):
                 f"Restore finished but {len(result.problems)} check(s) failed (listed above)."
             )
         self.stdout.write("All checksums and row counts match the backup.")
+        self.stdout.write(
+            "The dump carries no privileges: run `manage.py migrate` against this database "
+            "(as its owner) before the application connects, to grant its role."
+        )
