@@ -19,7 +19,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_http_methods
 from django_otp import login as otp_login
 from django_otp import match_token
@@ -70,7 +70,7 @@ class SecondFactorMiddleware:
         if not needs_second_factor(user) or user.is_verified():
             return None
         target = "two_factor_verify" if has_confirmed_device(user) else "two_factor_setup"
-        return redirect(f"{reverse(target)}?next={request.get_full_path()}")
+        return redirect(f"{reverse(target)}?{urlencode({'next': request.get_full_path()})}")
 
 
 class CodeForm(forms.Form):
@@ -118,7 +118,7 @@ def verify(request: HttpRequest) -> HttpResponse:
     if request.user.is_verified():
         return redirect(_next(request))
     if not has_confirmed_device(request.user):
-        return redirect(f"{reverse('two_factor_setup')}?next={_next(request)}")
+        return redirect(f"{reverse('two_factor_setup')}?{urlencode({'next': _next(request)})}")
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         device = match_token(request.user, form.cleaned_data["code"])
@@ -143,7 +143,7 @@ def setup(request: HttpRequest) -> HttpResponse:
     """Enrolment: scan the QR code, type one code to prove it, keep the recovery codes."""
     user = request.user
     if has_confirmed_device(user) and not user.is_verified():
-        return redirect(f"{reverse('two_factor_verify')}?next={_next(request)}")
+        return redirect(f"{reverse('two_factor_verify')}?{urlencode({'next': _next(request)})}")
     device = _pending_device(request)
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

@@ -63,7 +63,7 @@ def test_every_sign_in_asks_the_code_and_a_recovery_code_works_once(client, cata
     _, codes = _enrolled(catalogue_admin)
     _sign_in(client, "carol")
     response = client.get(reverse("home"))
-    assert response.url == f"{reverse('two_factor_verify')}?next=/"
+    assert response.url == f"{reverse('two_factor_verify')}?next=%2F"
     assert client.get(reverse("patients:list")).status_code == 302  # nothing before the code
 
     response = client.post(reverse("two_factor_verify"), {"code": codes[0].upper(), "next": "/"})
@@ -166,3 +166,14 @@ def test_a_password_alone_cannot_replace_an_enrolled_authenticator(client, catal
     response = client.post(reverse("two_factor_setup"), {"code": "123456"})
     assert response.url.startswith(reverse("two_factor_verify"))
     assert list(TOTPDevice.objects.filter(user=catalogue_admin)) == [device]
+
+
+def test_the_page_asked_for_is_kept_whole_through_the_second_step(client, catalogue_admin):
+    _, codes = _enrolled(catalogue_admin)
+    _sign_in(client, "carol")
+    asked = f"{reverse('patients:list')}?q=gagnon&sort=name"
+    response = client.get(asked)
+    response = client.post(
+        response.url, {"code": codes[0], "next": client.get(response.url).context["next"]}
+    )
+    assert response.url == asked
