@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import connection, models
 from django.db.models import F, Func, Q, Value
-from django.db.models.functions import Concat, Lower
+from django.db.models.functions import Coalesce, Concat, Lower
 from django.urls import reverse
 from django.utils import timezone
 
@@ -262,18 +262,22 @@ def thumbnail_upload_to(instance, filename: str) -> str:
 class ConsentQuerySet(models.QuerySet):
     def in_force(self, *, kind: str | None = None, at=None) -> "ConsentQuerySet":
         """Consents in force at `at` (default: now): signed on or before that day, not
-        withdrawn by then, and on the newest wording of their kind. The one definition,
-        used by the chart, the session form, signing and photo uploads."""
+        withdrawn by then, and on the wording of their kind that was the newest then (a
+        wording published later does not reach back to a session already performed; when
+        no wording existed yet, the first one counts). The one definition, used by the
+        chart, the session form, signing and photo uploads."""
         at = at or timezone.now()
-        newest = (
-            ConsentTemplate.objects.filter(kind=models.OuterRef("template__kind"))
-            .order_by("-version")
-            .values("version")[:1]
+        of_kind = ConsentTemplate.objects.filter(kind=models.OuterRef("template__kind"))
+        newest_then = Coalesce(
+            models.Subquery(
+                of_kind.filter(created_at__lte=at).order_by("-version").values("version")[:1]
+            ),
+            models.Subquery(of_kind.order_by("version").values("version")[:1]),
         )
         consents = self.filter(
             Q(withdrawn_at__isnull=True) | Q(withdrawn_at__gt=at),
             signed_on__lte=timezone.localtime(at).date(),
-            template__version=models.Subquery(newest),
+            template__version=newest_then,
         )
         return consents.filter(template__kind=kind) if kind else consents
 

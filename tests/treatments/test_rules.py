@@ -265,6 +265,15 @@ class TestConsent:
         treatment_consent.save()
         ConsentTemplate.objects.create(kind="treatment", title="Treatment", text="New wording")
         assert not in_force(kind="treatment").exists()  # signed on version 1 of 2
+        # Yesterday version 1 was the newest wording: it was in force then.
+        assert in_force(kind="treatment", at=now - timedelta(days=1)).exists()
+
+    def test_a_wording_published_after_the_session_does_not_block_its_signature(
+        self, planned_map, practitioner, lots, treatment_consent
+    ):
+        session = _save(planned_map, practitioner, lots)
+        ConsentTemplate.objects.create(kind="treatment", title="Treatment", text="New wording")
+        assert signing_problems(session) == []
 
     def test_signing_needs_a_consent_signed_on_or_before_the_session(
         self, planned_map, practitioner, lots, treatment_consent

@@ -232,7 +232,12 @@ def test_a_consent_on_a_superseded_wording_is_not_in_force(
     edit = reverse("treatments:session_edit", args=[session.pk])
     assert "Treatment consent in force" in client.get(edit).content.decode()
 
-    ConsentTemplate.objects.create(kind="treatment", title="Treatment", text="New wording")
+    new = ConsentTemplate.objects.create(kind="treatment", title="Treatment", text="New wording")
+    # Published the day before the session (a wording published after it would not
+    # reach back: see test_rules.py).
+    ConsentTemplate.objects.filter(pk=new.pk).update(
+        created_at=session.performed_at - timedelta(days=1)
+    )
 
     chart = client.get(reverse("patients:chart", args=[map_patient.pk])).content.decode()
     status = chart.split('data-testid="consent-treatment"', 1)[1].split("</li>", 1)[0]
