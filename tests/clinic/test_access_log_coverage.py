@@ -17,7 +17,6 @@ from django.utils import timezone
 from clinic.models import AccessLog
 from patients.images import clean_image
 from patients.models import Consent, ConsentKind, Photo
-from tests.clinic.test_login_required import ALL_URLS
 from tests.factories import (
     ConsentTemplateFactory,
     MapZoneFactory,
@@ -27,6 +26,7 @@ from tests.factories import (
     make_session,
 )
 from tests.patients.conftest import upload
+from tests.urlconf import ALL_URLS
 
 VIEW, PRINT, DOWNLOAD = AccessLog.Action.VIEW, AccessLog.Action.PRINT, AccessLog.Action.DOWNLOAD
 

@@ -1,11 +1,10 @@
 """Every URL in the URLconf sends an anonymous visitor to sign-in, except a short list."""
 
-import re
-
 import pytest
 from django.conf import settings
 from django.shortcuts import resolve_url
-from django.urls import URLPattern, URLResolver, get_resolver
+
+from tests.urlconf import ALL_URLS
 
 # Pages anyone may open. Keep this list short and justified.
 PUBLIC_URL_NAMES = {
@@ -13,55 +12,6 @@ PUBLIC_URL_NAMES = {
     "healthz",  # load balancer probe; reveals only "ok"/"error"
     "favicon",  # a redirect to the public icon among the static files
 }
-
-SAMPLE_BY_CONVERTER = {
-    "int": "1",
-    "str": "x",
-    "slug": "x",
-    "uuid": "00000000-0000-0000-0000-000000000001",
-    "path": "x/y",
-}
-
-
-def _route_to_path(route: str) -> str:
-    return re.sub(
-        r"<(?:(\w+):)?\w+>", lambda m: SAMPLE_BY_CONVERTER.get(m.group(1) or "str", "1"), route
-    )
-
-
-def _regex_to_path(regex: str) -> str:
-    # Named groups: the first alternative if they list choices, else a sample.
-    def group(match: re.Match) -> str:
-        body = match.group(1)
-        if "|" in body and not re.search(r"[\\\[\]+*.]", body):
-            return body.split("|")[0]
-        return "1"
-
-    path = re.sub(r"\(\?P<\w+>((?:[^()]|\([^()]*\))*)\)", group, regex)
-    return path.lstrip("^").rstrip("$").replace("\\Z", "").replace("\\", "")
-
-
-def _walk(patterns, prefix="", namespace=""):
-    for entry in patterns:
-        pattern = entry.pattern
-        piece = (
-            _route_to_path(str(pattern))
-            if hasattr(pattern, "_route")
-            else _regex_to_path(pattern.regex.pattern)
-        )
-        if isinstance(entry, URLResolver):
-            inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
-            yield from _walk(entry.url_patterns, prefix + piece, inner)
-        elif isinstance(entry, URLPattern):
-            name = f"{namespace}{entry.name}" if entry.name else None
-            yield name, "/" + prefix + piece
-
-
-def _all_urls():
-    return sorted(set(_walk(get_resolver().url_patterns)), key=lambda item: item[1])
-
-
-ALL_URLS = _all_urls()
 
 
 def test_sweep_covers_the_urlconf():

@@ -1,4 +1,4 @@
-"""Building session form posts the way the browser sends them."""
+"""Building map, zone-plan and session form posts the way the browser sends them."""
 
 from datetime import datetime
 
@@ -55,3 +55,75 @@ def session_post(treatment_map, lots, *, version=None, rows=None, **changes):
         data.update({f"form-{i}-{k}": v for k, v in row.items() if v is not None})
     data.update(changes)
     return {k: v for k, v in data.items() if v is not None}
+
+
+def map_post(location, regions, /, **changes):
+    """Step 1 of a map: cellulite at `location`, the `regions` ticked, mapped yesterday."""
+    from treatments.models import Indication
+
+    data = {
+        "indication": Indication.objects.get(code="cellulite").pk,
+        "location": location.pk,
+        "mapped_standing": "on",
+        "mapped_at": datetime_input(local(days_from_today(-1), 9, 30)),
+        "planned_sessions": "6",
+        "days_between": "14",
+        "notes": "Orange-peel skin on both thighs",
+        "regions": regions,
+    }
+    data.update(changes)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def create_map(client, patient, location, regions=("thigh_outer_right", "thigh_outer_left")):
+    """A map made through the page; the newest map."""
+    from django.urls import reverse
+
+    from treatments.models import TreatmentMap
+
+    response = client.post(
+        reverse("treatments:map_new", args=[patient.pk]), map_post(location, list(regions))
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    return TreatmentMap.objects.latest("id")
+
+
+# A zone not planned yet is posted with this plan (4 mm needle, 30G, 4 mm deep...).
+STANDARD_PLAN = {
+    "needle_length_mm": "4",
+    "gauge": "30",
+    "depth_mm": "4",
+    "technique": "nappage",
+    "spacing_mm": "10",
+    "planned_volume_ml": "2.5",
+}
+
+
+def plan_post(treatment_map, formula=None, **changes):
+    """The zone plan form: every zone as planned (or STANDARD_PLAN where it is not yet),
+    with `formula` for every zone if given, then `changes` applied to every row."""
+    from treatments.models import TreatmentMap
+
+    zones = list(treatment_map.zones.order_by("region__sort_order"))
+    data = {
+        "version": TreatmentMap.objects.get(pk=treatment_map.pk).version,
+        "form-TOTAL_FORMS": str(len(zones)),
+        "form-INITIAL_FORMS": str(len(zones)),
+        "form-MIN_NUM_FORMS": "0",
+        "form-MAX_NUM_FORMS": "1000",
+    }
+    for i, zone in enumerate(zones):
+        row = {
+            name: default if getattr(zone, name) in (None, "") else str(getattr(zone, name))
+            for name, default in STANDARD_PLAN.items()
+        }
+        row.update(
+            id=zone.pk,
+            needle_override_reason=zone.needle_override_reason,
+            formula=formula.pk if formula is not None else zone.formula_id,
+            restricted_note="",
+            baseline="",
+        )
+        row.update(changes)
+        data.update({f"form-{i}-{k}": v for k, v in row.items() if v is not None})
+    return data

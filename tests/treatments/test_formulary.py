@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from tests.factories import JurisdictionFactory, list_on_formulary
-from tests.treatments.test_maps import _create_map, _plan_post
+from tests.treatments.session_helpers import create_map, plan_post
 from treatments import formulary
 
 pytestmark = pytest.mark.django_db
@@ -95,10 +95,10 @@ def test_map_plan_enforces_the_formulary(
         catalogue[key].active = False
         catalogue[key].save()
     client = client_for(practitioner)
-    treatment_map = _create_map(client, map_patient, location, ["abdomen_lower"])
+    treatment_map = create_map(client, map_patient, location, ["abdomen_lower"])
     response = client.post(
         reverse("treatments:map_plan", args=[treatment_map.pk]),
-        _plan_post(treatment_map, catalogue[key], **extra),
+        plan_post(treatment_map, catalogue[key], **extra),
     )
     zone = treatment_map.zones.get()
     if expected is None:

@@ -6,64 +6,11 @@ from django.urls import reverse
 from clinic.models import AccessLog
 from tests.dates import datetime_input, days_from_today, local
 from tests.factories import PatientFactory
+from tests.treatments.session_helpers import create_map, map_post, plan_post
 from treatments.diagram import all_region_codes
 from treatments.models import BodyRegion, MapZone, NeedleRule, TreatmentMap
 
 pytestmark = pytest.mark.django_db
-
-
-def _map_post(location, regions, /, **changes):
-    data = {
-        "indication": "",
-        "location": location.pk,
-        "mapped_standing": "on",
-        "mapped_at": datetime_input(local(days_from_today(-1), 9, 30)),
-        "planned_sessions": "6",
-        "days_between": "14",
-        "notes": "Orange-peel skin on both thighs",
-        "regions": regions,
-    }
-    from treatments.models import Indication
-
-    data["indication"] = Indication.objects.get(code="cellulite").pk
-    data.update(changes)
-    return {k: v for k, v in data.items() if v is not None}
-
-
-def _create_map(client, patient, location, regions=("thigh_outer_right", "thigh_outer_left")):
-    response = client.post(
-        reverse("treatments:map_new", args=[patient.pk]), _map_post(location, list(regions))
-    )
-    assert response.status_code == 302, response.content.decode()[:3000]
-    return TreatmentMap.objects.latest("id")
-
-
-def _plan_post(treatment_map, formula, **changes):
-    zones = list(treatment_map.zones.order_by("region__sort_order"))
-    data = {
-        "version": TreatmentMap.objects.get(pk=treatment_map.pk).version,
-        "form-TOTAL_FORMS": str(len(zones)),
-        "form-INITIAL_FORMS": str(len(zones)),
-        "form-MIN_NUM_FORMS": "0",
-        "form-MAX_NUM_FORMS": "1000",
-    }
-    for i, zone in enumerate(zones):
-        row = {
-            "id": zone.pk,
-            "needle_length_mm": "4",
-            "needle_override_reason": "",
-            "gauge": "30",
-            "depth_mm": "4",
-            "technique": "nappage",
-            "spacing_mm": "10",
-            "formula": formula.pk,
-            "planned_volume_ml": "2.5",
-            "restricted_note": "",
-            "baseline": "",
-        }
-        row.update(changes)
-        data.update({f"form-{i}-{k}": v for k, v in row.items() if v is not None})
-    return data
 
 
 def test_every_region_is_clickable_in_the_diagram_and_a_checkbox(
@@ -82,7 +29,7 @@ def test_every_region_is_clickable_in_the_diagram_and_a_checkbox(
 
 def test_create_a_map_end_to_end(client_for, practitioner, map_patient, location, catalogue):
     client = client_for(practitioner)
-    treatment_map = _create_map(client, map_patient, location)
+    treatment_map = create_map(client, map_patient, location)
     assert treatment_map.patient == map_patient
     assert treatment_map.created_by == practitioner
     assert treatment_map.mapped_standing
@@ -94,7 +41,7 @@ def test_create_a_map_end_to_end(client_for, practitioner, map_patient, location
 
     response = client.post(
         reverse("treatments:map_plan", args=[treatment_map.pk]),
-        _plan_post(treatment_map, catalogue["permitted"]),
+        plan_post(treatment_map, catalogue["permitted"]),
     )
     assert response.status_code == 302
     assert all(z.is_planned for z in treatment_map.zones.all())
@@ -131,7 +78,7 @@ def test_create_a_map_end_to_end(client_for, practitioner, map_patient, location
 def test_map_validation(client_for, practitioner, map_patient, location, changes, field, message):
     response = client_for(practitioner).post(
         reverse("treatments:map_new", args=[map_patient.pk]),
-        _map_post(location, ["knee_left"], **changes),
+        map_post(location, ["knee_left"], **changes),
     )
     assert response.status_code == 200
     assert any(message in e for e in response.context["form"].errors[field])
@@ -141,7 +88,7 @@ def test_map_validation(client_for, practitioner, map_patient, location, changes
 def test_a_selection_survives_a_validation_error(client_for, practitioner, map_patient, location):
     response = client_for(practitioner).post(
         reverse("treatments:map_new", args=[map_patient.pk]),
-        _map_post(location, ["knee_left", "forehead"], mapped_standing=None),
+        map_post(location, ["knee_left", "forehead"], mapped_standing=None),
     )
     html = response.content.decode()
     assert 'class="region selected" data-region="knee_left"' in html
@@ -151,14 +98,14 @@ def test_a_selection_survives_a_validation_error(client_for, practitioner, map_p
 @pytest.mark.parametrize(("phototype", "length"), [(1, 4), (2, 4), (3, 4), (4, 4), (5, 6), (6, 6)])
 def test_needle_default_for_each_phototype(client_for, practitioner, location, phototype, length):
     patient = PatientFactory(phototype=phototype)
-    treatment_map = _create_map(client_for(practitioner), patient, location, ["knee_left"])
+    treatment_map = create_map(client_for(practitioner), patient, location, ["knee_left"])
     assert treatment_map.zones.get().needle_length_mm == Decimal(length)
 
 
 def test_needle_rule_is_editable(client_for, practitioner, location):
     NeedleRule.objects.filter(phototype=3).update(length_mm=Decimal("5"), gauge=32)
     patient = PatientFactory(phototype=3)
-    zone = _create_map(client_for(practitioner), patient, location, ["knee_left"]).zones.get()
+    zone = create_map(client_for(practitioner), patient, location, ["knee_left"]).zones.get()
     assert (zone.needle_length_mm, zone.gauge) == (Decimal("5"), 32)
 
 
@@ -166,10 +113,10 @@ def test_overriding_the_needle_needs_a_reason(
     client_for, practitioner, map_patient, location, catalogue
 ):
     client = client_for(practitioner)
-    treatment_map = _create_map(client, map_patient, location, ["knee_left"])
+    treatment_map = create_map(client, map_patient, location, ["knee_left"])
     url = reverse("treatments:map_plan", args=[treatment_map.pk])
     refused = client.post(
-        url, _plan_post(treatment_map, catalogue["permitted"], needle_length_mm="6", depth_mm="5")
+        url, plan_post(treatment_map, catalogue["permitted"], needle_length_mm="6", depth_mm="5")
     )
     assert refused.status_code == 200
     assert "The default needle for phototype II is 4 mm: give the reason for 6 mm." in (
@@ -177,7 +124,7 @@ def test_overriding_the_needle_needs_a_reason(
     )
     accepted = client.post(
         url,
-        _plan_post(
+        plan_post(
             treatment_map,
             catalogue["permitted"],
             needle_length_mm="6",
@@ -192,10 +139,10 @@ def test_overriding_the_needle_needs_a_reason(
 
 def test_depth_cannot_exceed_the_needle(client_for, practitioner, map_patient, location, catalogue):
     client = client_for(practitioner)
-    treatment_map = _create_map(client, map_patient, location, ["knee_left"])
+    treatment_map = create_map(client, map_patient, location, ["knee_left"])
     response = client.post(
         reverse("treatments:map_plan", args=[treatment_map.pk]),
-        _plan_post(treatment_map, catalogue["permitted"], depth_mm="5"),
+        plan_post(treatment_map, catalogue["permitted"], depth_mm="5"),
     )
     assert "The depth cannot exceed the needle length (4" in response.content.decode()
     assert not treatment_map.zones.get().is_planned
@@ -203,8 +150,8 @@ def test_depth_cannot_exceed_the_needle(client_for, practitioner, map_patient, l
 
 def test_one_bad_zone_saves_no_zone(client_for, practitioner, map_patient, location, catalogue):
     client = client_for(practitioner)
-    treatment_map = _create_map(client, map_patient, location)
-    data = _plan_post(treatment_map, catalogue["permitted"])
+    treatment_map = create_map(client, map_patient, location)
+    data = plan_post(treatment_map, catalogue["permitted"])
     data["form-1-planned_volume_ml"] = "0"
     response = client.post(reverse("treatments:map_plan", args=[treatment_map.pk]), data)
     assert response.status_code == 200
@@ -214,7 +161,7 @@ def test_one_bad_zone_saves_no_zone(client_for, practitioner, map_patient, locat
 def test_archived_patient_gets_no_new_map(client_for, practitioner, location):
     patient = PatientFactory(archived=True)
     response = client_for(practitioner).post(
-        reverse("treatments:map_new", args=[patient.pk]), _map_post(location, ["knee_left"])
+        reverse("treatments:map_new", args=[patient.pk]), map_post(location, ["knee_left"])
     )
     assert response.status_code == 200
     assert "This patient is archived" in response.content.decode()
@@ -226,12 +173,12 @@ def test_only_practitioners_map(request, client_for, map_patient, location, user
     client = client_for(request.getfixturevalue(user_fixture))
     url = reverse("treatments:map_new", args=[map_patient.pk])
     assert client.get(url).status_code == 403
-    assert client.post(url, _map_post(location, ["knee_left"])).status_code == 403
+    assert client.post(url, map_post(location, ["knee_left"])).status_code == 403
 
 
 def test_status_changes(client_for, practitioner, map_patient, location):
     client = client_for(practitioner)
-    treatment_map = _create_map(client, map_patient, location, ["knee_left"])
+    treatment_map = create_map(client, map_patient, location, ["knee_left"])
     url = reverse("treatments:map_status", args=[treatment_map.pk])
     client.post(url, {"status": "completed", "version": treatment_map.version})
     treatment_map.refresh_from_db()
@@ -246,10 +193,10 @@ def test_status_changes(client_for, practitioner, map_patient, location):
 
 def test_a_stale_plan_is_refused(client_for, practitioner, map_patient, location, catalogue):
     client = client_for(practitioner)
-    treatment_map = _create_map(client, map_patient, location, ["knee_left"])
+    treatment_map = create_map(client, map_patient, location, ["knee_left"])
     url = reverse("treatments:map_plan", args=[treatment_map.pk])
-    stale = _plan_post(treatment_map, catalogue["permitted"], planned_volume_ml="1")
-    client.post(url, _plan_post(treatment_map, catalogue["permitted"], planned_volume_ml="3"))
+    stale = plan_post(treatment_map, catalogue["permitted"], planned_volume_ml="1")
+    client.post(url, plan_post(treatment_map, catalogue["permitted"], planned_volume_ml="3"))
     response = client.post(url, stale, follow=True)
     assert "Someone else saved this plan" in response.content.decode()
     assert treatment_map.zones.get().planned_volume_ml == Decimal("3")
@@ -259,8 +206,8 @@ def test_extra_rows_in_a_plan_post_are_not_saved(
     client_for, practitioner, map_patient, location, catalogue
 ):
     client = client_for(practitioner)
-    treatment_map = _create_map(client, map_patient, location, ["knee_left"])
-    data = _plan_post(treatment_map, catalogue["permitted"])
+    treatment_map = create_map(client, map_patient, location, ["knee_left"])
+    data = plan_post(treatment_map, catalogue["permitted"])
     data["form-TOTAL_FORMS"] = "2"
     response = client.post(reverse("treatments:map_plan", args=[treatment_map.pk]), data)
     assert response.status_code in (200, 302)
@@ -271,10 +218,10 @@ def test_map_page_query_count_is_constant(
     client_for, practitioner, map_patient, location, catalogue, django_assert_num_queries
 ):
     client = client_for(practitioner)
-    small = _create_map(client, map_patient, location, ["knee_left", "knee_right"])
+    small = create_map(client, map_patient, location, ["knee_left", "knee_right"])
     client.post(
         reverse("treatments:map_plan", args=[small.pk]),
-        _plan_post(
+        plan_post(
             small,
             catalogue["restricted"],
             restricted_acknowledged="on",
@@ -282,10 +229,10 @@ def test_map_page_query_count_is_constant(
         ),
     )
     codes = list(BodyRegion.objects.values_list("code", flat=True)[:20])
-    big = _create_map(client, map_patient, location, codes)
+    big = create_map(client, map_patient, location, codes)
     client.post(
         reverse("treatments:map_plan", args=[big.pk]),
-        _plan_post(
+        plan_post(
             big, catalogue["restricted"], restricted_acknowledged="on", restricted_note="Under 5 mL"
         ),
     )

@@ -18,7 +18,7 @@ from pypdf import PdfReader
 
 from patients.models import Consent, ConsentTemplate, Measurement, Patient, Photo
 from tests.patients.conftest import image_bytes, upload
-from tests.treatments.session_helpers import session_post
+from tests.treatments.session_helpers import plan_post, session_post
 from treatments.models import (
     Compound,
     Indication,
@@ -58,35 +58,6 @@ def _session_post(treatment_map, lots, *, at=None, next_at=None, **changes):
         next_appointment=_typed(next_at),
         **changes,
     )
-
-
-def _plan_post(treatment_map, **changes):
-    """The zone plan form as the browser sends it: every zone as planned, with changes."""
-    zones = list(treatment_map.zones.order_by("region__sort_order"))
-    data = {
-        "version": TreatmentMap.objects.get(pk=treatment_map.pk).version,
-        "form-TOTAL_FORMS": str(len(zones)),
-        "form-INITIAL_FORMS": str(len(zones)),
-        "form-MIN_NUM_FORMS": "0",
-        "form-MAX_NUM_FORMS": "1000",
-    }
-    for i, zone in enumerate(zones):
-        row = {
-            "id": zone.pk,
-            "needle_length_mm": str(zone.needle_length_mm),
-            "needle_override_reason": zone.needle_override_reason,
-            "gauge": str(zone.gauge),
-            "depth_mm": str(zone.depth_mm),
-            "technique": zone.technique,
-            "spacing_mm": str(zone.spacing_mm),
-            "formula": zone.formula_id,
-            "planned_volume_ml": str(zone.planned_volume_ml),
-            "restricted_note": "",
-            "baseline": "",
-            **changes,
-        }
-        data.update({f"form-{i}-{k}": v for k, v in row.items() if v is not None})
-    return data
 
 
 def _zone_plans(treatment_map) -> list[tuple]:
@@ -206,14 +177,14 @@ def test_the_zone_plan_refuses_a_non_default_needle_without_reason(
     before, version = _zone_plans(planned_map), planned_map.version
     url = reverse("treatments:map_plan", args=[planned_map.pk])
 
-    refused = client.post(url, _plan_post(planned_map, planned_volume_ml="3"))
+    refused = client.post(url, plan_post(planned_map, planned_volume_ml="3"))
     assert refused.status_code == 200
     assert PHOTOTYPE_VI_MESSAGE in refused.content.decode()
     assert _zone_plans(planned_map) == before
     assert TreatmentMap.objects.get(pk=planned_map.pk).version == version
 
     accepted = client.post(
-        url, _plan_post(planned_map, planned_volume_ml="3", needle_override_reason="Thin fat")
+        url, plan_post(planned_map, planned_volume_ml="3", needle_override_reason="Thin fat")
     )
     assert accepted.status_code == 302
     assert _zone_plans(planned_map) == [(Decimal("4"), "Thin fat", Decimal("3"))] * 2
@@ -373,12 +344,12 @@ def test_the_zone_plan_caps_the_volume_at_10_ml(client, planned_map):
     url = reverse("treatments:map_plan", args=[planned_map.pk])
     before = _zone_plans(planned_map)
 
-    refused = client.post(url, _plan_post(planned_map, planned_volume_ml="15"))
+    refused = client.post(url, plan_post(planned_map, planned_volume_ml="15"))
     assert refused.status_code == 200
     assert "At most 10 mL in one zone per session." in refused.content.decode()
     assert _zone_plans(planned_map) == before
 
-    accepted = client.post(url, _plan_post(planned_map, planned_volume_ml="10"))
+    accepted = client.post(url, plan_post(planned_map, planned_volume_ml="10"))
     assert accepted.status_code == 302
     assert [volume for _, _, volume in _zone_plans(planned_map)] == [Decimal("10")] * 2
 
@@ -441,7 +412,7 @@ def _consent(patient, planned_map, lots):
 def _zone_plan(patient, planned_map, lots):
     return (
         reverse("treatments:map_plan", args=[planned_map.pk]),
-        _plan_post(planned_map, planned_volume_ml="3"),
+        plan_post(planned_map, planned_volume_ml="3"),
         lambda: (_zone_plans(planned_map), TreatmentMap.objects.get(pk=planned_map.pk).version),
     )
 
