@@ -69,11 +69,13 @@ browser:
 test: $(VENV)/.dev browser setup
 	$(MANAGE) makemigrations --check --dry-run
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/bandit -q -c pyproject.toml -r . -ll
 	$(VENV)/bin/pytest -n 2
 
 lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/bandit -q -c pyproject.toml -r . -ll
 
 format: $(VENV)/.dev
 	$(VENV)/bin/ruff format .

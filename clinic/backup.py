@@ -38,6 +38,7 @@ import psycopg2
 import pyrage
 from django.core.files import File
 from django.core.files.storage import default_storage
+from psycopg2 import sql
 from pyrage import x25519
 
 FORMAT = "mesochart-backup"
@@ -255,8 +256,8 @@ def table_row_counts(cursor) -> dict[str, int]:
     cursor.execute(USER_RELATIONS.format(kinds="'r', 'p'"))
     counts = {}
     for schema, table, _kind in cursor.fetchall():
-        quoted = f'"{schema.replace(chr(34), chr(34) * 2)}"."{table.replace(chr(34), chr(34) * 2)}"'
-        cursor.execute(f"SELECT count(*) FROM {quoted}")  # noqa: S608 (names from the catalog)
+        name = sql.Identifier(schema, table)
+        cursor.execute(sql.SQL("SELECT count(*) FROM {}").format(name))
         counts[f"{schema}.{table}"] = cursor.fetchone()[0]
     return counts
 
@@ -610,12 +611,17 @@ def _verify_restored(target: Target, manifest: dict, result: RestoreResult) -> N
             counts = table_row_counts(cursor)
             sessions = TreatmentSession._meta
             cursor.execute(
-                f'SELECT id, pdf, pdf_sha256 FROM "{sessions.db_table}" '  # noqa: S608
-                "WHERE status = %s ORDER BY id",
+                sql.SQL("SELECT id, pdf, pdf_sha256 FROM {} WHERE status = %s ORDER BY id").format(
+                    sql.Identifier(sessions.db_table)
+                ),
                 [TreatmentSession.Status.SIGNED],
             )
             signed = cursor.fetchall()
-            cursor.execute(f'SELECT id, image, sha256 FROM "{Photo._meta.db_table}" ORDER BY id')  # noqa: S608
+            cursor.execute(
+                sql.SQL("SELECT id, image, sha256 FROM {} ORDER BY id").format(
+                    sql.Identifier(Photo._meta.db_table)
+                )
+            )
             photos = cursor.fetchall()
     finally:
         conn.close()

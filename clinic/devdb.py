@@ -290,7 +290,8 @@ def _connect(cluster: Cluster, dbname: str):
 # The owner may create databases (pytest-django's test databases) and, for data
 # migrations that rewrite frozen rows (treatments 0005), set session_replication_role;
 # it is no superuser. The application's role gets nothing here: migrate grants it
-# its table privileges (clinic/dbroles.py).
+# its table privileges (clinic/dbroles.py). The SQL is formatted with module
+# constants only, never input (hence the noqa/nosec below).
 ROLES_SQL = f"""
 DO $$
 BEGIN
@@ -305,10 +306,11 @@ $$;
 ALTER ROLE {OWNER_ROLE} NOSUPERUSER CREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS;
 ALTER ROLE {APP_ROLE} NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS;
 GRANT SET ON PARAMETER session_replication_role TO {OWNER_ROLE};
-"""  # noqa: S608  (module constants, no input)
+"""  # noqa: S608  # nosec
 
 # A database from before the two roles holds objects owned by the superuser: hand
-# them to the owner, or it could not migrate them nor grant on them.
+# them to the owner, or it could not migrate them nor grant on them. Formatted with
+# module constants only.
 ADOPT_SQL = f"""
 DO $$
 DECLARE
@@ -341,7 +343,7 @@ BEGIN
     END LOOP;
 END
 $$;
-"""  # noqa: S608  (module constants, no input)
+"""  # noqa: S608  # nosec
 
 
 def _ensure_database(cluster: Cluster) -> None:

@@ -87,6 +87,64 @@ class TestLockout:
         self._fail(client, 5)
         assert _sign_in(client, "bob", TEST_PASSWORD).status_code == 302
 
+    def test_attempts_during_the_lock_do_not_lengthen_it(self, client, practitioner):
+        """Typing on (wrong or right) while locked cannot keep a colleague out."""
+        with time_machine.travel(timezone.now(), tick=False) as clock:
+            self._fail(client, 5)
+            for _ in range(14):
+                clock.shift(timedelta(minutes=1))
+                assert _sign_in(client, "alice", "still wrong").status_code == 429
+            clock.shift(timedelta(minutes=1, seconds=5))
+            response = _sign_in(client, "alice", TEST_PASSWORD)
+        assert response.status_code == 302
+        assert response.url == reverse("home")
+
+
+class TestAddressLock:
+    """Guessing across many usernames from one address is limited too."""
+
+    def _fail_many_usernames(self, client, times):
+        for number in range(times):
+            response = _sign_in(client, f"guess{number}", "wrong password")
+            assert response.status_code == 200
+
+    def test_many_usernames_from_one_address_lock_the_address(self, client, practitioner, settings):
+        settings.LOGIN_ADDRESS_FAILURE_LIMIT = 12
+        self._fail_many_usernames(client, 12)
+        response = _sign_in(client, "alice", TEST_PASSWORD)
+        assert response.status_code == 429
+        assert "Too many failed sign-in attempts" in response.content.decode()
+        assert "_auth_user_id" not in client.session
+
+    def test_below_the_address_limit_colleagues_still_sign_in(self, client, practitioner, settings):
+        settings.LOGIN_ADDRESS_FAILURE_LIMIT = 12
+        self._fail_many_usernames(client, 11)
+        assert _sign_in(client, "alice", TEST_PASSWORD).status_code == 302
+
+    def test_another_address_is_not_locked(self, client, practitioner, settings):
+        settings.LOGIN_ADDRESS_FAILURE_LIMIT = 12
+        self._fail_many_usernames(client, 12)
+        response = client.post(
+            reverse("login"),
+            {"username": "alice", "password": TEST_PASSWORD},
+            REMOTE_ADDR="192.0.2.44",
+        )
+        assert response.status_code == 302
+
+    def test_the_address_lock_lifts_after_the_cool_off(self, client, practitioner, settings):
+        settings.LOGIN_ADDRESS_FAILURE_LIMIT = 12
+        with time_machine.travel(timezone.now(), tick=False) as clock:
+            self._fail_many_usernames(client, 12)
+            clock.shift(timedelta(minutes=10))
+            assert _sign_in(client, "alice", TEST_PASSWORD).status_code == 429
+            clock.shift(timedelta(minutes=5, seconds=5))
+            assert _sign_in(client, "alice", TEST_PASSWORD).status_code == 302
+
+    def test_the_default_address_limit_is_well_above_one_users(self):
+        from django.conf import settings
+
+        assert settings.LOGIN_ADDRESS_FAILURE_LIMIT >= 5 * settings.AXES_FAILURE_LIMIT
+
 
 class TestSessionLifetime:
     def test_idle_sign_out_after_thirty_minutes(self, client, practitioner):

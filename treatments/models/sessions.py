@@ -57,7 +57,7 @@ def _frozen_child(name: str, session_sql: str) -> pgtrigger.Trigger:
             END IF;
             IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
             RETURN NEW;
-        """,
+        """,  # nosec
     )
 
 
