@@ -1,8 +1,10 @@
 """The project-local PostgreSQL helper, on a throwaway cluster of its own."""
 
 import os
+import shutil
 import signal
 import time
+import uuid
 
 import psycopg2
 import pytest
@@ -11,8 +13,20 @@ from clinic import devdb
 
 
 @pytest.fixture
-def cluster(tmp_path):
-    cluster = devdb.Cluster(tmp_path / "pg")
+def scratch():
+    """A folder for throwaway clusters under var/, not pytest's tmp_path: another pytest
+    run on the machine resets /tmp/pytest-of-<user> to 0700, which takes the traverse
+    permission away from the system user PostgreSQL runs as (when we are root)."""
+    folder = devdb.BASE_DIR / "var" / "test-clusters" / uuid.uuid4().hex[:12]
+    folder.mkdir(parents=True)
+    folder.chmod(0o700)  # private, as tmp_path is: the helper must add traverse only
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def cluster(scratch):
+    cluster = devdb.Cluster(scratch / "pg")
     yield cluster
     devdb.stop(cluster)
 
@@ -87,14 +101,14 @@ def test_stop_then_start(cluster):
     assert devdb.is_running(cluster)
 
 
-def test_long_paths_get_a_short_socket_directory(tmp_path):
-    deep = tmp_path.joinpath(*["a-rather-long-folder-name"] * 5)
+def test_long_paths_get_a_short_socket_directory(scratch):
+    deep = scratch.joinpath(*["a-rather-long-folder-name"] * 5)
     long_cluster = devdb.Cluster(deep / "pg")
     assert len(str(long_cluster.data_dir / devdb.SOCKET_FILE)) > devdb.MAX_SOCKET_PATH
     socket_dir = long_cluster.socket_dir
     assert len(str(socket_dir / devdb.SOCKET_FILE)) <= devdb.MAX_SOCKET_PATH
-    assert socket_dir != devdb.Cluster(tmp_path / "other" / "pg").socket_dir
-    short = devdb.Cluster(tmp_path / "pg")
+    assert socket_dir != devdb.Cluster(scratch / "other" / "pg").socket_dir
+    short = devdb.Cluster(scratch / "pg")
     assert short.socket_dir == short.data_dir
     try:
         devdb.start(long_cluster)
