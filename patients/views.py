@@ -128,8 +128,6 @@ def patient_edit(request: HttpRequest, pk: int) -> HttpResponse:
     clinical = request.user.has_perm(CHANGE_CLINICAL)
     form = PatientForm(request.POST or None, instance=patient, clinical=clinical)
     conflict = None
-    if request.method == "GET":  # the form shows the whole record
-        record_access(request, patient=patient, action=AccessLog.Action.VIEW)
     if request.method == "POST" and form.is_valid():
         fields = [name for name in form.fields if name != "version"]
         try:
@@ -150,6 +148,8 @@ def patient_edit(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, "Patient record saved.")
             return redirect(patient)
+    # Shown (first or again with errors): the form holds the whole record.
+    record_access(request, patient=patient, action=AccessLog.Action.VIEW)
     return render(
         request,
         "patients/patient_form.html",
@@ -240,8 +240,6 @@ def consent_new(request: HttpRequest, pk: int) -> HttpResponse:
         instance=Consent(patient=patient),
         kind=request.GET.get("kind"),
     )
-    if request.method == "GET":
-        record_access(request, patient=patient, action=AccessLog.Action.VIEW)
     if not form.fields["template"].queryset.exists():
         messages.error(request, "No consent wording exists yet: a catalogue administrator adds it.")
     if request.method == "POST" and form.is_valid():
@@ -253,6 +251,7 @@ def consent_new(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, f"{consent.template} recorded.")
             return redirect(patient)
+    record_access(request, patient=patient, action=AccessLog.Action.VIEW)
     return render(request, "patients/consent_form.html", {"form": form, "patient": patient})
 
 
@@ -285,8 +284,6 @@ def consent_signature(request: HttpRequest, pk: int, consent_pk: int) -> FileRes
 def photo_new(request: HttpRequest, pk: int) -> HttpResponse:
     patient = get_patient_for(request, pk, CHANGE_CLINICAL)
     consented = has_consent(patient, ConsentKind.PHOTOGRAPHY)
-    if request.method == "GET":
-        record_access(request, patient=patient, action=AccessLog.Action.VIEW)
     form = PhotoForm(request.POST or None, request.FILES or None, instance=Photo(patient=patient))
     if request.method == "POST" and form.is_valid():
         photo = form.save(commit=False)
@@ -297,6 +294,7 @@ def photo_new(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, "Photo added.")
             return redirect(patient)
+    record_access(request, patient=patient, action=AccessLog.Action.VIEW)
     return render(
         request,
         "patients/photo_form.html",
@@ -345,8 +343,6 @@ def photo_compare(request: HttpRequest, pk: int) -> HttpResponse:
 def measurement_new(request: HttpRequest, pk: int) -> HttpResponse:
     patient = get_patient_for(request, pk, CHANGE_CLINICAL)
     form = MeasurementForm(request.POST or None, instance=Measurement(patient=patient))
-    if request.method == "GET":  # the form lists the sites already measured
-        record_access(request, patient=patient, action=AccessLog.Action.VIEW)
     if request.method == "POST" and form.is_valid():
         try:
             measurement = record_measurement(measurement=form.save(commit=False), user=request.user)
@@ -357,6 +353,8 @@ def measurement_new(request: HttpRequest, pk: int) -> HttpResponse:
             if "another" in request.POST:
                 return redirect("patients:measurement_new", pk=patient.pk)
             return redirect(patient)
+    # the form lists the sites already measured
+    record_access(request, patient=patient, action=AccessLog.Action.VIEW)
     sites = patient.measurements.order_by("site").values_list("site", flat=True).distinct()
     return render(
         request,

@@ -371,3 +371,43 @@ def test_post_only_pages_show_nothing_on_get(client, client_for, world, name):
     before = _last_id()
     assert client.get(route).status_code == 405
     assert _rows_since(before) == set()
+
+
+# Form pages: a POST that fails validation shows the page again, with the same patient
+# data as the GET, so it logs the same rows. A successful POST redirects and its change is
+# in the history tables.
+FORM_PAGES = [
+    "patients:edit",
+    "patients:consent_new",
+    "patients:photo_new",
+    "patients:measurement_new",
+    "treatments:map_new",
+    "treatments:map_plan",
+    "treatments:session_new",
+    "treatments:session_edit",
+    "treatments:side_effect_new",
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", FORM_PAGES)
+def test_a_form_shown_again_with_errors_logs_like_its_first_showing(client_for, world, name):
+    page = PATIENT_PAGES[name]
+    user = world.users[page.user]
+    client = client_for(user)
+    before = _last_id()
+    response = client.post(_url(name, page, world), {}, REMOTE_ADDR="10.9.8.7")
+    assert response.status_code in (200, 400), response.status_code
+    assert world.patient.full_name in response.content.decode()
+    expected = {
+        (
+            user.pk,
+            action,
+            ContentType.objects.get_for_model(subject(world)).pk,
+            str(subject(world).pk),
+            world.patient.pk,
+            "10.9.8.7",
+        )
+        for action, subject in page.rows
+    }
+    assert _rows_since(before) == expected

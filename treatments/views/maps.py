@@ -19,8 +19,6 @@ from treatments.services.maps import create_map, plan_zones, set_status
 def map_new(request: HttpRequest, pk: int) -> HttpResponse:
     patient = get_patient_for(request, pk, CHANGE_CLINICAL)
     form = MapForm(request.POST or None)
-    if request.method == "GET":  # the page shows the patient's phototype and needle
-        record_access(request, patient=patient, action=AccessLog.Action.VIEW)
     if request.method == "POST" and form.is_valid():
         try:
             treatment_map = create_map(
@@ -36,6 +34,8 @@ def map_new(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, "Map saved. Now plan each zone.")
             return redirect("treatments:map_plan", pk=treatment_map.pk)
     selected = form["regions"].value() or []
+    # Shown (first or again with errors): the patient's phototype and needle.
+    record_access(request, patient=patient, action=AccessLog.Action.VIEW)
     return render(
         request,
         "treatments/map_new.html",
@@ -51,13 +51,6 @@ def map_new(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def map_plan(request: HttpRequest, pk: int) -> HttpResponse:
     treatment_map = get_map_for(request, pk, CHANGE_CLINICAL)
-    if request.method == "GET":  # the plan shows the patient's baseline measurements
-        record_access(
-            request,
-            patient=treatment_map.patient,
-            action=AccessLog.Action.VIEW,
-            subject=treatment_map,
-        )
     formset = zone_formset(treatment_map=treatment_map, data=request.POST or None)
     if request.method == "POST" and formset.is_valid():
         try:
@@ -79,6 +72,10 @@ def map_plan(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, "Zone plans saved.")
             return redirect(treatment_map)
+    # Shown (first or again with errors): the plan holds the patient's baseline measurements.
+    record_access(
+        request, patient=treatment_map.patient, action=AccessLog.Action.VIEW, subject=treatment_map
+    )
     return render(
         request,
         "treatments/map_plan.html",

@@ -106,13 +106,6 @@ def session_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _edit(request: HttpRequest, session: TreatmentSession, initial=None) -> HttpResponse:
     data = request.POST if request.method == "POST" else None
-    if data is None:  # the form shows the patient's alerts and the injections
-        record_access(
-            request,
-            patient=session.patient,
-            action=AccessLog.Action.VIEW,
-            subject=session.treatment_map,
-        )
     form = SessionForm(data, instance=session, initial=initial)
     formset = injection_formset(session=session, data=data)
     conflict = None
@@ -140,6 +133,13 @@ def _edit(request: HttpRequest, session: TreatmentSession, initial=None) -> Http
         else:
             messages.success(request, "Session saved as a draft.")
             return redirect(saved)
+    # Shown (first or again with errors): the patient's alerts and the injections.
+    record_access(
+        request,
+        patient=session.patient,
+        action=AccessLog.Action.VIEW,
+        subject=session.treatment_map,
+    )
     return render(
         request,
         "treatments/session_form.html",
@@ -236,10 +236,6 @@ def amendment_new(request: HttpRequest, pk: int) -> HttpResponse:
 def side_effect_new(request: HttpRequest, pk: int) -> HttpResponse:
     session = get_session_for(request, pk, RECORD_INJECTIONS)
     form = SideEffectForm(request.POST or None, session=session)
-    if request.method == "GET":
-        record_access(
-            request, patient=session.patient, action=AccessLog.Action.VIEW, subject=session
-        )
     if request.method == "POST" and form.is_valid():
         side_effect = form.save(commit=False)
         side_effect.session = session
@@ -250,6 +246,7 @@ def side_effect_new(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, "Follow-up recorded.")
             return redirect(session)
+    record_access(request, patient=session.patient, action=AccessLog.Action.VIEW, subject=session)
     return render(
         request,
         "treatments/side_effect_form.html",
