@@ -301,6 +301,21 @@ def _last_id() -> int:
     return AccessLog.objects.order_by("-id").values_list("id", flat=True).first() or 0
 
 
+def _expected_rows(page: Page, world, user) -> set[tuple]:
+    """The rows `page` must write for `user`, requested from 10.9.8.7."""
+    return {
+        (
+            user.pk,
+            action,
+            ContentType.objects.get_for_model(subject(world)).pk,
+            str(subject(world).pk),
+            world.patient.pk,
+            "10.9.8.7",
+        )
+        for action, subject in page.rows
+    }
+
+
 def _refused(response) -> bool:
     # The console sends a signed-in user without the console role to its login page,
     # which refuses them (403).
@@ -323,17 +338,7 @@ def test_a_page_with_patient_data_logs_who_saw_it_and_a_refusal_logs_nothing(
     before = _last_id()
     response = client.get(_url(name, page, world), REMOTE_ADDR="10.9.8.7")
     assert response.status_code == page.status, response.content.decode()[:500]
-    expected = {
-        (
-            user.pk,
-            action,
-            ContentType.objects.get_for_model(subject(world)).pk,
-            str(subject(world).pk),
-            world.patient.pk,
-            "10.9.8.7",
-        )
-        for action, subject in page.rows
-    }
+    expected = _expected_rows(page, world, user)
     assert _rows_since(before) == expected
     assert AccessLog.objects.filter(id__gt=before).count() == len(page.rows)
 
@@ -399,15 +404,5 @@ def test_a_form_shown_again_with_errors_logs_like_its_first_showing(client_for, 
     response = client.post(_url(name, page, world), {}, REMOTE_ADDR="10.9.8.7")
     assert response.status_code in (200, 400), response.status_code
     assert world.patient.full_name in response.content.decode()
-    expected = {
-        (
-            user.pk,
-            action,
-            ContentType.objects.get_for_model(subject(world)).pk,
-            str(subject(world).pk),
-            world.patient.pk,
-            "10.9.8.7",
-        )
-        for action, subject in page.rows
-    }
+    expected = _expected_rows(page, world, user)
     assert _rows_since(before) == expected
