@@ -1,0 +1,63 @@
+# The search finds a patient despite a slip: two letters swapped, one dropped, added or
+# mistyped ("nidaye", "amlie"). pg_trgm alone misses these in short names (a swap breaks
+# most of a short word's trigrams), so each word of a name also gets a key: its letters,
+# sorted. The search looks up the keys one slip away from each typed word through a GIN
+# index, then ranks by edit distance (fuzzystrmatch). See patients/search.py.
+
+import django.contrib.postgres.indexes
+from django.contrib.postgres.operations import CreateExtension
+from django.db import migrations
+
+import patients.models
+
+# Words are split on anything but a lower-case ASCII letter or digit: search_name is
+# folded already, and patients/search.py splits the typed words the same way.
+NAME_KEYS = r"""
+CREATE FUNCTION mesochart_name_keys(text) RETURNS text[]
+LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT
+RETURN ARRAY(
+    SELECT string_agg(letter, '' ORDER BY letter COLLATE "C")
+    FROM regexp_split_to_table($1, '[^0-9a-z]+') WITH ORDINALITY AS word(text, n),
+         LATERAL regexp_split_to_table(word.text, '') AS letter
+    WHERE word.text <> ''
+    GROUP BY word.n
+    ORDER BY word.n
+);
+"""
+
+# For each typed word, the edit distance to the closest word of the name, summed. A
+# typed word more than two edits from every word of the name counts 9, more than
+# search.py's tolerance for a whole query (levenshtein_less_equal stops counting there).
+NAME_DISTANCE = r"""
+CREATE FUNCTION mesochart_name_distance(text, text[]) RETURNS integer
+LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT
+RETURN (
+    SELECT coalesce(sum(CASE WHEN best <= 2 THEN best ELSE 9 END), 0)::integer FROM (
+        SELECT min(public.levenshtein_less_equal(typed, word, 2)) AS best
+        FROM unnest($2) AS typed, regexp_split_to_table($1, '[^0-9a-z]+') AS word
+        WHERE word <> ''
+        GROUP BY typed
+    ) AS per_word
+);
+"""
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("patients", "0003_clinical_rules_once"),
+    ]
+
+    operations = [
+        # A trusted extension (PostgreSQL 13+): the database's owner may create it.
+        CreateExtension("fuzzystrmatch"),
+        migrations.RunSQL(NAME_KEYS, reverse_sql="DROP FUNCTION mesochart_name_keys(text);"),
+        migrations.RunSQL(
+            NAME_DISTANCE, reverse_sql="DROP FUNCTION mesochart_name_distance(text, text[]);"
+        ),
+        migrations.AddIndex(
+            model_name="patient",
+            index=django.contrib.postgres.indexes.GinIndex(
+                patients.models.NameKeys("search_name"), name="patient_name_keys"
+            ),
+        ),
+    ]
