@@ -3,7 +3,6 @@
 import re
 import unicodedata
 
-from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.search import TrigramWordSimilarity
 from django.db import connection
 from django.db.models import (
@@ -18,7 +17,8 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Cast, Greatest, Lower
+from django.db.models.functions import Cast, Least, Lower
+from django.db.models.lookups import LessThanOrEqual
 
 from patients.birth_dates import birth_date_filter
 from patients.models import NameKeys, Patient, Unaccent
@@ -48,9 +48,9 @@ SORTS: dict[str, tuple] = {
 # A slip: two letters swapped, or one letter dropped, added or mistyped (two edits
 # for a swap). A name word further from every typed word is no slip of it.
 SLIP_EDITS = 2
-# Typed words looked at for slips; with at most four, one word missing from a name
-# (9 in mesochart_name_distance) is always beyond the tolerance of 2 edits a word.
+# Typed words looked at for slips, and the words of a name they are compared with.
 MAX_WORDS = 4
+NAME_WORDS = 4
 ALPHABET = "abcdefghijklmnopqrstuvwxyz"
 WORD_SPLIT = re.compile(r"[^0-9a-z]+")  # as mesochart_name_keys() splits search_name
 
@@ -78,34 +78,52 @@ def slip_keys(word: str) -> set[str]:
     return keys
 
 
+def _name_word(number: int) -> Func:
+    """The number-th word of search_name ('' past the last), hyphens and apostrophes
+    counting as spaces, as mesochart_name_keys() splits them."""
+    spaced = Func(F("search_name"), Value("-'"), Value("  "), function="translate")
+    return Func(spaced, Value(" "), Value(number), function="split_part", output_field=TextField())
+
+
+def _slip(word: str) -> Least:
+    """Edits from `word` to the closest of the first NAME_WORDS words of the name;
+    levenshtein_less_equal stops counting past SLIP_EDITS (plain expressions, no
+    function call per row: only the rows the key index found are measured)."""
+    return Least(
+        *(
+            Func(
+                Value(word),
+                _name_word(number),
+                Value(SLIP_EDITS),
+                function="levenshtein_less_equal",
+                output_field=IntegerField(),
+            )
+            for number in range(1, NAME_WORDS + 1)
+        )
+    )
+
+
 def _name_matches(patients: QuerySet[Patient], folded: str) -> QuerySet[Patient]:
     """Names close to `folded` by trigrams (partial words, small typos in long names), or
-    within a slip of each typed word (a GIN lookup of slip_keys, then the edit distance);
-    annotated with `rank`, 1 for an exact match."""
+    with every typed word within a slip of a word of the name (a GIN lookup of
+    slip_keys, then the edit distance); annotated with `rank`, 1 for an exact match."""
     words = [word for word in WORD_SPLIT.split(folded) if word][:MAX_WORDS]
-    keys = sorted(set().union(*(slip_keys(word) for word in words)))
+    # A key of each typed word's neighbours must be in the name: the index intersects
+    # them (all the Maries and all the Tremblays are not measured for "marie tremblay").
+    near_each_word = [Q(name_keys__overlap=sorted(keys)) for keys in map(slip_keys, words) if keys]
     similarity = TrigramWordSimilarity(folded, "search_name")
     close = Q(search_name__trigram_word_similar=folded)
-    if not keys:
+    if not near_each_word:
         return patients.filter(close).annotate(rank=similarity)
-    distance = Func(
-        F("search_name"),
-        Value(words, output_field=ArrayField(TextField())),
-        function="mesochart_name_distance",
-        output_field=IntegerField(),
-    )
-    letters = sum(len(word) for word in words)
-    slipped = Q(name_keys__overlap=keys, distance__lte=SLIP_EDITS * len(words))
+    slips = [_slip(word) for word in words]
+    each_word_within_a_slip = [LessThanOrEqual(slip, SLIP_EDITS) for slip in slips]
+    # One swap in "nidaye" (6 letters, 2 edits) ranks as a word similarity of 0.67.
+    edits = sum(slips[1:], slips[0])
+    slip_rank = Value(1.0) - Cast(edits, FloatField()) / Value(float(sum(map(len, words))))
     return (
-        patients.alias(name_keys=NameKeys("search_name"), distance=distance)
-        .filter(close | slipped)
-        .annotate(
-            # One swap in "nidaye" (6 letters, 2 edits) ranks as a word similarity of 0.67.
-            rank=Greatest(
-                similarity,
-                Value(1.0) - Cast(distance, FloatField()) / Value(float(letters)),
-            )
-        )
+        patients.alias(name_keys=NameKeys("search_name"))
+        .filter(close | Q(*near_each_word, *each_word_within_a_slip))
+        .annotate(rank=Case(When(close, then=similarity), default=slip_rank))
     )
 
 

@@ -2,7 +2,7 @@
 # mistyped ("nidaye", "amlie"). pg_trgm alone misses these in short names (a swap breaks
 # most of a short word's trigrams), so each word of a name also gets a key: its letters,
 # sorted. The search looks up the keys one slip away from each typed word through a GIN
-# index, then ranks by edit distance (fuzzystrmatch). See patients/search.py.
+# index, then measures the edit distance (fuzzystrmatch's levenshtein_less_equal). See patients/search.py.
 
 import django.contrib.postgres.indexes
 from django.contrib.postgres.operations import CreateExtension
@@ -25,22 +25,6 @@ RETURN ARRAY(
 );
 """
 
-# For each typed word, the edit distance to the closest word of the name, summed. A
-# typed word more than two edits from every word of the name counts 9, more than
-# search.py's tolerance for a whole query (levenshtein_less_equal stops counting there).
-NAME_DISTANCE = r"""
-CREATE FUNCTION mesochart_name_distance(text, text[]) RETURNS integer
-LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT
-RETURN (
-    SELECT coalesce(sum(CASE WHEN best <= 2 THEN best ELSE 9 END), 0)::integer FROM (
-        SELECT min(public.levenshtein_less_equal(typed, word, 2)) AS best
-        FROM unnest($2) AS typed, regexp_split_to_table($1, '[^0-9a-z]+') AS word
-        WHERE word <> ''
-        GROUP BY typed
-    ) AS per_word
-);
-"""
-
 
 class Migration(migrations.Migration):
     dependencies = [
@@ -51,9 +35,6 @@ class Migration(migrations.Migration):
         # A trusted extension (PostgreSQL 13+): the database's owner may create it.
         CreateExtension("fuzzystrmatch"),
         migrations.RunSQL(NAME_KEYS, reverse_sql="DROP FUNCTION mesochart_name_keys(text);"),
-        migrations.RunSQL(
-            NAME_DISTANCE, reverse_sql="DROP FUNCTION mesochart_name_distance(text, text[]);"
-        ),
         migrations.AddIndex(
             model_name="patient",
             index=django.contrib.postgres.indexes.GinIndex(
