@@ -81,8 +81,9 @@ def build(user: AbstractBaseUser, now: datetime | None = None) -> Dashboard:
             .order_by("next_appointment", "id")
         )
         sections["due"] = Section.of(
-            TreatmentMap.objects.due_before(start_of_day + timedelta(days=1), now=now)
-            .select_related("patient", "indication")
+            TreatmentMap.objects.due_before(
+                start_of_day + timedelta(days=1), now=now
+            ).select_related("patient", "indication")
         )
         sections["drafts"] = Section.of(sessions.drafts().order_by("performed_at", "id"))
         for draft in sections["drafts"].rows:
