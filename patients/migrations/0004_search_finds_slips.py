@@ -41,4 +41,8 @@ class Migration(migrations.Migration):
                 patients.models.NameKeys("search_name"), name="patient_name_keys"
             ),
         ),
+        # Statistics of the new index's expression: without them the planner guessed
+        # that a slip lookup matches half the patients and scanned them all (5.7 s
+        # instead of 0.07 s for a full name over 100,000 patients).
+        migrations.RunSQL("ANALYZE patients_patient;", reverse_sql=migrations.RunSQL.noop),
     ]
