@@ -3,37 +3,24 @@ from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.templatetags.static import static
-from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from clinic.access import VIEW_AUDIT, VIEW_CLINICAL, VIEW_SESSION_LIST, requires
+from clinic import dashboard
+from clinic.access import VIEW_AUDIT, requires
 from clinic.audit import record_list_access, search_access_log
 from clinic.forms import AuditSearchForm
 from clinic.models import AccessLog
 from clinic.paging import OffsetPage
 from patients.models import Patient
-from treatments.models import SideEffect, TreatmentSession
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    """The dashboard: today's sessions, unsigned drafts, follow-ups needing attention."""
-    context: dict = {}
-    user = request.user
-    if user.has_perm(VIEW_SESSION_LIST):
-        sessions = TreatmentSession.objects.select_related("patient", "practitioner", "location")
-        context["today"] = list(sessions.on_day(timezone.localdate()).order_by("performed_at"))
-        context["drafts"] = list(sessions.drafts().order_by("performed_at")[:20])
-    if user.has_perm(VIEW_CLINICAL):
-        context["flagged"] = list(
-            SideEffect.objects.needing_attention()
-            .select_related("session__patient")
-            .order_by("-onset")[:50]
-        )
-    shown = [s.patient for s in context.get("today", []) + context.get("drafts", [])]
-    shown += [effect.session.patient for effect in context.get("flagged", [])]
-    record_list_access(request, shown)
-    return render(request, "home.html", context)
+    """The dashboard: the day's sessions and appointments, patients due for a session,
+    drafts, follow-ups needing attention and lots near expiry, as the role may see."""
+    board = dashboard.build(request.user)
+    record_list_access(request, board.patients())
+    return render(request, "home.html", {"board": board, **board.sections})
 
 
 @require_GET

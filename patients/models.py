@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pghistory
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
@@ -29,6 +30,17 @@ class Unaccent(Func):
 
     function = "mesochart_unaccent"
     output_field = models.TextField()
+
+
+class NameKeys(Func):
+    """mesochart_name_keys(): the letters of each word of a folded name, sorted. A word
+    with two letters swapped keeps its key, so the search finds transpositions through
+    an index (patients/search.py)."""
+
+    function = "mesochart_name_keys"
+
+    def __init__(self, expression, **extra):
+        super().__init__(expression, output_field=ArrayField(models.TextField()), **extra)
 
 
 class Phototype(models.IntegerChoices):
@@ -117,6 +129,8 @@ class Patient(models.Model):
                 name="patient_phone_digits_trgm",
                 opclasses=["gin_trgm_ops"],
             ),
+            # The typo search's index: a slipped word's neighbours are looked up by key.
+            GinIndex(NameKeys("search_name"), name="patient_name_keys"),
             models.Index(fields=["date_of_birth"], name="patient_date_of_birth"),
             # Matches SORTS["name"] in patients/search.py: case and accents ignored.
             models.Index(

@@ -172,14 +172,20 @@ def run(*, patients: int = 100_000, runs: int = 30) -> SearchResult:
     client, _ = bench_client()
 
     sample = Patient.objects.order_by("pk")[patients // 2]
+    surname = _fold(sample.last_name)
     typo = sample.last_name[:-1] + ("x" if sample.last_name[-1] != "x" else "y")
+    born = sample.date_of_birth
     terms = {
         "surname": sample.last_name,
         "full name, lower case, no accents": _fold(f"{sample.first_name} {sample.last_name}"),
         "surname with a one-letter typo": typo,
+        "surname, two letters swapped": surname[0] + surname[2] + surname[1] + surname[3:],
+        "surname, one letter dropped": surname[:2] + surname[3:],
         "chart number": sample.chart_number,
         "phone": sample.phone,
-        "birth date": sample.date_of_birth.isoformat(),
+        "birth date": born.isoformat(),
+        "birth date, month first": f"{born.month}/{born.day}/{born.year}",
+        "birth year": str(born.year),
         "no search (first page)": "",
     }
     sample_link = f'<td><a href="{sample.get_absolute_url()}"'.encode()

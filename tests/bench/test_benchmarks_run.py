@@ -15,13 +15,14 @@ def test_search_benchmark_runs_and_finds_its_patient():
     result = bench_search.run(patients=50, runs=1)
 
     assert result.patients == 50 and result.runs == 1
-    assert len(result.searches) == 7
+    assert len(result.searches) == 11
     assert all(s.median_ms > 0 and s.p95_ms > 0 for s in result.searches)
     found = {s.label: s.sample_found for s in result.searches}
     # The typo only finds long enough names, and the first page is in name order.
     for label in ("surname", "full name, lower case, no accents", "chart number", "phone"):
         assert found[label], f"{label}: the sampled patient is not on the result page"
-    assert found["birth date"]
+    assert found["birth date"] and found["birth date, month first"] and found["birth year"]
+    assert found["surname, two letters swapped"]
     first_page = result.searches[-1]
     assert first_page.term == "" and first_page.on_page > 0
     # The seeded chart numbers are not handed out again to a patient added afterwards.

@@ -1,6 +1,6 @@
 """What may be injected, lot by lot and where: kept by the catalogue administrator."""
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pghistory
@@ -118,6 +118,14 @@ class Compound(models.Model):
 class CompoundLotQuerySet(models.QuerySet):
     def usable_on(self, day: date) -> "CompoundLotQuerySet":
         return self.filter(expiry_date__gte=day)
+
+    def expiring_within(self, day: date, days: int) -> "CompoundLotQuerySet":
+        """Lots still usable on `day` that expire within `days` of it, soonest first."""
+        return (
+            self.usable_on(day)
+            .filter(expiry_date__lte=day + timedelta(days=days))
+            .order_by("expiry_date", "id")
+        )
 
 
 @pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent())

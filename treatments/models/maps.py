@@ -1,5 +1,6 @@
 """Treatment maps: the zones marked on the patient standing, and the plan for each."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pghistory
@@ -7,6 +8,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import Count, ExpressionWrapper, F, Max, Q, Value
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.functional import cached_property
 
@@ -26,6 +29,25 @@ from treatments.models.catalogue import (
 class TreatmentMapQuerySet(models.QuerySet):
     def for_patient(self, patient: Patient) -> "TreatmentMapQuerySet":
         return self.filter(patient=patient)
+
+    def due_before(self, until, *, now) -> "TreatmentMapQuerySet":
+        """Active maps of patients in care with sessions left, whose next session falls
+        due before `until` (the latest session plus the map's days between sessions; the
+        mapping itself for the first), with nothing booked from `now` on. Annotated
+        with `due` and `done` (sessions so far); the most overdue first."""
+        interval = ExpressionWrapper(
+            F("days_between") * Value(timedelta(days=1)), output_field=models.DurationField()
+        )
+        return (
+            self.filter(status=TreatmentMap.Status.ACTIVE, patient__archived=False)
+            .annotate(
+                done=Count("sessions"),
+                booked=Count("sessions", filter=Q(sessions__next_appointment__gte=now)),
+                due=Coalesce(Max("sessions__performed_at") + interval, F("mapped_at")),
+            )
+            .filter(done__lt=F("planned_sessions"), booked=0, due__lt=until)
+            .order_by("due", "id")
+        )
 
 
 @pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent())

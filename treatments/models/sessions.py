@@ -84,6 +84,17 @@ class TreatmentSessionQuerySet(models.QuerySet):
     def on_day(self, day) -> "TreatmentSessionQuerySet":
         return self.filter(performed_at__date=day)
 
+    def booked_between(self, start, end) -> "TreatmentSessionQuerySet":
+        """Sessions whose next appointment falls in [start, end), counting only the latest
+        session of each map: a later session's booking replaces an earlier one, and once
+        the appointment's session is recorded it books the one after."""
+        latest = (
+            TreatmentSession.objects.order_by("treatment_map_id", "-performed_at", "-id")
+            .distinct("treatment_map_id")
+            .values("pk")
+        )
+        return self.filter(pk__in=latest, next_appointment__gte=start, next_appointment__lt=end)
+
 
 @pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent())
 class TreatmentSession(models.Model):

@@ -285,7 +285,8 @@ def side_effect_review(request: HttpRequest, pk: int, effect_pk: int) -> HttpRes
         messages.error(request, f"{effect.get_kind_display()}: {error.messages[0]}")
     else:
         messages.success(request, f"{effect.get_kind_display()} marked reviewed.")
-    return redirect(session)
+    # Reviewed from the dashboard: back there (a fixed choice, never a posted URL).
+    return redirect("home" if request.POST.get("return_to") == "dashboard" else session)
 
 
 @require_GET
