@@ -40,18 +40,20 @@ SUPERUSERS = frozenset({SUPERUSER})
 
 @dataclass(frozen=True)
 class Answer:
-    """An expected answer: a status, and for a redirect the start of where it goes."""
+    """An expected answer: a status, and for a redirect where it goes (`to`, or a URL
+    starting with `to` when `prefix`)."""
 
     status: int
     to: str = ""
     label: str = ""
+    prefix: bool = False
 
     def __str__(self) -> str:
         return self.label or str(self.status)
 
 
 OK = Answer(200, label="200")
-SIGN_IN = Answer(302, "/accounts/login/?next=", "sign-in")
+SIGN_IN = Answer(302, "/accounts/login/?next=", "sign-in", prefix=True)
 REFUSED = Answer(403, label="403")
 NOT_FOUND = Answer(404, label="404")
 POST_ONLY = Answer(405, label="405")
@@ -60,8 +62,8 @@ POST_ONLY = Answer(405, label="405")
 ACCEPTED = Answer(0, label="accepted")
 
 
-def redirect(to: str) -> Answer:
-    return Answer(302, to, f"302 {to}")
+def redirect(to: str, prefix: bool = False) -> Answer:
+    return Answer(302, to, f"302 {to}{'…' if prefix else ''}", prefix)
 
 
 def allow(roles: frozenset, answer: Answer = OK, others: Answer = REFUSED) -> dict[str, Answer]:
@@ -107,7 +109,7 @@ SESSION = ("session",)
 PAGES: dict[str, Rule] = {
     # Open to anyone, signed in or not.
     "healthz": page(EVERYONE),
-    "favicon": Rule(allow(EVERYONE, redirect("/static/"))),
+    "favicon": Rule(allow(EVERYONE, redirect("/static/", prefix=True))),
     "login": Rule(
         {**allow(SIGNED_IN, redirect("/")), ANONYMOUS: OK},  # signed in: to the dashboard
         allow(EVERYONE, ACCEPTED),
@@ -177,7 +179,7 @@ PAGES: dict[str, Rule] = {
     ),
     # "View on site" for a patient only redirects to the chart, which checks again.
     "admin:view_on_site": Rule(
-        allow(CONSOLE, redirect("/patients/")), args=("patient_type", "patient")
+        allow(CONSOLE, redirect("/patients/", prefix=True)), args=("patient_type", "patient")
     ),
     # A superuser resets a colleague's password; keys of authenticators are never shown.
     "admin:auth_user_password_change": form(SUPERUSERS, ("auth_user",)),

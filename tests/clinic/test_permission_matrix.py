@@ -239,7 +239,10 @@ def _matches(response, expected: Answer) -> bool:
         )
     if response.status_code != expected.status:
         return False
-    return not expected.to or _local(response.url).startswith(expected.to)
+    if not expected.to:
+        return True
+    where = _local(response.url)
+    return where.startswith(expected.to) if expected.prefix else where == expected.to
 
 
 def _local(url: str) -> str:
