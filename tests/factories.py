@@ -1,14 +1,22 @@
+import functools
 from datetime import timedelta
 from decimal import Decimal
 
 import factory
 from django.apps import apps
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
-# One password for every test account: hashing cost is paid once per user.
+# One password for every test account, hashed once per test process: PBKDF2 is slow on
+# purpose (about a quarter of a second), and a test may make half a dozen accounts.
 TEST_PASSWORD = "correct horse battery staple 42"
+
+
+@functools.cache
+def _test_password_hash() -> str:
+    return make_password(TEST_PASSWORD)
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -21,7 +29,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     first_name = factory.Faker("first_name")
     last_name = factory.Faker("last_name")
     email = factory.LazyAttribute(lambda u: f"{u.username}@clinic.test")
-    password = factory.django.Password(TEST_PASSWORD)
+    password = factory.LazyFunction(_test_password_hash)
 
     @factory.post_generation
     def roles(self, create, extracted, **kwargs):

@@ -175,16 +175,22 @@ class TreatmentSessionAdmin(ReadOnlyAdmin):
         return response
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        self._log_view(request, object_id)
-        return super().change_view(request, object_id, form_url, extra_context)
+        response = super().change_view(request, object_id, form_url, extra_context)
+        self._log_view(request, object_id, response)
+        return response
 
     def history_view(self, request, object_id, extra_context=None):
-        self._log_view(request, object_id)
-        return super().history_view(request, object_id, extra_context)
+        response = super().history_view(request, object_id, extra_context)
+        self._log_view(request, object_id, response)
+        return response
 
-    def _log_view(self, request, object_id) -> None:
+    def _log_view(self, request, object_id, response) -> None:
+        # Logged after the console answered: a refused request (a POST to this read-only
+        # page, a role without the right) raised before, and a missing id redirects.
+        if response.status_code != 200:
+            return
         session = self.get_object(request, object_id)
-        if session is not None and self.has_view_or_change_permission(request, session):
+        if session is not None:
             record_access(
                 request, patient=session.patient, action=AccessLog.Action.VIEW, subject=session
             )
