@@ -6,7 +6,6 @@ import re
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -58,10 +57,9 @@ def lot_recall(request: HttpRequest, pk: int) -> HttpResponse:
     lot = _recalled_lot(pk)
     page = OffsetPage.of(recipients(lot), request.GET.get("page"), RECALL_PAGE_SIZE)
     rows = recall_rows(lot, page.object_list)
-    with transaction.atomic():
-        # Reading the list is a view (one row per patient on this page, in one insert);
-        # the CSV file and the printed list are logged as what they are.
-        record_list_access(request, page.object_list, action=AccessLog.Action.VIEW, subject=lot)
+    # Reading the list is a view (one row per patient on this page, in one insert); the
+    # CSV file and the printed list are logged as what they are.
+    record_list_access(request, page.object_list, action=AccessLog.Action.VIEW, subject=lot)
     may_change = request.user.has_perm(LIFT_QUARANTINE if lot.is_quarantined else QUARANTINE)
     return render(
         request,
@@ -84,10 +82,9 @@ def lot_recall_print(request: HttpRequest, pk: int) -> HttpResponse:
     letters)."""
     lot = _recalled_lot(pk)
     rows = recall_rows(lot, list(recipients(lot)))
-    with transaction.atomic():
-        record_list_access(
-            request, [row.patient for row in rows], action=AccessLog.Action.PRINT, subject=lot
-        )
+    record_list_access(
+        request, [row.patient for row in rows], action=AccessLog.Action.PRINT, subject=lot
+    )
     return render(
         request,
         "treatments/lot_recall_print.html",
@@ -129,10 +126,9 @@ def lot_recall_csv(request: HttpRequest, pk: int) -> HttpResponse:
     the lot's compound (a lot dosed in two units gives one line per unit)."""
     lot = _recalled_lot(pk)
     rows = recall_rows(lot, list(recipients(lot)))
-    with transaction.atomic():
-        record_list_access(
-            request, [row.patient for row in rows], action=AccessLog.Action.EXPORT, subject=lot
-        )
+    record_list_access(
+        request, [row.patient for row in rows], action=AccessLog.Action.EXPORT, subject=lot
+    )
     name = re.sub(r"[^A-Za-z0-9._-]+", "-", lot.lot_number).strip("-") or str(lot.pk)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="recall-lot-{name}.csv"'
