@@ -1,9 +1,9 @@
 from axes import admin as axes_admin
 from axes.models import AccessAttempt, AccessFailureLog
-from axes.models import AccessLog as SignInLog
+from axes.models import AccessLog as AxesAccessLog
 from django.contrib import admin
 
-from clinic.models import AccessLog, Jurisdiction, Location
+from clinic.models import AccessLog, Jurisdiction, Location, SignInLog
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -61,6 +61,10 @@ class LocationAdmin(NoDeleteAdmin):
 
 # Sign-in records are evidence: readable by whoever the role allows (privacy officer,
 # superuser), changed or deleted by nobody. Lockouts are lifted with `axes_reset`.
+# axes' own "Access logs" is shown as the sign-in log (a proxy), beside the patient
+# record access log, so the console never lists two entries of the same name.
+if admin.site.is_registered(AxesAccessLog):
+    admin.site.unregister(AxesAccessLog)
 for model, axes_model_admin in [
     (AccessAttempt, axes_admin.AccessAttemptAdmin),
     (SignInLog, axes_admin.AccessLogAdmin),

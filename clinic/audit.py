@@ -43,15 +43,17 @@ def record_list_access(
     patients: Iterable[models.Model],
     *,
     action: str = AccessLog.Action.VIEW,
+    subject: models.Model | None = None,
 ) -> list[AccessLog]:
-    """One row per distinct patient a list page shows (the patient is the subject), in one
-    INSERT: a privacy officer asks "who saw this patient", never "what did this search
-    return"."""
+    """One row per distinct patient a list page shows, in one INSERT: a privacy officer
+    asks "who saw this patient", never "what did this search return". The subject is
+    the patient, or what the list is of (a recalled lot) when it says more."""
     seen: dict[int, models.Model] = {}
     for patient in patients:
         seen.setdefault(patient.pk, patient)
     rows = [
-        _row(request, patient_id=pk, action=action, subject=patient) for pk, patient in seen.items()
+        _row(request, patient_id=pk, action=action, subject=subject or patient)
+        for pk, patient in seen.items()
     ]
     return AccessLog.objects.bulk_create(rows) if rows else []
 

@@ -58,11 +58,14 @@ class Dashboard:
 
 
 def lot_sections(dashboard: Dashboard, today) -> None:
-    """Lots that need the catalogue's attention. Lot quarantine (issue 11, lot recall)
-    adds its "quarantined lots in stock" section here, beside the expiring ones, and
-    templates/home.html shows it in the lots card (see the comment there)."""
+    """Lots that need the catalogue's attention: usable lots expiring soon, and lots
+    quarantined while still in date (in stock, to be set aside or returned)."""
+    lots = CompoundLot.objects.select_related("compound")
     dashboard.sections["expiring_lots"] = Section.of(
-        CompoundLot.objects.expiring_within(today, EXPIRY_WARNING_DAYS).select_related("compound")
+        lots.not_quarantined().expiring_within(today, EXPIRY_WARNING_DAYS)
+    )
+    dashboard.sections["quarantined_lots"] = Section.of(
+        lots.quarantined().usable_on(today).order_by("-quarantined_at", "id")
     )
 
 

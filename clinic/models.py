@@ -2,6 +2,7 @@
 
 import pghistory
 import pgtrigger
+from axes.models import AccessLog as AxesAccessLog
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.contrib.contenttypes.fields import GenericForeignKey
@@ -71,6 +72,8 @@ class AccessLog(models.Model):
     objects = AccessLogQuerySet.as_manager()
 
     class Meta:
+        # Not just "access log": the console also lists the sign-in log (axes).
+        verbose_name = "patient record access log"
         ordering = ["-at", "-id"]
         indexes = [models.Index(fields=["content_type", "object_id", "at"])]
         triggers = [
@@ -105,6 +108,15 @@ UserGroupEvent = pghistory.create_event_model(
     model_name="UserGroupEvent",
     abstract=False,
 )
+
+
+class SignInLog(AxesAccessLog):
+    """axes' record of each sign-in and sign-out, named so the console cannot confuse it
+    with the patient record access log (a proxy: axes keeps its table and its writes)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "sign-in log"
 
 
 class Jurisdiction(models.Model):

@@ -48,6 +48,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "clinic.view_session_list",
         "patients.view_consenttemplate",
         *_model_perms(["view"], CATALOGUE_MODELS),
+        # A practitioner who learns of a bad lot stops it at once (from its recall page);
+        # lifting the quarantine is the catalogue administrator's call.
+        "treatments.quarantine_compoundlot",
     ],
     ASSISTANT: [
         "clinic.view_demographics",
@@ -60,6 +63,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "patients.view_consenttemplate",
         "patients.add_consenttemplate",
         *_model_perms(["view", "add", "change"], CATALOGUE_MODELS),
+        "treatments.quarantine_compoundlot",
+        "treatments.lift_quarantine_compoundlot",
     ],
     # Reads the logs (the clinic-wide audit search, the access log and the sign-in
     # records in the console), never the records themselves.
@@ -67,7 +72,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "clinic.view_audit",
         "clinic.access_console",
         "clinic.view_accesslog",
-        *_model_perms(["view"], ["axes.accessattempt", "axes.accesslog", "axes.accessfailurelog"]),
+        "clinic.view_signinlog",
+        *_model_perms(["view"], ["axes.accessattempt", "axes.accessfailurelog"]),
     ],
 }
 

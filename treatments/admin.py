@@ -4,7 +4,9 @@ Nothing here can be deleted: clinical records refer to these rows. Retire a row 
 unticking "active" instead.
 """
 
+from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from clinic.admin import NoDeleteAdmin, ReadOnlyAdmin
@@ -31,19 +33,21 @@ class NoDeleteInline(admin.TabularInline):
         return False
 
 
-class ExpiredFilter(admin.SimpleListFilter):
-    title = "expiry"
-    parameter_name = "expiry"
+class LotStatusFilter(admin.SimpleListFilter):
+    title = "status"
+    parameter_name = "status"
 
     def lookups(self, request, model_admin):
-        return [("expired", "Expired"), ("usable", "Not expired")]
+        return [("usable", "Usable today"), ("expired", "Expired"), ("quarantined", "Quarantined")]
 
     def queryset(self, request, queryset):
         today = timezone.localdate()
+        if self.value() == "usable":
+            return queryset.usable_on(today).not_quarantined()
         if self.value() == "expired":
             return queryset.filter(expiry_date__lt=today)
-        if self.value() == "usable":
-            return queryset.filter(expiry_date__gte=today)
+        if self.value() == "quarantined":
+            return queryset.quarantined()
         return queryset
 
 
@@ -52,8 +56,18 @@ class LotInline(NoDeleteInline):
     fields = ["lot_number", "expiry_date", "supplier", "received_on"]
 
 
+class FormularyRuleForm(forms.ModelForm):
+    # The console's default note box is 48em wide: in the compound's table of rules it
+    # ran past the page. A few lines at the width of the other fields are enough.
+    class Meta:
+        model = FormularyRule
+        fields = ["jurisdiction", "compound", "status", "note"]
+        widgets = {"note": forms.Textarea(attrs={"rows": 3, "cols": 30})}
+
+
 class FormularyRuleInline(NoDeleteInline):
     model = FormularyRule
+    form = FormularyRuleForm
     fields = ["jurisdiction", "status", "note"]
     autocomplete_fields = ["jurisdiction"]
 
@@ -76,18 +90,95 @@ class CompoundAdmin(NoDeleteAdmin):
     inlines = [LotInline, FormularyRuleInline]
 
 
+class CompoundLotForm(forms.ModelForm):
+    """The lot, and its quarantine: put in place or lifted with a reason, by the model's
+    own rule (CompoundLot.quarantine / lift_quarantine), who and when recorded."""
+
+    quarantine_change = forms.BooleanField(required=False)
+    quarantine_note = forms.CharField(
+        label="Reason", required=False, max_length=300, widget=forms.TextInput(attrs={"size": 60})
+    )
+    # Set by CompoundLotAdmin.get_form: who is editing, and whether they may change the
+    # quarantine (without the permission the fields are gone, not merely hidden).
+    user = None
+    may_change_quarantine = False
+
+    class Meta:
+        model = CompoundLot
+        fields = ["compound", "lot_number", "expiry_date", "supplier", "received_on"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.may_change_quarantine:
+            del self.fields["quarantine_change"], self.fields["quarantine_note"]
+            return
+        self.fields["quarantine_change"].label = (
+            "Lift the quarantine" if self.instance.is_quarantined else "Quarantine this lot"
+        )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("quarantine_change"):
+            lot = self.instance
+            change = lot.lift_quarantine if lot.is_quarantined else lot.quarantine
+            try:
+                change(by=self.user, reason=data.get("quarantine_note", ""))
+            except ValidationError as error:
+                self.add_error("quarantine_note", error)
+        return data
+
+
 @admin.register(CompoundLot)
 class CompoundLotAdmin(NoDeleteAdmin):
-    list_display = ["compound", "lot_number", "expiry_date", "expired", "supplier", "received_on"]
-    list_filter = [ExpiredFilter, "compound__category"]
+    form = CompoundLotForm
+    list_display = [
+        "compound",
+        "lot_number",
+        "expiry_date",
+        "usable",
+        "quarantine",
+        "supplier",
+        "received_on",
+    ]
+    list_filter = [LotStatusFilter, "compound__category"]
     search_fields = ["lot_number", "compound__name", "supplier"]
     list_select_related = ["compound"]
     autocomplete_fields = ["compound"]
     date_hierarchy = "expiry_date"
+    readonly_fields = ["quarantine"]
 
-    @admin.display(boolean=True, description="Expired", ordering="expiry_date")
-    def expired(self, lot: CompoundLot) -> bool:
-        return lot.is_expired
+    # The icon answers the column's question: a green tick is a lot that may be used.
+    @admin.display(boolean=True, description="Usable today")
+    def usable(self, lot: CompoundLot) -> bool:
+        return not (lot.is_expired or lot.is_quarantined)
+
+    @admin.display(description="Quarantine")
+    def quarantine(self, lot: CompoundLot) -> str:
+        if lot.is_quarantined:
+            since = timezone.localtime(lot.quarantined_at)
+            return f"Quarantined since {since:%Y-%m-%d %H:%M}: {lot.quarantine_reason}"
+        if lot.quarantine_lifted_at is not None:
+            lifted = timezone.localtime(lot.quarantine_lifted_at)
+            return f"Quarantine lifted {lifted:%Y-%m-%d %H:%M}: {lot.quarantine_lift_reason}"
+        return ""
+
+    def _may_change_quarantine(self, request, obj) -> bool:
+        perm = "lift_quarantine" if obj is not None and obj.is_quarantined else "quarantine"
+        return self.has_change_permission(request, obj) and request.user.has_perm(
+            f"treatments.{perm}_compoundlot"
+        )
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        if not self._may_change_quarantine(request, obj):
+            fields = [f for f in fields if f not in ("quarantine_change", "quarantine_note")]
+        return fields
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        form.user = request.user
+        form.may_change_quarantine = self._may_change_quarantine(request, obj)
+        return form
 
 
 class IngredientInline(NoDeleteInline):
@@ -119,6 +210,7 @@ class FormulaAdmin(NoDeleteAdmin):
 
 @admin.register(FormularyRule)
 class FormularyRuleAdmin(NoDeleteAdmin):
+    form = FormularyRuleForm
     list_display = ["compound", "jurisdiction", "status", "note"]
     list_filter = ["status", "jurisdiction"]
     search_fields = ["compound__name", "jurisdiction__code", "jurisdiction__name"]

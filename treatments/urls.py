@@ -35,4 +35,7 @@ urlpatterns = [
     path("sessions/<int:pk>/amendments/new/", sessions.amendment_new, name="amendment_new"),
     path("lots/", lots.lot_search, name="lots"),
     path("lots/<int:pk>/recall/", lots.lot_recall, name="lot_recall"),
+    path("lots/<int:pk>/recall/print/", lots.lot_recall_print, name="lot_recall_print"),
+    path("lots/<int:pk>/recall.csv", lots.lot_recall_csv, name="lot_recall_csv"),
+    path("lots/<int:pk>/quarantine/", lots.lot_quarantine, name="lot_quarantine"),
 ]

@@ -29,6 +29,7 @@ from tests.patients.conftest import upload
 from tests.urlconf import ALL_URLS
 
 VIEW, PRINT, DOWNLOAD = AccessLog.Action.VIEW, AccessLog.Action.PRINT, AccessLog.Action.DOWNLOAD
+EXPORT = AccessLog.Action.EXPORT
 
 
 @dataclass
@@ -110,6 +111,8 @@ PATIENT_PAGES: dict[str, Page] = {
     "treatments:session_pdf": Page(by_session, [(DOWNLOAD, session)]),
     "treatments:side_effect_new": Page(by_session, [(VIEW, session)]),
     "treatments:lot_recall": Page(lambda world: [world.lot.pk], [(VIEW, lambda w: w.lot)]),
+    "treatments:lot_recall_print": Page(lambda world: [world.lot.pk], [(PRINT, lambda w: w.lot)]),
+    "treatments:lot_recall_csv": Page(lambda world: [world.lot.pk], [(EXPORT, lambda w: w.lot)]),
     # The console: only a superuser reads sessions there.
     "admin:treatments_treatmentsession_changelist": Page(
         no_args, [(VIEW, patient)], user="superuser"
@@ -158,7 +161,7 @@ CONSOLE_MODELS_WITHOUT_PATIENT_DATA = {
     "auth_user",
     "auth_group",
     "axes_accessattempt",
-    "axes_accesslog",
+    "clinic_signinlog",  # axes' sign-in log, under a name of its own
     "axes_accessfailurelog",
     "clinic_accesslog",  # ids and paths; a search by patient is the audit page, logged
     "clinic_jurisdiction",
@@ -184,6 +187,7 @@ POST_ONLY = {
     "patients:archive",
     "patients:consent_withdraw",
     "treatments:map_status",
+    "treatments:lot_quarantine",  # changes the lot; shows no patient
     "treatments:amendment_new",
     "treatments:side_effect_resolve",
     "treatments:side_effect_review",

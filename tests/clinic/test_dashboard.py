@@ -83,6 +83,13 @@ def day(now, practitioner):
     )
     CompoundLotFactory(compound=compound, lot_number="LATER-1", expiry_date=days_from_today(60))
     CompoundLotFactory(compound=compound, lot_number="GONE-1", expiry_date=days_from_today(-1))
+    # Quarantined: listed apart while in date, never among the lots to use up.
+    for number, expiry in [("HELD-1", 10), ("HELD-OLD", -1)]:
+        held = CompoundLotFactory(
+            compound=compound, lot_number=number, expiry_date=days_from_today(expiry)
+        )
+        held.quarantine(by=practitioner, reason="Supplier recall notice")
+        held.save()
     return made
 
 
@@ -114,6 +121,10 @@ def test_each_section_lists_what_it_should(client_for, practitioner, day):
     assert _name(day["stale"].patient) in _block(page, "flagged")
     lots = _block(page, "expiring-lots")
     assert "SOON-1" in lots and "LATER-1" not in lots and "GONE-1" not in lots
+    assert "HELD-1" not in lots
+    held = _block(page, "quarantined-lots")
+    assert "HELD-1" in held and "Supplier recall notice" in held and "HELD-OLD" not in held
+    assert 'data-testid="quarantined-lots-count">1<' in page
     assert reverse("admin:treatments_compoundlot_change", args=[day["soon"].pk]) in lots
 
 
@@ -126,6 +137,7 @@ def test_empty_sections_say_so(now, client_for, practitioner):
         "Nothing waiting for a signature.",
         "No flagged side effects.",
         "No lot expires in the next 30 days.",
+        "No quarantined lot is still in date.",
     ]:
         assert empty in page
 

@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django.db.models import ProtectedError
 from django.urls import reverse
@@ -80,15 +82,62 @@ def test_a_compound_in_a_formula_cannot_be_deleted_even_in_code(catalogue):
         Compound.objects.get(name="Phosphatidylcholine").delete()
 
 
-def test_expired_lots_are_flagged(client_for, catalogue_admin):
+def _lot_row(page: str, lot_number: str) -> str:
+    """The changelist row (<tr>…</tr>) of one lot."""
+    rows = re.findall(r"<tr>.*?</tr>", page, flags=re.S)
+    return next(row for row in rows if f">{lot_number}<" in row)
+
+
+def test_the_lot_list_ticks_only_lots_usable_today(client_for, catalogue_admin):
     compound = CompoundFactory()
     CompoundLotFactory(compound=compound, lot_number="OLD", expired=True)
     CompoundLotFactory(compound=compound, lot_number="NEW")
+    stopped = CompoundLotFactory(compound=compound, lot_number="STOP")
+    stopped.quarantine(by=catalogue_admin, reason="Supplier recall 14")
+    stopped.save()
     client = client_for(catalogue_admin)
-    expired = client.get(reverse("admin:treatments_compoundlot_changelist"), {"expiry": "expired"})
-    assert [lot.lot_number for lot in expired.context["cl"].result_list] == ["OLD"]
     page = client.get(reverse("admin:treatments_compoundlot_changelist")).content.decode()
-    assert 'alt="True"' in page and 'alt="False"' in page
+    assert 'class="column-usable"' in page and "column-expired" not in page
+    # The icon answers the column: a green tick only on the lot that may be used.
+    assert 'alt="True"' in _lot_row(page, "NEW")
+    assert 'alt="False"' in _lot_row(page, "OLD")
+    assert 'alt="False"' in _lot_row(page, "STOP")
+    assert "Quarantined since" in _lot_row(page, "STOP")
+    assert "Supplier recall 14" in _lot_row(page, "STOP")
+    by_status = {
+        status: [
+            lot.lot_number
+            for lot in client.get(
+                reverse("admin:treatments_compoundlot_changelist"), {"status": status}
+            )
+            .context["cl"]
+            .result_list
+        ]
+        for status in ("usable", "expired", "quarantined")
+    }
+    assert by_status == {"usable": ["NEW"], "expired": ["OLD"], "quarantined": ["STOP"]}
+
+
+def test_the_two_logs_have_distinct_names_in_the_console(client_for, privacy_officer):
+    page = client_for(privacy_officer).get(reverse("admin:index")).content.decode()
+    assert "Patient record access logs</a>" in page
+    assert "Sign-in logs</a>" in page
+    assert ">Access logs<" not in page
+    assert reverse("admin:clinic_signinlog_changelist") in page
+    listing = client_for(privacy_officer).get(reverse("admin:clinic_signinlog_changelist"))
+    assert "Select sign-in log to view" in listing.content.decode()
+
+
+def test_the_formulary_note_box_fits_the_compound_page(client_for, catalogue_admin, catalogue):
+    compound = Compound.objects.get(name="Deoxycholate")
+    page = client_for(catalogue_admin).get(
+        reverse("admin:treatments_compound_change", args=[compound.pk])
+    )
+    html = page.content.decode()
+    note = re.search(r'<textarea name="formulary_rules-0-note"[^>]*>', html).group(0)
+    # Not the console's 48em-wide large text box; console.css lets it take its column.
+    assert 'cols="30"' in note and 'rows="3"' in note and "vLargeTextField" not in note
+    assert 'href="/static/css/console.' in html
 
 
 def test_console_output_is_escaped(client_for, catalogue_admin):

@@ -133,10 +133,10 @@ class InjectionForm(forms.ModelForm):
 
     def _add_lot_field(self, compound, shared: "RowChoices") -> None:
         """Lots still usable a year back (sessions are logged late, rarely later), soonest
-        expiry first; the only one preselected."""
+        expiry first; the only one preselected. A quarantined lot is offered only where
+        the row already holds it (a draft saved before the quarantine); the session
+        service says whether it may stay."""
         name = f"lot_{compound.pk}"
-        lots = shared.lots.get(compound.pk, [])
-        usable = [lot for lot in lots if not lot.is_expired_on(shared.today)]
         self.fields[name] = forms.ModelChoiceField(
             queryset=CompoundLot.objects.filter(
                 compound=compound, expiry_date__gte=shared.oldest_expiry
@@ -144,7 +144,22 @@ class InjectionForm(forms.ModelForm):
             label=f"Lot of {compound.name} *",
             required=False,  # required for a treated zone: checked in clean()
         )
-        self.fields[name].choices = [("", "choose the lot"), *((lot.pk, str(lot)) for lot in lots)]
+        held = str(
+            (self.data.get(self.add_prefix(name)) if self.is_bound else self.initial.get(name))
+            or ""
+        )
+        lots = [
+            lot
+            for lot in shared.lots.get(compound.pk, [])
+            if not lot.is_quarantined or str(lot.pk) == held
+        ]
+        usable = [
+            lot for lot in lots if not (lot.is_expired_on(shared.today) or lot.is_quarantined)
+        ]
+        self.fields[name].choices = [
+            ("", "choose the lot"),
+            *((lot.pk, f"{lot} — quarantined" if lot.is_quarantined else str(lot)) for lot in lots),
+        ]
         if len(usable) == 1 and not self.is_bound and name not in self.initial:
             self.initial[name] = usable[0].pk
         self.lot_fields.append(name)

@@ -4,6 +4,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pghistory
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
@@ -127,6 +129,12 @@ class CompoundLotQuerySet(models.QuerySet):
             .order_by("expiry_date", "id")
         )
 
+    def quarantined(self) -> "CompoundLotQuerySet":
+        return self.filter(quarantined_at__isnull=False)
+
+    def not_quarantined(self) -> "CompoundLotQuerySet":
+        return self.filter(quarantined_at__isnull=True)
+
 
 @pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent())
 class CompoundLot(models.Model):
@@ -135,6 +143,30 @@ class CompoundLot(models.Model):
     expiry_date = models.DateField()
     supplier = models.CharField(max_length=120, blank=True)
     received_on = models.DateField(null=True, blank=True)
+    # A lot under recall: refused for injections performed from `quarantined_at` on.
+    # Set and cleared only by quarantine() and lift_quarantine(); every change is kept
+    # in the lot's history (pghistory), so earlier quarantines stay readable.
+    quarantined_at = models.DateTimeField(null=True, blank=True, editable=False)
+    quarantined_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+    quarantine_reason = models.CharField(max_length=300, blank=True, editable=False)
+    # The last lift of a quarantine (cleared when the lot is quarantined again).
+    quarantine_lifted_at = models.DateTimeField(null=True, blank=True, editable=False)
+    quarantine_lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+    quarantine_lift_reason = models.CharField(max_length=300, blank=True, editable=False)
 
     objects = CompoundLotQuerySet.as_manager()
 
@@ -143,7 +175,15 @@ class CompoundLot(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["compound", "lot_number"], name="unique_lot_per_compound"
-            )
+            ),
+            models.CheckConstraint(
+                condition=models.Q(quarantined_at__isnull=True) | ~models.Q(quarantine_reason=""),
+                name="quarantine_has_a_reason",
+            ),
+        ]
+        permissions = [
+            ("quarantine_compoundlot", "Can quarantine a lot"),
+            ("lift_quarantine_compoundlot", "Can lift the quarantine of a lot"),
         ]
 
     def __str__(self) -> str:
@@ -155,6 +195,41 @@ class CompoundLot(models.Model):
     @property
     def is_expired(self) -> bool:
         return self.is_expired_on(timezone.localdate())
+
+    @property
+    def is_quarantined(self) -> bool:
+        return self.quarantined_at is not None
+
+    def is_quarantined_at(self, when) -> bool:
+        """Whether an injection performed at `when` falls under the quarantine. One given
+        before the lot was quarantined happened: it can still be recorded (and recalled)."""
+        return self.quarantined_at is not None and (when is None or when >= self.quarantined_at)
+
+    def quarantine(self, *, by, reason: str, at=None) -> None:
+        """Stop the lot from being used from now on. Saved by the caller (the service)."""
+        if self.is_quarantined:
+            raise ValidationError(
+                f"Lot {self.lot_number} is already quarantined "
+                f"(since {timezone.localtime(self.quarantined_at):%Y-%m-%d %H:%M})."
+            )
+        if not reason.strip():
+            raise ValidationError("Give the reason for the quarantine.")
+        self.quarantined_at = at or timezone.now()
+        self.quarantined_by = by
+        self.quarantine_reason = reason.strip()[:300]
+        self.quarantine_lifted_at = self.quarantine_lifted_by = None
+        self.quarantine_lift_reason = ""
+
+    def lift_quarantine(self, *, by, reason: str, at=None) -> None:
+        if not self.is_quarantined:
+            raise ValidationError(f"Lot {self.lot_number} is not quarantined.")
+        if not reason.strip():
+            raise ValidationError("Give the reason for lifting the quarantine.")
+        self.quarantined_at = self.quarantined_by = None
+        self.quarantine_reason = ""
+        self.quarantine_lifted_at = at or timezone.now()
+        self.quarantine_lifted_by = by
+        self.quarantine_lift_reason = reason.strip()[:300]
 
 
 @pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent())

@@ -77,6 +77,12 @@ def injection_problems(*, session: TreatmentSession, planned: PlannedInjection) 
                 f"Lot {lot.lot_number} of {compound.name} expired on "
                 f"{lot.expiry_date:%Y-%m-%d}, before the session date."
             )
+        elif lot.is_quarantined_at(session.performed_at):
+            since = timezone.localtime(lot.quarantined_at)
+            problems[f"lot_{compound.pk}"].append(
+                f"Lot {lot.lot_number} of {compound.name} is quarantined since "
+                f"{since:%Y-%m-%d %H:%M} ({lot.quarantine_reason}): choose another lot."
+            )
     for lot in lots.values():  # a lot of a compound the mixture does not contain
         problems["formula"].append(
             f"Lot {lot.lot_number} is of {lot.compound.name}, which is not in "

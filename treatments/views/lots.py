@@ -1,17 +1,37 @@
-"""Lots: find one, and every patient and session that received it (a recall)."""
+"""Lots: find one, recall it (every patient who received it, with their contacts, as a
+page, a CSV file and a printable list), and quarantine it."""
 
-from decimal import Decimal
+import csv
+import re
 
-from django.db import transaction
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
-from django.views.decorators.http import require_GET
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
 
 from clinic.access import VIEW_CLINICAL, requires
-from clinic.audit import record_access
+from clinic.audit import record_list_access
 from clinic.models import AccessLog
-from treatments.models import CompoundLot, InjectionLot
+from clinic.numbers import plain
+from clinic.paging import OffsetPage
+from treatments.forms.lots import QuarantineForm
+from treatments.models import CompoundLot
+from treatments.services.lots import (
+    lift_lot_quarantine,
+    quarantine_history,
+    quarantine_lot,
+    recall_rows,
+    recall_totals,
+    recipients,
+)
+
+RECALL_PAGE_SIZE = 25  # patients per page
+QUARANTINE = "treatments.quarantine_compoundlot"
+LIFT_QUARANTINE = "treatments.lift_quarantine_compoundlot"
 
 
 @require_GET
@@ -26,42 +46,151 @@ def lot_search(request: HttpRequest) -> HttpResponse:
     return render(request, "treatments/lot_search.html", {"lots": list(lots[:50]), "q": term})
 
 
+def _recalled_lot(pk: int) -> CompoundLot:
+    return get_object_or_404(CompoundLot.objects.select_related("compound"), pk=pk)
+
+
 @require_GET
 @requires(VIEW_CLINICAL)
 def lot_recall(request: HttpRequest, pk: int) -> HttpResponse:
-    """Every patient and session that received this lot."""
-    lot = get_object_or_404(CompoundLot.objects.select_related("compound"), pk=pk)
-    uses = list(
-        InjectionLot.objects.filter(lot=lot)
-        .select_related(
-            "injection__session__patient", "injection__session__location", "injection__region"
-        )
-        .order_by(
-            "injection__session__performed_at",
-            "injection__session_id",
-            "injection__region__sort_order",
-        )
-    )
-    # One row per session (a lot is often used in several zones of one session).
-    by_session: dict[int, dict] = {}
-    for use in uses:
-        row = by_session.setdefault(
-            use.injection.session_id,
-            {"session": use.injection.session, "zones": [], "volume": Decimal("0")},
-        )
-        row["zones"].append(use.injection.region.label)
-        row["volume"] += use.injection.volume_ml
-    patients = {use.injection.session.patient for use in uses}
-    with transaction.atomic():
-        for patient in patients:
-            record_access(request, patient=patient, action=AccessLog.Action.VIEW, subject=lot)
+    """The patients who received this lot, a page at a time, with how to reach them."""
+    lot = _recalled_lot(pk)
+    page = OffsetPage.of(recipients(lot), request.GET.get("page"), RECALL_PAGE_SIZE)
+    rows = recall_rows(lot, page.object_list)
+    # Reading the list is a view (one row per patient on this page, in one insert); the
+    # CSV file and the printed list are logged as what they are.
+    record_list_access(request, page.object_list, action=AccessLog.Action.VIEW, subject=lot)
+    may_change = request.user.has_perm(LIFT_QUARANTINE if lot.is_quarantined else QUARANTINE)
     return render(
         request,
         "treatments/lot_recall.html",
         {
             "lot": lot,
-            "rows": list(by_session.values()),
-            "injection_count": len(uses),
-            "patient_count": len(patients),
+            "rows": rows,
+            "page": page,
+            "totals": recall_totals(lot),
+            "history": quarantine_history(lot),
+            "quarantine_form": QuarantineForm() if may_change else None,
         },
     )
+
+
+@require_GET
+@requires(VIEW_CLINICAL)
+def lot_recall_print(request: HttpRequest, pk: int) -> HttpResponse:
+    """Every patient who received the lot, as a contact list to print (for calls and
+    letters)."""
+    lot = _recalled_lot(pk)
+    rows = recall_rows(lot, list(recipients(lot)))
+    record_list_access(
+        request, [row.patient for row in rows], action=AccessLog.Action.PRINT, subject=lot
+    )
+    return render(
+        request,
+        "treatments/lot_recall_print.html",
+        {"lot": lot, "rows": rows, "totals": recall_totals(lot), "printed_at": timezone.now()},
+    )
+
+
+CSV_HEADER = [
+    "Chart number",
+    "Last name",
+    "First name",
+    "Date of birth",
+    "Phone",
+    "Email",
+    "Address",
+    "Session date",
+    "Session status",
+    "Location",
+    "Zones",
+    "Mixture injected (mL)",
+    "Compound",
+    "Compound received",
+    "Unit",
+    "Session link",
+]
+
+
+def safe_cell(value) -> str:
+    """A cell a spreadsheet shows as text: one starting with = + - @ (or a tab or a
+    carriage return) would run as a formula, so it is quoted with a leading '."""
+    text = "" if value is None else str(value)
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+@require_GET
+@requires(VIEW_CLINICAL)
+def lot_recall_csv(request: HttpRequest, pk: int) -> HttpResponse:
+    """The recall as a spreadsheet: one line per patient and session, every amount of
+    the lot's compound (a lot dosed in two units gives one line per unit)."""
+    lot = _recalled_lot(pk)
+    rows = recall_rows(lot, list(recipients(lot)))
+    record_list_access(
+        request, [row.patient for row in rows], action=AccessLog.Action.EXPORT, subject=lot
+    )
+    name = re.sub(r"[^A-Za-z0-9._-]+", "-", lot.lot_number).strip("-") or str(lot.pk)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="recall-lot-{name}.csv"'
+    response["Cache-Control"] = "private, no-store"
+    response.write("\ufeff")  # so spreadsheets read the accents as UTF-8
+    writer = csv.writer(response)
+    writer.writerow(CSV_HEADER)
+    for row in rows:
+        patient = row.patient
+        for recalled in row.sessions:
+            session = recalled.session
+            for amount, unit in recalled.amount_list():
+                cells = [
+                    patient.chart_number,
+                    patient.last_name,
+                    patient.first_name,
+                    f"{patient.date_of_birth:%Y-%m-%d}",
+                    patient.phone,
+                    patient.email,
+                    " ".join(patient.address.split()),  # one line per record
+                    f"{timezone.localtime(session.performed_at):%Y-%m-%d %H:%M}",
+                    session.get_status_display(),
+                    session.location.name,
+                    "; ".join(recalled.zones),
+                    plain(recalled.volume_ml),
+                    lot.compound.name,
+                    plain(amount),
+                    unit,
+                    request.build_absolute_uri(session.get_absolute_url()),
+                ]
+                writer.writerow([safe_cell(cell) for cell in cells])
+    return response
+
+
+@require_POST
+def lot_quarantine(request: HttpRequest, pk: int) -> HttpResponse:
+    """Quarantine the lot, or lift its quarantine, with a reason (who and when are
+    recorded on the lot and in its history)."""
+    # What the button said, not the lot's state now: a second click on "Quarantine"
+    # must be refused as already done, never lift what the first one put in place.
+    lifting = request.POST.get("action") == "lift"
+    if not request.user.has_perm(LIFT_QUARANTINE if lifting else QUARANTINE):
+        raise PermissionDenied
+    lot = _recalled_lot(pk)
+    form = QuarantineForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ValidationError(form.errors["reason"])
+        change = lift_lot_quarantine if lifting else quarantine_lot
+        change(lot=lot, user=request.user, reason=form.cleaned_data["reason"])
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    else:
+        if lifting:
+            messages.success(request, f"The quarantine of lot {lot.lot_number} is lifted.")
+        else:
+            messages.success(
+                request,
+                f"Lot {lot.lot_number} of {lot.compound.name} is quarantined: it can no "
+                "longer be chosen for an injection.",
+            )
+    if request.user.has_perm(VIEW_CLINICAL):
+        return redirect("treatments:lot_recall", pk=lot.pk)
+    return redirect(reverse("admin:treatments_compoundlot_change", args=[lot.pk]))

@@ -1,0 +1,162 @@
+"""Writes to lots outside the console form: quarantine one, lift its quarantine, and
+what a recall reads (every patient who received a lot, and how much of the compound)."""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import Count, F, QuerySet, Sum
+
+from patients.models import Patient
+from treatments.models import CompoundLot, FormulaIngredient, InjectionLot
+
+
+@transaction.atomic
+def quarantine_lot(*, lot: CompoundLot, user: AbstractBaseUser, reason: str) -> CompoundLot:
+    current = CompoundLot.objects.select_for_update().get(pk=lot.pk)
+    current.quarantine(by=user, reason=reason)
+    current.full_clean()
+    current.save()
+    return current
+
+
+@transaction.atomic
+def lift_lot_quarantine(*, lot: CompoundLot, user: AbstractBaseUser, reason: str) -> CompoundLot:
+    current = CompoundLot.objects.select_for_update().get(pk=lot.pk)
+    current.lift_quarantine(by=user, reason=reason)
+    current.full_clean()
+    current.save()
+    return current
+
+
+def recipients(lot: CompoundLot) -> QuerySet:
+    """The patients who received the lot, by name (archived ones too: they were injected)."""
+    return (
+        Patient.objects.filter(sessions__injections__lots__lot=lot)
+        .distinct()
+        .order_by("last_name", "first_name", "id")
+    )
+
+
+@dataclass
+class RecalledSession:
+    session: object  # TreatmentSession
+    zones: list[str] = field(default_factory=list)
+    volume_ml: Decimal = Decimal("0")  # of the mixture, in the zones that used the lot
+    # Amount of the lot's compound per unit, as recorded: the injected volume of the
+    # mixture times the compound's amount per mL of that mixture.
+    amounts: dict[str, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
+
+    def amount_list(self) -> list[tuple[Decimal, str]]:
+        return _amounts(self.amounts)
+
+
+@dataclass
+class RecalledPatient:
+    patient: Patient
+    sessions: list[RecalledSession] = field(default_factory=list)
+
+    def amount_list(self) -> list[tuple[Decimal, str]]:
+        total: dict[str, Decimal] = defaultdict(Decimal)
+        for row in self.sessions:
+            for unit, amount in row.amounts.items():
+                total[unit] += amount
+        return _amounts(total)
+
+
+def _amounts(by_unit: dict[str, Decimal]) -> list[tuple[Decimal, str]]:
+    """(amount, unit as shown): one pair per unit, as a lot may be dosed in mg in one
+    mixture and in µg in another."""
+    labels = dict(FormulaIngredient.Unit.choices)
+    return [
+        (amount.quantize(Decimal("0.001")), labels.get(unit, unit))
+        for unit, amount in sorted(by_unit.items())
+    ]
+
+
+def recall_rows(lot: CompoundLot, patients: list[Patient]) -> list[RecalledPatient]:
+    """For each of `patients` (a page, or all of them), the sessions in which they
+    received the lot, the zones, and the amount of the lot's compound, in two queries."""
+    uses = (
+        InjectionLot.objects.filter(lot=lot, injection__session__patient__in=patients)
+        .select_related("injection__session__location", "injection__region")
+        .order_by(
+            "injection__session__performed_at",
+            "injection__session_id",
+            "injection__region__sort_order",
+        )
+    )
+    by_patient = {patient.pk: RecalledPatient(patient) for patient in patients}
+    by_session: dict[int, RecalledSession] = {}
+    for use in uses:
+        session = use.injection.session
+        row = by_session.get(session.pk)
+        if row is None:
+            row = by_session[session.pk] = RecalledSession(session)
+            by_patient[session.patient_id].sessions.append(row)
+        row.zones.append(use.injection.region_label)
+        row.volume_ml += use.injection.volume_ml
+        row.amounts[use.amount_unit] += use.injection.volume_ml * use.amount_per_ml
+    return list(by_patient.values())
+
+
+@dataclass(frozen=True)
+class QuarantineChange:
+    at: datetime
+    by: object  # User, or None
+    reason: str
+    lifted: bool
+
+
+def quarantine_history(lot: CompoundLot) -> list[QuarantineChange]:
+    """Each quarantine of the lot and each lift, oldest first, read from the lot's
+    history (pghistory keeps every state; the lot itself holds only the latest)."""
+    events = lot.events.select_related("quarantined_by", "quarantine_lifted_by").order_by("pgh_id")
+    changes, was_quarantined = [], False
+    for event in events:
+        quarantined = event.quarantined_at is not None
+        if quarantined and not was_quarantined:
+            changes.append(
+                QuarantineChange(
+                    event.quarantined_at, event.quarantined_by, event.quarantine_reason, False
+                )
+            )
+        elif was_quarantined and not quarantined:
+            changes.append(
+                QuarantineChange(
+                    event.quarantine_lifted_at,
+                    event.quarantine_lifted_by,
+                    event.quarantine_lift_reason,
+                    True,
+                )
+            )
+        was_quarantined = quarantined
+    return changes
+
+
+@dataclass(frozen=True)
+class RecallTotals:
+    patients: int
+    sessions: int
+    injections: int
+    amounts: list[tuple[Decimal, str]]
+
+
+def recall_totals(lot: CompoundLot) -> RecallTotals:
+    """What the whole recall counts (every page), in two queries."""
+    uses = InjectionLot.objects.filter(lot=lot)
+    counts = uses.aggregate(
+        patients=Count("injection__session__patient", distinct=True),
+        sessions=Count("injection__session", distinct=True),
+        injections=Count("injection", distinct=True),
+    )
+    by_unit = (
+        uses.values("amount_unit")
+        .annotate(total=Sum(F("injection__volume_ml") * F("amount_per_ml")))
+        .order_by()
+    )
+    amounts = _amounts({row["amount_unit"]: row["total"] for row in by_unit})
+    return RecallTotals(amounts=amounts, **counts)
