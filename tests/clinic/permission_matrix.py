@@ -155,6 +155,11 @@ PAGES: dict[str, Rule] = {
     "treatments:amendment_new": action(CLINICIANS, SESSION),
     "treatments:lots": page(CLINICIANS),
     "treatments:lot_recall": page(CLINICIANS, ("lot",)),
+    "treatments:lot_recall_csv": page(CLINICIANS, ("lot",)),
+    "treatments:lot_recall_print": page(CLINICIANS, ("lot",)),
+    # Quarantine: whoever reads the catalogue may set one (lifting it is the catalogue
+    # administrator's, checked in tests/treatments/test_lot_quarantine.py).
+    "treatments:lot_quarantine": action(CATALOGUE_READERS, ("lot",)),
     # The clinic-wide access-log search: the privacy officer.
     "audit": page(AUDITORS),
     # The console's own pages. A signed-in user without a console role is sent to the
@@ -226,7 +231,7 @@ CONSOLE_MODELS: dict[str, ConsoleModel] = {
     "patients_consenttemplate": ConsoleModel(CATALOGUE_READERS, add=CATALOGUE_EDITORS),
     "clinic_accesslog": LOGS,
     "axes_accessattempt": LOGS,
-    "axes_accesslog": LOGS,
+    "clinic_signinlog": LOGS,  # axes' sign-in log, under a name of its own
     "axes_accessfailurelog": LOGS,
     # Patients' sessions: read-only, and only for a superuser (and logged).
     "treatments_treatmentsession": ConsoleModel(SUPERUSERS),
