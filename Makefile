@@ -43,7 +43,7 @@ run: setup
 	@$(MANAGE) ensure_demo_user
 	@$(MANAGE) ensure_demo_catalogue
 	@echo "MesoChart: http://127.0.0.1:$(PORT)/  (Ctrl-C to stop; 'make stop' stops PostgreSQL)"
-	@$(MANAGE) runserver --skip-checks 127.0.0.1:$(PORT)
+	@$(VENV)/bin/gunicorn --config clinic/gunicorn.conf.py --bind 127.0.0.1:$(PORT)
 
 # WeasyPrint (PDF summaries) needs Pango; Debian packages, installed when missing.
 PANGO := libpango-1.0-0 libpangoft2-1.0-0
