@@ -384,6 +384,14 @@ def stop(cluster: Cluster | None = None) -> None:
         _pg(cluster, "pg_ctl", "stop", "-w", "-m", "fast", "-D", str(cluster.data_dir))
 
 
+def crash(cluster: Cluster | None = None) -> None:
+    """Stop at once, as a crash would: every connection cut, no checkpoint; the next start
+    replays the write-ahead log. The soak script (tests/soak/) uses it."""
+    cluster = cluster or default_cluster()
+    if is_running(cluster):
+        _pg(cluster, "pg_ctl", "stop", "-w", "-m", "immediate", "-D", str(cluster.data_dir))
+
+
 def postmaster_pid(cluster: Cluster) -> int | None:
     try:
         return int((cluster.data_dir / "postmaster.pid").read_text().splitlines()[0])

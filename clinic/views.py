@@ -14,6 +14,7 @@ from django.template import loader
 from django.templatetags.static import static
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
+from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -105,16 +106,43 @@ def favicon(request: HttpRequest) -> HttpResponseRedirect:
 RETRY_AFTER_SECONDS = 30
 
 
+def _database_unavailable(error: BaseException | None) -> bool:
+    """Whether the database failing caused this error, directly or along its chain (the
+    session store turns a failed save into SessionInterrupted, a 400)."""
+    while error is not None:
+        if isinstance(error, OperationalError | InterfaceError):
+            return True
+        # psycopg2 reports a connection cut in the middle of a query ("server closed the
+        # connection unexpectedly") as a plain DatabaseError, and marks the connection broken.
+        raw = connection.connection
+        if isinstance(error, DatabaseError) and raw is not None and raw.closed:
+            return True
+        error = error.__cause__ or error.__context__
+    return False
+
+
+def _database_unavailable_page() -> HttpResponse:
+    response = HttpResponse(loader.render_to_string("503.html"), status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    add_never_cache_headers(response)
+    return response
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """handler400. A session that could not be saved because the database went away is
+    no bad request: the 503 page, as for any other database outage."""
+    if _database_unavailable(exception):
+        return _database_unavailable_page()
+    return defaults.bad_request(request, exception)
+
+
 def server_error(request: HttpRequest) -> HttpResponse:
     """handler500. Django calls it while handling the exception, so the exception is at hand:
     when the database is down or the connection was lost, say so with a 503 and a Retry-After
     (the request can be repeated once it is back); anything else is a plain 500. Neither
     template needs the database, nor shows the traceback."""
-    error = sys.exc_info()[1]
-    if isinstance(error, OperationalError | InterfaceError):
-        response = HttpResponse(loader.render_to_string("503.html"), status=503)
-        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
-    else:
-        response = HttpResponseServerError(loader.render_to_string("500.html"))
+    if _database_unavailable(sys.exc_info()[1]):
+        return _database_unavailable_page()
+    response = HttpResponseServerError(loader.render_to_string("500.html"))
     add_never_cache_headers(response)
     return response

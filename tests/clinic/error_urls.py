@@ -1,9 +1,13 @@
-"""The application's URLconf plus one page that fails, for the error-page tests."""
+"""The application's URLconf plus pages that fail, for the error-page tests."""
 
 from django.contrib.auth.decorators import login_not_required
+from django.db import connection
+from django.http import HttpResponse
 from django.urls import path
 
-from clinic.urls import handler500, urlpatterns  # noqa: F401  (handler500: Django reads it)
+from clinic.urls import handler400, handler500, urlpatterns  # noqa: F401  (Django reads them)
+
+NO_SERVER_HERE = "/nonexistent-mesochart-socket-folder"
 
 
 @login_not_required
@@ -11,4 +15,12 @@ def boom(request):
     raise RuntimeError("a bug in a view")
 
 
-urlpatterns = [*urlpatterns, path("boom/", boom)]
+def database_goes_away(request):
+    """The view succeeds, then the database is gone before the session is saved (the
+    session middleware saves it on the way out). The test restores the connection."""
+    connection.close()
+    connection.settings_dict["HOST"] = NO_SERVER_HERE
+    return HttpResponse("done")
+
+
+urlpatterns = [*urlpatterns, path("boom/", boom), path("gone/", database_goes_away)]

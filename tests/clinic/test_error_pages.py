@@ -55,35 +55,57 @@ def test_a_500_from_a_failing_view_carries_the_headers_and_no_traceback():
 
 
 @pytest.fixture
-def database_unreachable(tmp_path):
-    """The application's connection pointed at a socket folder where no PostgreSQL listens:
-    every query from here on fails to connect, as when the server is down."""
+def database_host():
+    """Whatever a test does to the application's connection, it is put back afterwards."""
     from django.db import connection
 
     saved = connection.settings_dict["HOST"]
-    connection.close()
-    connection.settings_dict["HOST"] = str(tmp_path)
-    yield
+    yield connection.settings_dict
     connection.close()
     connection.settings_dict["HOST"] = saved
 
 
-@pytest.mark.django_db(transaction=True)
-def test_a_database_outage_is_a_503_with_the_headers(client_for, practitioner, request):
-    patient = PatientFactory()
-    client = client_for(practitioner)
-    client.raise_request_exception = False
-    assert client.get(reverse("patients:chart", args=[patient.pk])).status_code == 200
+def _break_connection(settings_dict, host):
+    """Point the connection at a socket folder where no PostgreSQL listens: every query
+    from here on fails to connect, as when the server is down."""
+    from django.db import connection
 
-    request.getfixturevalue("database_unreachable")
-    # The session store is read in middleware, before any view.
-    response = client.get(reverse("patients:chart", args=[patient.pk]))
+    connection.close()
+    settings_dict["HOST"] = str(host)
+
+
+def assert_database_unavailable_page(response):
     assert response.status_code == 503
     assert_security_headers(response)
     assert response["Retry-After"] == "30"
     page = response.content.decode()
     assert "The database is not answering" in page and "Traceback" not in page
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_database_outage_is_a_503_with_the_headers(
+    client_for, practitioner, database_host, tmp_path
+):
+    patient = PatientFactory()
+    client = client_for(practitioner)
+    client.raise_request_exception = False
+    assert client.get(reverse("patients:chart", args=[patient.pk])).status_code == 200
+
+    _break_connection(database_host, tmp_path)
+    # The session store is read in middleware, before any view.
+    assert_database_unavailable_page(client.get(reverse("patients:chart", args=[patient.pk])))
     # Signed out or not, the health check says the same to the load balancer.
     health = Client().get(reverse("healthz"))
     assert health.status_code == 503
     assert_security_headers(health)
+
+
+@pytest.mark.urls("tests.clinic.error_urls")
+@pytest.mark.django_db(transaction=True)
+def test_a_session_that_cannot_be_saved_for_an_outage_is_a_503_not_a_400(
+    client_for, practitioner, database_host
+):
+    # Django reports a failed session save as "the session was deleted" (400).
+    client = client_for(practitioner)
+    client.raise_request_exception = False
+    assert_database_unavailable_page(client.get("/gone/"))
