@@ -78,11 +78,17 @@ class Browser:
             body = urlencode(fields, doseq=True)
             headers["Content-Type"] = "application/x-www-form-urlencoded"
         started = time.perf_counter()
+        reused = self._conn is not None
         try:
-            if self._conn is None:
-                self._conn = http.client.HTTPConnection("127.0.0.1", self.port, self.timeout)
-            self._conn.request(method, path, body=body, headers=headers)
-            response = self._conn.getresponse()
+            try:
+                response = self._send(method, path, body, headers)
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                # The server closed an idle keep-alive connection as we reused it, before
+                # reading the request: a browser sends it again on a new one, and so do we.
+                self.close()
+                if not reused:
+                    raise
+                response = self._send(method, path, body, headers)
             text = response.read().decode("utf-8", "replace")
             answer = Answer(
                 response.status,
@@ -99,6 +105,12 @@ class Browser:
         if self.figures is not None:
             self.figures.add(method, path, answer)
         return answer
+
+    def _send(self, method, path, body, headers) -> http.client.HTTPResponse:
+        if self._conn is None:
+            self._conn = http.client.HTTPConnection("127.0.0.1", self.port, self.timeout)
+        self._conn.request(method, path, body=body, headers=headers)
+        return self._conn.getresponse()
 
     def _keep_cookies(self, lines: list[str]) -> None:
         for line in lines:

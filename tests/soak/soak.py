@@ -36,6 +36,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parents[2]
@@ -43,7 +44,7 @@ sys.path.insert(0, str(BASE_DIR))
 
 from tests.soak.browser import Answer, Browser, Figures, links, sign_in  # noqa: E402
 
-WORKERS = 2  # what clinic/gunicorn.conf.py starts unless WEB_CONCURRENCY says otherwise
+WORKERS = int(os.environ.get("WEB_CONCURRENCY") or 2)  # as clinic/gunicorn.conf.py counts
 CONFLICT = "Someone else saved this session"
 SESSION_URL = re.compile(r"^/sessions/(\d+)/$")
 
@@ -104,6 +105,11 @@ def prepare(pgroot: Path):
 
 
 def _catalogue():
+    """A clinic, a two-compound mixture on its formulary, and a lot of each compound
+    usable for months yet (the cluster is kept between runs: expired lots are left)."""
+    from django.utils import timezone
+
+    from clinic.models import Location
     from tests.factories import (
         CompoundFactory,
         CompoundLotFactory,
@@ -111,7 +117,7 @@ def _catalogue():
         LocationFactory,
         list_on_formulary,
     )
-    from treatments.models import Formula
+    from treatments.models import CompoundLot, Formula
 
     formula = Formula.objects.filter(name="Soak mixture").first()
     if formula is None:
@@ -119,19 +125,15 @@ def _catalogue():
         compounds = [CompoundFactory(name=f"Soak compound {n}") for n in (1, 2)]
         for compound in compounds:
             list_on_formulary(compound, location.jurisdiction)
-            CompoundLotFactory(compound=compound, lot_number=f"SOAK-{compound.pk}")
         formula = FormulaFactory(name="Soak mixture", compounds=compounds)
-    from clinic.models import Location
-    from treatments.models import CompoundLot
-
-    location = Location.objects.get(name="Soak clinic")
-    lots = {
-        lot.compound.name: lot
-        for lot in CompoundLot.objects.select_related("compound").filter(
-            lot_number__startswith="SOAK-"
-        )
-    }
-    return location, formula, lots
+    lots = {}
+    for ingredient in formula.ingredients.select_related("compound"):
+        compound = ingredient.compound
+        usable = timezone.localdate() + timedelta(days=90)
+        lots[compound.name] = CompoundLot.objects.filter(
+            compound=compound, expiry_date__gt=usable
+        ).first() or CompoundLotFactory(compound=compound)
+    return Location.objects.get(name="Soak clinic"), formula, lots
 
 
 def make_person(username: str) -> Person:
@@ -348,13 +350,15 @@ def write_phase(port, people: list[Person], seconds: float, run: str, checks: Ch
     from treatments.models import TreatmentSession
 
     print(f"\n2. {len(people)} practitioners saving sessions for {seconds:g} s")
-    figures = Figures()
-    tabs = [person.browser(port, figures) for person in people]
+    tabs = [person.browser(port) for person in people]
     first = people[0]
     answer, _ = save_new_session(tabs[0], first, f"soak {run} shared draft")
     shared = created_id(answer)
     assert shared, f"the shared draft was not created: HTTP {answer.status}"
     start_version = TreatmentSession.objects.get(pk=shared).version
+    figures = Figures()  # from here: sign-ins and the shared draft are not counted
+    for tab in tabs:
+        tab.figures = figures
     created: list[tuple[int, str]] = []
     edits: list[tuple[int, str]] = []  # (version the editor read, notes)
     conflicts: list[str] = []
@@ -485,6 +489,7 @@ def main(argv: list[str] | None = None) -> int:
     if min(args.practitioners, args.crawlers) < 1 or min(args.seconds, args.outage) <= 0:
         parser.error("counts must be at least 1 and durations above 0")
 
+    began = time.perf_counter()
     pgroot = args.pgroot.resolve()
     cluster = prepare(pgroot)
     from clinic import devdb
@@ -496,6 +501,10 @@ def main(argv: list[str] | None = None) -> int:
     port = free_port()
     server = start_gunicorn(port, log)
     print(f"gunicorn on 127.0.0.1:{port} (log: {log}), PostgreSQL cluster {pgroot}")
+    print(
+        f"set-up (cluster, migrate, {len(people) + 1} practitioners, gunicorn) took "
+        f"{time.perf_counter() - began:.1f} s"
+    )
     checks = Checks()
     try:
         fault_phase(port, cluster, fault_person, args.outage, run, checks)
