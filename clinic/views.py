@@ -113,9 +113,9 @@ def _database_unavailable(error: BaseException | None) -> bool:
         if isinstance(error, OperationalError | InterfaceError):
             return True
         # psycopg2 reports a connection cut in the middle of a query ("server closed the
-        # connection unexpectedly") as a plain DatabaseError, and marks the connection broken.
-        raw = connection.connection
-        if isinstance(error, DatabaseError) and raw is not None and raw.closed:
+        # connection unexpectedly") as a plain DatabaseError without SQLSTATE; an error the
+        # server reports (a bug: ProgrammingError, IntegrityError...) has a subclass and a code.
+        if type(error) is DatabaseError and getattr(error.__cause__, "pgcode", None) is None:
             return True
         error = error.__cause__ or error.__context__
     return False

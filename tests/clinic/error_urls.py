@@ -15,6 +15,14 @@ def boom(request):
     raise RuntimeError("a bug in a view")
 
 
+@login_not_required
+def bad_sql(request):
+    """A bug that reaches the database: a ProgrammingError, with the server up."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT * FROM no_such_table")
+    return HttpResponse("unreachable")
+
+
 def database_goes_away(request):
     """The view succeeds, then the database is gone before the session is saved (the
     session middleware saves it on the way out). The test restores the connection."""
@@ -23,4 +31,9 @@ def database_goes_away(request):
     return HttpResponse("done")
 
 
-urlpatterns = [*urlpatterns, path("boom/", boom), path("gone/", database_goes_away)]
+urlpatterns = [
+    *urlpatterns,
+    path("boom/", boom),
+    path("bad-sql/", bad_sql),
+    path("gone/", database_goes_away),
+]

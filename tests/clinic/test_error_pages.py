@@ -54,6 +54,14 @@ def test_a_500_from_a_failing_view_carries_the_headers_and_no_traceback():
     assert "no-store" in response["Cache-Control"]
 
 
+@pytest.mark.urls("tests.clinic.error_urls")
+def test_a_bug_in_sql_is_a_500_not_an_outage():
+    response = Client(raise_request_exception=False).get("/bad-sql/")
+    assert response.status_code == 500
+    assert_security_headers(response)
+    assert "no_such_table" not in response.content.decode()
+
+
 @pytest.fixture
 def database_host():
     """Whatever a test does to the application's connection, it is put back afterwards."""

@@ -42,7 +42,14 @@ from pathlib import Path
 BASE_DIR = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(BASE_DIR))
 
-from tests.soak.browser import Answer, Browser, Figures, links, sign_in  # noqa: E402
+from tests.soak.browser import (  # noqa: E402
+    SECURITY_HEADERS,
+    Answer,
+    Browser,
+    Figures,
+    links,
+    sign_in,
+)
 
 WORKERS = int(os.environ.get("WEB_CONCURRENCY") or 2)  # as clinic/gunicorn.conf.py counts
 CONFLICT = "Someone else saved this session"
@@ -190,6 +197,16 @@ def start_gunicorn(port: int, log: Path) -> subprocess.Popen:
     return server
 
 
+def gunicorn_error_is_secured(port: int) -> bool:
+    """gunicorn answers a malformed request line itself: with the security headers too?"""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
+        raw.sendall(b"NOT A REQUEST\r\n\r\n")
+        head = raw.recv(65536).decode("latin-1").partition("\r\n\r\n")[0].lower()
+    return head.startswith("http/1.1 400") and all(
+        f"\r\n{name.lower()}:" in head for name in SECURITY_HEADERS
+    )
+
+
 def workers_booted(log: Path) -> int:
     return log.read_text(errors="replace").count("Booting worker")
 
@@ -334,7 +351,8 @@ def fault_phase(port, cluster, person, outage: float, run: str, checks: Checks) 
     checks.expect(during.get(503, 0) > 0, "no 503 while PostgreSQL was down")
     checks.expect(
         set(figures.statuses) <= {200, 302, 503},
-        f"answers other than pages, redirects and 503: {figures.unexpected[:5]}",
+        f"answers other than pages, redirects and 503: "
+        f"{(figures.unexpected + figures.server_errors)[:5]}",
     )
     checks.expect(all(v is not None for v in recovered.values()), "did not recover in 60 s")
     checks.expect(not partial, f"sessions stored in part: {partial[:5]}")
@@ -512,6 +530,9 @@ def main(argv: list[str] | None = None) -> int:
         f"{time.perf_counter() - began:.1f} s"
     )
     checks = Checks()
+    secured = gunicorn_error_is_secured(port)
+    print(f"gunicorn's own 400 (a malformed request) carries the security headers: {secured}")
+    checks.expect(secured, "gunicorn's own error answer lacks the security headers")
     try:
         fault_phase(port, cluster, fault_person, args.outage, run, checks)
         tabs = write_phase(port, people, args.seconds, run, checks)

@@ -34,5 +34,6 @@ def test_the_soak_script_runs_at_a_tiny_size():
         "acknowledged writes lost: 0",
         "2 clients crawling every page",
         "workers replaced: 0",
+        "gunicorn's own 400 (a malformed request) carries the security headers: True",
     ):
         assert figure in output, output
