@@ -1,7 +1,8 @@
 import sys
 
+import psycopg2
 from django.contrib.auth.decorators import login_not_required
-from django.db import DatabaseError, InterfaceError, OperationalError, connection
+from django.db import DatabaseError, connection
 from django.http import (
     HttpRequest,
     HttpResponse,
@@ -105,19 +106,26 @@ def favicon(request: HttpRequest) -> HttpResponseRedirect:
 # Seconds a client is asked to wait when the database is away (a restart takes a few).
 RETRY_AFTER_SECONDS = 30
 
+# SQLSTATEs of a server that is not there: connection exceptions (08...), shut down by an
+# administrator or a crash, starting up (57P01-3). No code at all: the client lost it
+# ("server closed the connection unexpectedly", "could not connect").
+OUTAGE_SQLSTATES = ("08", "57P01", "57P02", "57P03")
+
 
 def _database_unavailable(error: BaseException | None) -> bool:
-    """Whether the database failing caused this error, directly or along its chain (the
-    session store turns a failed save into SessionInterrupted, a 400)."""
+    """Whether the database going away caused this error, directly or along its chain (the
+    session store turns a failed save into SessionInterrupted, a 400). An error the server
+    reports (a bug: a ProgrammingError, a deadlock...) has another code, and one Django
+    raises itself (a forced update that found no row) no psycopg2 error beneath."""
     while error is not None:
-        if isinstance(error, OperationalError | InterfaceError):
+        cause = error.__cause__
+        if (
+            isinstance(error, DatabaseError)
+            and isinstance(cause, psycopg2.Error)
+            and (cause.pgcode is None or cause.pgcode.startswith(OUTAGE_SQLSTATES))
+        ):
             return True
-        # psycopg2 reports a connection cut in the middle of a query ("server closed the
-        # connection unexpectedly") as a plain DatabaseError without SQLSTATE; an error the
-        # server reports (a bug: ProgrammingError, IntegrityError...) has a subclass and a code.
-        if type(error) is DatabaseError and getattr(error.__cause__, "pgcode", None) is None:
-            return True
-        error = error.__cause__ or error.__context__
+        error = cause or error.__context__
     return False
 
 

@@ -31,8 +31,17 @@ def database_goes_away(request):
     return HttpResponse("done")
 
 
+def session_deleted_meanwhile(request):
+    """As if the user signed out in another tab while this request ran."""
+    from django.contrib.sessions.models import Session
+
+    Session.objects.filter(session_key=request.session.session_key).delete()
+    return HttpResponse("done")
+
+
 urlpatterns = [
     *urlpatterns,
+    path("signed-out-meanwhile/", session_deleted_meanwhile),
     path("boom/", boom),
     path("bad-sql/", bad_sql),
     path("gone/", database_goes_away),

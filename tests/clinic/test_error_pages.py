@@ -117,3 +117,12 @@ def test_a_session_that_cannot_be_saved_for_an_outage_is_a_503_not_a_400(
     client = client_for(practitioner)
     client.raise_request_exception = False
     assert_database_unavailable_page(client.get("/gone/"))
+
+
+@pytest.mark.urls("tests.clinic.error_urls")
+def test_a_session_deleted_meanwhile_stays_a_400_not_an_outage(client_for, practitioner):
+    client = client_for(practitioner)
+    client.raise_request_exception = False
+    response = client.get("/signed-out-meanwhile/")
+    assert response.status_code == 400
+    assert_security_headers(response)
