@@ -37,7 +37,7 @@ workers = env_int("WEB_CONCURRENCY", 2, minimum=1)
 threads = env_int("GUNICORN_THREADS", 4, minimum=1)
 # A PDF summary takes about half a second; anything near this is stuck.
 timeout = 60
-# Ctrl-C and `kill -TERM` finish requests in flight for at most this long.
+# `kill -TERM` lets requests in flight finish for at most this long (Ctrl-C stops at once).
 graceful_timeout = 10
 keepalive = 5
 # gunicorn's runtime control socket (gunicornc) is one path per user: two servers (make run
