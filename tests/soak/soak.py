@@ -9,12 +9,13 @@ PostgreSQL cluster (--pgroot, created on first run; it is crashed on purpose, so
 development one) and its own gunicorn (clinic/gunicorn.conf.py) on a free port, with
 REQUIRE_2FA on: every client signs in through the pages with a password and a TOTP code.
 
-1. Fault: one practitioner saves sessions and a prober reads /healthz and a page while
-   PostgreSQL is crashed (pg_ctl stop -m immediate), left down --outage seconds, started
-   again. Checks: answers during the outage are 503 pages with the security headers and
-   no traceback; the same gunicorn (no worker replaced) answers again, and how long after
-   PostgreSQL is back; every session stored is whole (all its injections and lots) and
-   every save acknowledged with a redirect is stored.
+1. Fault: one practitioner saves sessions (the form kept open, Save clicked again and
+   again) and a prober reads /healthz and a page while PostgreSQL is crashed (pg_ctl stop
+   -m immediate), left down --outage seconds, started again. Checks: answers during the
+   outage are 503 pages with the security headers and no traceback; the same gunicorn (no
+   worker replaced) answers again, and how long after PostgreSQL is back; every session
+   stored is whole (all its injections and lots) and every save acknowledged with a
+   redirect is stored.
 2. Writes: --practitioners people for --seconds, each in turn creating a session for their
    own patient and editing one draft they all share. Checks: no 5xx; every acknowledged
    write is in the database; the shared draft's version rose once per acknowledged edit
@@ -286,15 +287,24 @@ def fault_phase(port, cluster, person, outage: float, run: str, checks: Checks) 
     acked: list[str] = []
 
     def write():
-        n = 0
+        # Like a practitioner who keeps the form open and clicks Save again and again: the
+        # form is read once (again only if its token is refused), every save is posted.
+        path, token, n = f"/patients/{person.patient_id}/sessions/new/", None, 0
         while not stop.is_set():
+            if token is None:
+                page = writer.get(path)
+                token = page.csrf_token() if page.status == 200 else None
+                if token is None:
+                    time.sleep(0.05)
+                    continue
             n += 1
             note = f"soak {run} fault {n}"
-            answer, sent = save_new_session(writer, person, note)
-            if sent:
-                posted.append(note)
+            answer = writer.post(path, {**person.form, "notes": note}, token)
+            posted.append(note)
             if created_id(answer):
                 acked.append(note)
+            elif answer.status == 403:
+                token = None
             timeline.events.append((time.monotonic(), "save", answer.status))
             time.sleep(0.05)
 
