@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 MANAGE := $(PY) manage.py
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test stop db setup browser system-libs lint format bench backup
+.PHONY: run test stop db setup browser system-libs lint format bench backup soak
 
 # Installing is skipped while the requirement files are unchanged.
 $(VENV)/.runtime: requirements.txt
@@ -43,7 +43,7 @@ run: setup
 	@$(MANAGE) ensure_demo_user
 	@$(MANAGE) ensure_demo_catalogue
 	@echo "MesoChart: http://127.0.0.1:$(PORT)/  (Ctrl-C to stop; 'make stop' stops PostgreSQL)"
-	@$(MANAGE) runserver --skip-checks 127.0.0.1:$(PORT)
+	@$(VENV)/bin/gunicorn --config clinic/gunicorn.conf.py --bind 127.0.0.1:$(PORT)
 
 # WeasyPrint (PDF summaries) needs Pango; Debian packages, installed when missing.
 PANGO := libpango-1.0-0 libpangoft2-1.0-0
@@ -93,3 +93,9 @@ stop: $(VENV)/.runtime
 bench: setup
 	$(PY) -m tests.bench.bench_search
 	$(PY) -m tests.bench.bench_summary
+
+# Faults and load against gunicorn (not tests): PostgreSQL crashed under load, 8
+# practitioners saving for 60 s, 32 clients crawling. Its own PostgreSQL cluster under
+# var/soak/. Sizes: make soak SOAK_ARGS="--seconds 10 --crawlers 8" (see tests/soak/soak.py).
+soak: $(VENV)/.dev system-libs var/static/staticfiles.json
+	$(PY) -m tests.soak.soak $(SOAK_ARGS)

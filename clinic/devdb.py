@@ -45,6 +45,9 @@ SYSTEM_USER = "mesochart-pg"
 # sockaddr_un.sun_path is 108 bytes on Linux; PostgreSQL appends "/.s.PGSQL.5432".
 MAX_SOCKET_PATH = 100
 SOCKET_FILE = ".s.PGSQL.5432"
+# Stated rather than left to initdb, which lowers it on a machine short of shared memory:
+# clinic/gunicorn.conf.py counts the application's connections against it.
+MAX_CONNECTIONS = 100
 
 
 class DevDBError(RuntimeError):
@@ -235,7 +238,7 @@ def start(cluster: Cluster | None = None) -> str:
 
 
 def _start_server(cluster: Cluster) -> None:
-    options = f"-c listen_addresses='' -k {cluster.socket_dir}"
+    options = f"-c listen_addresses='' -c max_connections={MAX_CONNECTIONS} -k {cluster.socket_dir}"
     last_error = ""
     # After a SIGKILL the old backends can take a moment to notice and exit, and
     # until then the shared memory block is still in use: retry briefly.
@@ -381,6 +384,14 @@ def stop(cluster: Cluster | None = None) -> None:
     cluster = cluster or default_cluster()
     if is_running(cluster):
         _pg(cluster, "pg_ctl", "stop", "-w", "-m", "fast", "-D", str(cluster.data_dir))
+
+
+def crash(cluster: Cluster | None = None) -> None:
+    """Stop at once, as a crash would: every connection cut, no checkpoint; the next start
+    replays the write-ahead log. The soak script (tests/soak/) uses it."""
+    cluster = cluster or default_cluster()
+    if is_running(cluster):
+        _pg(cluster, "pg_ctl", "stop", "-w", "-m", "immediate", "-D", str(cluster.data_dir))
 
 
 def postmaster_pid(cluster: Cluster) -> int | None:

@@ -91,8 +91,14 @@ INSTALLED_APPS = [
     "treatments",
 ]
 
+# Django turns an exception into an error page at the middleware that raised it, and only
+# the middleware listed above that one sees the page. So the security headers come first:
+# a 400 from the NUL-byte check, or a 500/503 when the session store (the database) fails,
+# still carries CSP, X-Frame-Options, nosniff and Referrer-Policy.
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -105,8 +111,6 @@ MIDDLEWARE = [
     "clinic.middleware.PrivatePagesMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "clinic.two_factor.SecondFactorMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
     "pghistory.middleware.HistoryMiddleware",
     # Axes must come last: it turns a lockout into its own response.
     "axes.middleware.AxesMiddleware",

@@ -6,6 +6,9 @@ from django.urls import include, path
 from clinic import two_factor, views
 from clinic.two_factor import second_factor_exempt
 
+handler400 = "clinic.views.bad_request"
+handler500 = "clinic.views.server_error"
+
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
