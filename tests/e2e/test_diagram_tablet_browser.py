@@ -43,6 +43,14 @@ def test_the_diagram_on_a_tablet(live_server, sign_in, practitioner):
     assert width >= 300  # the column's half, not a fixed 170 px
     assert smallest >= 24, f"{smallest_code} is {smallest:.1f} px"
 
+    # Landscape tablet and desktop widths too: the diagram takes the whole width below 1,200 px.
+    for viewport_width in (1024, 1280, 1920):
+        page.set_viewport_size({"width": viewport_width, "height": 800})
+        code, size = min(page.evaluate(TARGETS), key=lambda target: target[1])
+        print(f"{viewport_width} px: the smallest target {size:.1f} px ({code})")
+        assert size >= 24, f"{code} is {size:.1f} px at {viewport_width} px"
+    page.set_viewport_size({"width": 768, "height": 1024})
+
     # The skip link, first in the diagram, takes the keyboard straight to Indication.
     skip = page.get_by_role("link", name="Skip the body diagram")
     skip.focus()
