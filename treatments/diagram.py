@@ -101,7 +101,8 @@ FACE_REGIONS = {
     **_pair(
         "nasolabial_right",
         "nasolabial_left",
-        ("path", "M89,112 C83,122 81,132 83,142 L88,142 C87,132 89,122 93,113 Z"),
+        # Wide enough for a fingertip (15 units and more) at the size of the diagram on a tablet.
+        ("path", "M88,110 C79,120 77,132 79,144 L91,144 C90,132 92,122 96,112 Z"),
     ),
     "perioral": ("ellipse", 100, 148, 17, 10),
     **_pair(
@@ -125,16 +126,41 @@ class View:
     outline: list
     regions: dict[str, tuple]
     features: list
+    # A close-up is drawn only where zones are chosen: it magnifies regions too thin to
+    # touch in the whole-body views, which then show them without taking a touch.
+    closeup: bool = False
 
 
 # Landmarks that help the eye: the navel (the abdomen is split above and below it), the spine.
 FRONT_FEATURES = [("ellipse", 100, 181, 2.5, 2.5)]
 BACK_FEATURES = [("path", "M100,76 L100,200")]
 
+# The front regions narrower than a fingertip at tablet size (under 15 units): the flanks
+# and the outer and inner thighs; the front of the thigh is drawn with them for context.
+THIN_REGIONS = frozenset(
+    f"{part}_{side}"
+    for part in ("flank", "thigh_outer", "thigh_inner")
+    for side in ("right", "left")
+)
+CLOSEUP_REGIONS = {
+    code: shape
+    for code, shape in FRONT_REGIONS.items()
+    if code in THIN_REGIONS or code.startswith("thigh_front")
+}
+
 VIEWS = [
     View("front", "Front", "0 0 200 440", BODY_OUTLINE, FRONT_REGIONS, FRONT_FEATURES),
     View("back", "Back", "0 0 200 440", BODY_OUTLINE, BACK_REGIONS, BACK_FEATURES),
     View("face", "Face and neck", "0 0 200 280", FACE_OUTLINE, FACE_REGIONS, FACE_FEATURES),
+    View(
+        "closeup",
+        "Waist and thighs, close-up",
+        "54 144 92 160",
+        BODY_OUTLINE,
+        CLOSEUP_REGIONS,
+        FRONT_FEATURES,
+        closeup=True,
+    ),
 ]
 
 

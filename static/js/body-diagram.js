@@ -2,6 +2,16 @@
 // The checkbox list is the real form input; without JavaScript it works on its own.
 (function () {
   "use strict";
+  // The skip link puts the keyboard on the field after the diagram (a plain link would only
+  // scroll there and move the starting point of the next Tab).
+  document.querySelectorAll("[data-skip-diagram]").forEach(function (link) {
+    link.addEventListener("click", function (event) {
+      var target = document.getElementById(link.getAttribute("href").slice(1));
+      if (!target) return;
+      event.preventDefault();
+      target.focus();
+    });
+  });
   document.querySelectorAll("[data-body-diagram].interactive").forEach(function (diagram) {
     var form = diagram.closest("form");
     if (!form) return;
@@ -20,7 +30,8 @@
       input.checked = !input.checked;
       paint(shape.dataset.region, input.checked);
     }
-    diagram.querySelectorAll(".region").forEach(function (shape) {
+    // Regions too thin to touch in the whole-body views are chosen in the close-up.
+    diagram.querySelectorAll(".region[tabindex]").forEach(function (shape) {
       shape.addEventListener("click", function () { toggle(shape); });
       shape.addEventListener("keydown", function (event) {
         if (event.key === "Enter" || event.key === " ") {

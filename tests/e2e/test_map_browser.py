@@ -15,9 +15,9 @@ def test_click_zones_on_the_diagram_to_create_a_map(live_server, sign_in, practi
     page = sign_in("alice")
     page.goto(f"{live_server.url}/patients/{patient.pk}/maps/new/")
 
-    outer_left = page.locator('[data-region="thigh_outer_left"]')
+    outer_left = page.locator('[data-region="thigh_outer_left"][tabindex]')
     outer_left.click()
-    page.locator('[data-region="thigh_outer_right"]').click()
+    page.locator('[data-region="thigh_outer_right"][tabindex]').click()
     page.locator('[data-region="forehead"]').click()
     page.locator('[data-region="forehead"]').click()  # a second click unselects
     expect(outer_left).to_have_attribute("aria-checked", "true")

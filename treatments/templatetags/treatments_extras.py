@@ -1,6 +1,6 @@
 from django import template
 
-from treatments.diagram import VIEWS
+from treatments.diagram import THIN_REGIONS, VIEWS
 
 register = template.Library()
 
@@ -35,20 +35,36 @@ PALETTES = {
 }
 
 
+def _corners(left: float, top: float, width: float) -> dict:
+    """Where the side letters go: the top corners, in a size that reads the same in a close-up."""
+    scale = width / 200
+    return {
+        "left": f"{left + 4 * scale:g}",
+        "right": f"{left + width - 14 * scale:g}",
+        "top": f"{top + 14 * scale:g}",
+        "size": f"{13 * scale:g}",
+    }
+
+
 @register.inclusion_tag("treatments/includes/body_diagram.html")
-def body_diagram(regions, selected=(), interactive=False, views=None, palette="screen"):
+def body_diagram(
+    regions, selected=(), interactive=False, views=None, palette="screen", skip_to=None
+):
     """The three-view body diagram; `regions` are BodyRegion rows (labels come from them).
 
     `selected` holds the codes to highlight. With `interactive`, clicking a region
-    toggles the checkbox of the same code in the page (see static/js/body-diagram.js).
+    toggles the checkbox of the same code in the page (see static/js/body-diagram.js),
+    a close-up view magnifies the thin regions (shown, not touchable, in the front view),
+    and `skip_to` (an element id) is where a link before the diagram lets the keyboard go.
     `views` limits the drawing to some views (for printing only the ones treated).
     """
     labels = {region.code: region.label for region in regions}
     chosen = set(selected)
     drawn = []
     for view in VIEWS:
-        if views is not None and view.key not in views:
+        if (views is not None and view.key not in views) or (view.closeup and not interactive):
             continue
+        left, top, width, _ = (float(n) for n in view.viewbox.split())
         drawn.append(
             {
                 "key": view.key,
@@ -56,13 +72,25 @@ def body_diagram(regions, selected=(), interactive=False, views=None, palette="s
                 "viewbox": view.viewbox,
                 "outline": [_element(shape) for shape in view.outline],
                 "features": [_element(shape) for shape in view.features],
-                # The patient's sides as seen on this view.
+                # The patient's sides as seen on this view, in its top corners.
                 "sides": ("L", "R") if view.key == "back" else ("R", "L"),
+                "sides_at": _corners(left, top, width),
                 "regions": [
-                    {**_element(shape), "code": code, "label": labels[code], "on": code in chosen}
+                    {
+                        **_element(shape),
+                        "code": code,
+                        "label": labels[code],
+                        "on": code in chosen,
+                        "target": interactive and (view.closeup or code not in THIN_REGIONS),
+                    }
                     for code, shape in view.regions.items()
                     if code in labels
                 ],
             }
         )
-    return {"views": drawn, "interactive": interactive, "colors": PALETTES[palette]}
+    return {
+        "views": drawn,
+        "interactive": interactive,
+        "colors": PALETTES[palette],
+        "skip_to": skip_to if interactive else None,
+    }
