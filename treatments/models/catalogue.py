@@ -8,6 +8,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
+from clinic.fields import FreeCharField, FreeTextField
 from clinic.models import Jurisdiction
 from clinic.numbers import plain
 from patients.models import Phototype
@@ -32,7 +33,7 @@ class BodyRegion(models.Model):
         MIDLINE = "midline", "Midline"
 
     code = models.SlugField(max_length=40, unique=True)
-    label = models.CharField(max_length=100)
+    label = FreeCharField(max_length=100)
     view = models.CharField(max_length=10, choices=View.choices)
     side = models.CharField(max_length=10, choices=Side.choices)
     sort_order = models.PositiveSmallIntegerField(default=0)
@@ -50,7 +51,7 @@ class BodyRegion(models.Model):
 
 class Indication(models.Model):
     code = models.SlugField(max_length=40, unique=True)
-    name = models.CharField(max_length=100, unique=True)
+    name = FreeCharField(max_length=100, unique=True)
     active = models.BooleanField(default=True)
 
     objects = ActiveQuerySet.as_manager()
@@ -64,7 +65,7 @@ class Indication(models.Model):
 
 class CompoundCategory(models.Model):
     code = models.SlugField(max_length=40, unique=True)
-    name = models.CharField(max_length=100, unique=True)
+    name = FreeCharField(max_length=100, unique=True)
 
     class Meta:
         ordering = ["name"]
@@ -89,15 +90,15 @@ class Compound(models.Model):
         POWDER = "powder", "Powder for reconstitution"
         SOLUTION = "solution", "Solution"
 
-    name = models.CharField(max_length=120, unique=True)
+    name = FreeCharField(max_length=120, unique=True)
     category = models.ForeignKey(CompoundCategory, on_delete=models.PROTECT, related_name="+")
     concentration = models.DecimalField(
         max_digits=10, decimal_places=3, validators=[MinValueValidator(Decimal("0.001"))]
     )
     unit = models.CharField(max_length=8, choices=Unit.choices)
     form = models.CharField(max_length=10, choices=Form.choices, default=Form.AMPOULE)
-    manufacturer = models.CharField(max_length=120, blank=True)
-    notes = models.TextField(blank=True)
+    manufacturer = FreeCharField(max_length=120, blank=True)
+    notes = FreeTextField(blank=True)
     active = models.BooleanField(default=True, help_text="Inactive compounds cannot be planned.")
     off_label = models.BooleanField(
         "used off-label",
@@ -123,9 +124,9 @@ class CompoundLotQuerySet(models.QuerySet):
 @pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent())
 class CompoundLot(models.Model):
     compound = models.ForeignKey(Compound, on_delete=models.PROTECT, related_name="lots")
-    lot_number = models.CharField(max_length=60)
+    lot_number = FreeCharField(max_length=60)
     expiry_date = models.DateField()
-    supplier = models.CharField(max_length=120, blank=True)
+    supplier = FreeCharField(max_length=120, blank=True)
     received_on = models.DateField(null=True, blank=True)
 
     objects = CompoundLotQuerySet.as_manager()
@@ -153,9 +154,9 @@ class CompoundLot(models.Model):
 class Formula(models.Model):
     """A named mixture for an indication: its compounds and the amount of each per mL."""
 
-    name = models.CharField(max_length=120, unique=True)
+    name = FreeCharField(max_length=120, unique=True)
     indication = models.ForeignKey(Indication, on_delete=models.PROTECT, related_name="formulas")
-    notes = models.TextField(blank=True)
+    notes = FreeTextField(blank=True)
     active = models.BooleanField(default=True)
 
     objects = ActiveQuerySet.as_manager()
@@ -209,7 +210,7 @@ class FormularyRule(models.Model):
     )
     compound = models.ForeignKey(Compound, on_delete=models.PROTECT, related_name="formulary_rules")
     status = models.CharField(max_length=12, choices=Status.choices)
-    note = models.TextField(blank=True, help_text="Shown to the practitioner when planning.")
+    note = FreeTextField(blank=True, help_text="Shown to the practitioner when planning.")
 
     class Meta:
         ordering = ["jurisdiction__code", "compound__name"]
