@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.http import HttpResponseBadRequest
+from django.shortcuts import render
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
 
@@ -61,3 +62,33 @@ class PrivatePagesMiddleware:
         if request.user.is_authenticated and not response.has_header("Cache-Control"):
             patch_cache_control(response, private=True, no_store=True)
         return response
+
+
+class RefuseOversizedBodiesMiddleware:
+    """A request body larger than REQUEST_BODY_MAX_BYTES is refused (413) from its
+    Content-Length, before a byte of it is read: neither Django (DATA_UPLOAD_MAX_MEMORY_SIZE
+    does not count files) nor gunicorn bounds an upload's size, and a 200 MB body was
+    otherwise received whole before the image check refused it. Placed before anything
+    that reads request.POST (the NUL-byte check, CSRF)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return HttpResponseBadRequest("Malformed Content-Length.", content_type="text/plain")
+        limit = settings.REQUEST_BODY_MAX_BYTES
+        if length > limit:
+            return render(
+                request,
+                "413.html",
+                {
+                    "size_mb": length / 1_048_576,
+                    "limit_mb": limit // 1_048_576,
+                    "image_limit_mb": settings.IMAGE_UPLOAD_MAX_BYTES // 1_048_576,
+                },
+                status=413,
+            )
+        return self.get_response(request)

@@ -10,6 +10,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.validators import RegexValidator
 from django.db import models
 
+from clinic.fields import ADDRESS_MAX_LENGTH, FreeCharField, FreeTextField
+
 # Clinical rows are archived, withdrawn or amended, never deleted: the database
 # refuses a DELETE whatever issues it. Used in each clinical model's Meta.triggers.
 NO_DELETE = pgtrigger.Protect(name="no_delete", operation=pgtrigger.Delete)
@@ -132,7 +134,7 @@ class Jurisdiction(models.Model):
             )
         ],
     )
-    name = models.CharField(max_length=100)
+    name = FreeCharField(max_length=100)
 
     class Meta:
         ordering = ["code"]
@@ -150,9 +152,9 @@ class LocationQuerySet(models.QuerySet):
 class Location(models.Model):
     """A clinic where sessions take place; its jurisdiction sets the formulary."""
 
-    name = models.CharField(max_length=100, unique=True)
-    address = models.TextField(blank=True)
-    phone = models.CharField(
+    name = FreeCharField(max_length=100, unique=True)
+    address = FreeTextField(blank=True, max_length=ADDRESS_MAX_LENGTH)
+    phone = FreeCharField(
         max_length=25, blank=True, help_text="Printed on session summaries for patients to call."
     )
     jurisdiction = models.ForeignKey(Jurisdiction, on_delete=models.PROTECT, related_name="+")

@@ -99,10 +99,14 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Both answer before the body is read (CSRF reads it later, in process_view) and
+    # before the session touches the database, below the middleware that give their
+    # refusals the security headers.
+    "clinic.middleware.RefuseOversizedBodiesMiddleware",
+    "clinic.middleware.RefuseNullBytesMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "clinic.middleware.RefuseNullBytesMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
@@ -288,6 +292,11 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 FILE_UPLOAD_PERMISSIONS = 0o600
+# The largest image accepted (a photo, a consent scan, a drawn signature), and the largest
+# request body: that image with its form. A larger body is answered 413 from its
+# Content-Length before it is read (clinic.middleware.RefuseOversizedBodiesMiddleware).
+IMAGE_UPLOAD_MAX_BYTES = 15 * 1024 * 1024
+REQUEST_BODY_MAX_BYTES = IMAGE_UPLOAD_MAX_BYTES + 1024 * 1024
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

@@ -19,6 +19,7 @@ from patients.models import (
     Photo,
 )
 from patients.search import SORTS
+from patients.services import check_photo_allowed
 
 MAX_AGE_YEARS = 120
 DEMOGRAPHIC_FIELDS = [
@@ -268,6 +269,7 @@ class PhotoForm(forms.ModelForm):
 
     def clean_upload(self):
         upload = self.cleaned_data["upload"]
+        check_photo_allowed(self.instance.patient)  # before decoding a pixel
         self.cleaned_image = clean_image(upload)
         return upload
 

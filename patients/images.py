@@ -9,11 +9,12 @@ import hashlib
 import io
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
-MAX_UPLOAD_BYTES = 15 * 1024 * 1024
+MAX_UPLOAD_BYTES = settings.IMAGE_UPLOAD_MAX_BYTES
 MAX_PIXELS = 40_000_000  # a 40-megapixel camera; larger is refused before decoding
 THUMBNAIL_SIZE = (480, 480)
 ALLOWED_FORMATS = {"JPEG": "jpg", "PNG": "png"}

@@ -16,6 +16,7 @@ from django.db.models.functions import Coalesce, Concat, Lower
 from django.urls import reverse
 from django.utils import timezone
 
+from clinic.fields import ADDRESS_MAX_LENGTH, FreeCharField, FreeTextField
 from clinic.models import NO_DELETE
 from clinic.validators import not_in_future
 
@@ -75,27 +76,27 @@ class PatientQuerySet(models.QuerySet):
 )
 class Patient(models.Model):
     chart_number = models.CharField(max_length=16, unique=True, editable=False)
-    first_name = models.CharField(max_length=100)
-    last_name = models.CharField(max_length=100)
+    first_name = FreeCharField(max_length=100)
+    last_name = FreeCharField(max_length=100)
     date_of_birth = models.DateField()
     sex = models.CharField(max_length=1, choices=Sex.choices, default=Sex.UNDISCLOSED)
-    phone = models.CharField(max_length=25, blank=True, validators=[PHONE_VALIDATOR])
+    phone = FreeCharField(max_length=25, blank=True, validators=[PHONE_VALIDATOR])
     email = models.EmailField(blank=True)
-    address = models.TextField(blank=True)
+    address = FreeTextField(blank=True, max_length=ADDRESS_MAX_LENGTH)
 
     # Null until a practitioner assesses it (an assistant may register the patient).
     phototype = models.PositiveSmallIntegerField(
         "skin phototype (Fitzpatrick)", choices=Phototype.choices, null=True, blank=True
     )
-    allergies = models.TextField(blank=True)
-    current_medications = models.TextField(blank=True)
-    medical_history = models.TextField(blank=True)
+    allergies = FreeTextField(blank=True)
+    current_medications = FreeTextField(blank=True)
+    medical_history = FreeTextField(blank=True)
     # Contraindications to mesotherapy the practitioner must see before injecting.
     pregnant_or_breastfeeding = models.BooleanField("pregnancy or breastfeeding", default=False)
     anticoagulant_treatment = models.BooleanField("anticoagulant treatment", default=False)
     active_skin_infection = models.BooleanField("active skin infection at the site", default=False)
     compound_allergy = models.BooleanField("known allergy to a compound", default=False)
-    contraindication_notes = models.TextField(blank=True)
+    contraindication_notes = FreeTextField(blank=True)
 
     archived = models.BooleanField(default=False)
     archived_at = models.DateTimeField(null=True, blank=True)
@@ -230,8 +231,8 @@ class ConsentTemplate(models.Model):
 
     kind = models.CharField(max_length=20, choices=ConsentKind.choices)
     version = models.PositiveIntegerField(editable=False)
-    title = models.CharField(max_length=200)
-    text = models.TextField()
+    title = FreeCharField(max_length=200)
+    text = FreeTextField(max_length=20_000)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ConsentTemplateQuerySet.as_manager()
@@ -307,7 +308,7 @@ class Consent(models.Model):
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="consents")
     template = models.ForeignKey(ConsentTemplate, on_delete=models.PROTECT, related_name="+")
     signed_on = models.DateField(validators=[not_in_future])
-    signed_by = models.CharField(
+    signed_by = FreeCharField(
         "signed by", max_length=200, help_text="The patient, or the legal representative."
     )
     method = models.CharField(max_length=10, choices=Method.choices)
@@ -320,7 +321,7 @@ class Consent(models.Model):
     withdrawn_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    withdrawal_reason = models.TextField(blank=True)
+    withdrawal_reason = FreeTextField(blank=True, max_length=1_000)
 
     objects = ConsentQuerySet.as_manager()
 
@@ -355,11 +356,11 @@ class Photo(models.Model):
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="photos")
     taken_at = models.DateTimeField(validators=[not_in_future])
-    region = models.CharField("body region", max_length=100)
+    region = FreeCharField("body region", max_length=100)
     view = models.CharField(max_length=10, choices=View.choices)
     posture = models.CharField(max_length=10, choices=Posture.choices, default=Posture.STANDING)
     phase = models.CharField(max_length=10, choices=Phase.choices)
-    notes = models.TextField(blank=True)
+    notes = FreeTextField(blank=True)
     image = models.ImageField(upload_to=photo_upload_to, width_field="width", height_field="height")
     thumbnail = models.ImageField(upload_to=thumbnail_upload_to)
     width = models.PositiveIntegerField(editable=False, default=0)
@@ -388,8 +389,8 @@ class Measurement(models.Model):
         KG = "kg", "kg"
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="measurements")
-    site = models.CharField(max_length=100, help_text="For example: right thigh")
-    landmark = models.CharField(
+    site = FreeCharField(max_length=100, help_text="For example: right thigh")
+    landmark = FreeCharField(
         max_length=200, blank=True, help_text="For example: 15 cm above the patella"
     )
     value = models.DecimalField(
@@ -405,7 +406,7 @@ class Measurement(models.Model):
         max_length=10, choices=Photo.Posture.choices, default=Photo.Posture.STANDING
     )
     measured_on = models.DateField(validators=[not_in_future])
-    notes = models.CharField(max_length=200, blank=True)
+    notes = FreeCharField(max_length=200, blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )

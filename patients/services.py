@@ -118,14 +118,22 @@ def has_consent(patient: Patient, kind: str, at=None) -> bool:
     return Consent.objects.filter(patient=patient).in_force(kind=kind, at=at).exists()
 
 
-@transaction.atomic
-def add_photo(*, photo: Photo, image: CleanImage, user: AbstractBaseUser) -> Photo:
-    photo.patient.check_writable()
-    if not has_consent(photo.patient, ConsentKind.PHOTOGRAPHY):
+def check_photo_allowed(patient: Patient) -> None:
+    """A photo may be taken of a patient whose record is open and who consented to it.
+    The photo form asks before it decodes the upload: no pixel of a photo that cannot be
+    kept is ever decoded."""
+    patient.check_writable()
+    if not has_consent(patient, ConsentKind.PHOTOGRAPHY):
         raise ValidationError(
             "No photography consent is in force for this patient: record a signed photography "
-            "consent before uploading photos."
+            "consent before uploading photos.",
+            code="no_consent",
         )
+
+
+@transaction.atomic
+def add_photo(*, photo: Photo, image: CleanImage, user: AbstractBaseUser) -> Photo:
+    check_photo_allowed(photo.patient)
     photo.uploaded_by = user
     photo.sha256 = image.sha256
     photo.image.save(image.content.name, image.content, save=False)

@@ -163,8 +163,12 @@ class SummaryResult:
 def _injections_shown(session, page: str) -> int:
     """How many of the session's injections the page shows with what was recorded:
     region, mixture and each lot."""
+    import re
+
     from django.utils.html import escape
 
+    # Typed values are isolated (<bdi>) and may carry break opportunities (<wbr>).
+    page = re.sub(r"</?bdi>|<wbr>", "", page)
     shown = 0
     for injection in session.injections.prefetch_related("lots"):
         recorded = [injection.region_label, injection.formula_name]

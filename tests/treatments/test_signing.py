@@ -81,7 +81,8 @@ def test_script_in_notes_is_escaped_everywhere(client_for, practitioner, signed)
         reverse("treatments:session", args=[signed.pk]),
         reverse("treatments:session_print", args=[signed.pk]),
     ):
-        html = client.get(url).content.decode()
+        # Typed text may carry break opportunities (<wbr>) in long unbroken runs.
+        html = client.get(url).content.decode().replace("<wbr>", "")
         assert payload not in html
         assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in html
     # In the PDF it is text, shown as typed, never markup.
@@ -296,7 +297,7 @@ def test_catalogue_edits_after_signing_do_not_rewrite_the_record(client_for, pra
     assert "PHOS-26" in html and "REWRITTEN-1" not in html
     assert f"{new_expiry:%Y-%m-%d}" not in html
     assert after.context["per_compound"] == before.context["per_compound"]
-    assert "Phosphatidylcholine 5 mg" in html
+    assert "<bdi>Phosphatidylcholine</bdi> 5 mg" in html
 
 
 def test_signing_a_draft_that_changed_since_it_was_reviewed_is_refused(

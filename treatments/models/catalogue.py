@@ -10,6 +10,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
+from clinic.fields import FreeCharField, FreeTextField
 from clinic.models import Jurisdiction
 from clinic.numbers import plain
 from patients.models import Phototype
@@ -34,7 +35,7 @@ class BodyRegion(models.Model):
         MIDLINE = "midline", "Midline"
 
     code = models.SlugField(max_length=40, unique=True)
-    label = models.CharField(max_length=100)
+    label = FreeCharField(max_length=100)
     view = models.CharField(max_length=10, choices=View.choices)
     side = models.CharField(max_length=10, choices=Side.choices)
     sort_order = models.PositiveSmallIntegerField(default=0)
@@ -52,7 +53,7 @@ class BodyRegion(models.Model):
 
 class Indication(models.Model):
     code = models.SlugField(max_length=40, unique=True)
-    name = models.CharField(max_length=100, unique=True)
+    name = FreeCharField(max_length=100, unique=True)
     active = models.BooleanField(default=True)
 
     objects = ActiveQuerySet.as_manager()
@@ -66,7 +67,7 @@ class Indication(models.Model):
 
 class CompoundCategory(models.Model):
     code = models.SlugField(max_length=40, unique=True)
-    name = models.CharField(max_length=100, unique=True)
+    name = FreeCharField(max_length=100, unique=True)
 
     class Meta:
         ordering = ["name"]
@@ -91,15 +92,15 @@ class Compound(models.Model):
         POWDER = "powder", "Powder for reconstitution"
         SOLUTION = "solution", "Solution"
 
-    name = models.CharField(max_length=120, unique=True)
+    name = FreeCharField(max_length=120, unique=True)
     category = models.ForeignKey(CompoundCategory, on_delete=models.PROTECT, related_name="+")
     concentration = models.DecimalField(
         max_digits=10, decimal_places=3, validators=[MinValueValidator(Decimal("0.001"))]
     )
     unit = models.CharField(max_length=8, choices=Unit.choices)
     form = models.CharField(max_length=10, choices=Form.choices, default=Form.AMPOULE)
-    manufacturer = models.CharField(max_length=120, blank=True)
-    notes = models.TextField(blank=True)
+    manufacturer = FreeCharField(max_length=120, blank=True)
+    notes = FreeTextField(blank=True)
     active = models.BooleanField(default=True, help_text="Inactive compounds cannot be planned.")
     off_label = models.BooleanField(
         "used off-label",
@@ -139,9 +140,9 @@ class CompoundLotQuerySet(models.QuerySet):
 @pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent())
 class CompoundLot(models.Model):
     compound = models.ForeignKey(Compound, on_delete=models.PROTECT, related_name="lots")
-    lot_number = models.CharField(max_length=60)
+    lot_number = FreeCharField(max_length=60)
     expiry_date = models.DateField()
-    supplier = models.CharField(max_length=120, blank=True)
+    supplier = FreeCharField(max_length=120, blank=True)
     received_on = models.DateField(null=True, blank=True)
     # A lot under recall: refused for injections performed from `quarantined_at` on.
     # Set and cleared only by quarantine() and lift_quarantine(); every change is kept
@@ -155,7 +156,7 @@ class CompoundLot(models.Model):
         editable=False,
         related_name="+",
     )
-    quarantine_reason = models.CharField(max_length=300, blank=True, editable=False)
+    quarantine_reason = FreeCharField(max_length=300, blank=True, editable=False)
     # The last lift of a quarantine (cleared when the lot is quarantined again).
     quarantine_lifted_at = models.DateTimeField(null=True, blank=True, editable=False)
     quarantine_lifted_by = models.ForeignKey(
@@ -166,7 +167,7 @@ class CompoundLot(models.Model):
         editable=False,
         related_name="+",
     )
-    quarantine_lift_reason = models.CharField(max_length=300, blank=True, editable=False)
+    quarantine_lift_reason = FreeCharField(max_length=300, blank=True, editable=False)
 
     objects = CompoundLotQuerySet.as_manager()
 
@@ -216,7 +217,7 @@ class CompoundLot(models.Model):
             raise ValidationError("Give the reason for the quarantine.")
         self.quarantined_at = at or timezone.now()
         self.quarantined_by = by
-        self.quarantine_reason = reason.strip()[:300]
+        self.quarantine_reason = reason.strip()
         self.quarantine_lifted_at = self.quarantine_lifted_by = None
         self.quarantine_lift_reason = ""
 
@@ -229,16 +230,16 @@ class CompoundLot(models.Model):
         self.quarantine_reason = ""
         self.quarantine_lifted_at = at or timezone.now()
         self.quarantine_lifted_by = by
-        self.quarantine_lift_reason = reason.strip()[:300]
+        self.quarantine_lift_reason = reason.strip()
 
 
 @pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent())
 class Formula(models.Model):
     """A named mixture for an indication: its compounds and the amount of each per mL."""
 
-    name = models.CharField(max_length=120, unique=True)
+    name = FreeCharField(max_length=120, unique=True)
     indication = models.ForeignKey(Indication, on_delete=models.PROTECT, related_name="formulas")
-    notes = models.TextField(blank=True)
+    notes = FreeTextField(blank=True)
     active = models.BooleanField(default=True)
 
     objects = ActiveQuerySet.as_manager()
@@ -292,7 +293,7 @@ class FormularyRule(models.Model):
     )
     compound = models.ForeignKey(Compound, on_delete=models.PROTECT, related_name="formulary_rules")
     status = models.CharField(max_length=12, choices=Status.choices)
-    note = models.TextField(blank=True, help_text="Shown to the practitioner when planning.")
+    note = FreeTextField(blank=True, help_text="Shown to the practitioner when planning.")
 
     class Meta:
         ordering = ["jurisdiction__code", "compound__name"]

@@ -13,6 +13,7 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.functional import cached_property
 
+from clinic.fields import FreeCharField, FreeTextField
 from clinic.models import NO_DELETE, Location
 from clinic.validators import not_in_future
 from patients.models import Measurement, Patient
@@ -77,7 +78,7 @@ class TreatmentMap(models.Model):
         "days between sessions", validators=[MinValueValidator(1), MaxValueValidator(180)]
     )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
-    notes = models.TextField(blank=True)
+    notes = FreeTextField(blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -121,7 +122,7 @@ class MapZone(NeedleChoice, models.Model):
         blank=True,
         validators=[MinValueValidator(Decimal("1")), MaxValueValidator(Decimal("13"))],
     )
-    needle_override_reason = models.CharField(
+    needle_override_reason = FreeCharField(
         "reason for a non-default needle", max_length=200, blank=True
     )
     gauge = models.PositiveSmallIntegerField(
@@ -161,7 +162,7 @@ class MapZone(NeedleChoice, models.Model):
     restricted_acknowledged = models.BooleanField(
         "I acknowledge the restricted compounds in this formula", default=False
     )
-    restricted_note = models.CharField(max_length=300, blank=True)
+    restricted_note = FreeCharField(max_length=300, blank=True)
     baseline = models.ForeignKey(
         Measurement,
         on_delete=models.PROTECT,

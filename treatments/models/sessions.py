@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 
+from clinic.fields import FreeCharField, FreeTextField
 from clinic.models import NO_DELETE, Location
 from clinic.validators import CLOCK_TOLERANCE
 from patients.models import Patient
@@ -113,23 +114,23 @@ class TreatmentSession(models.Model):
     performed_at = models.DateTimeField("date and time")
     # Pre-procedure checklist (Checklist.ITEMS): each item ticked, or a reason why not.
     check_consent_current = models.BooleanField("consent on file and current", default=False)
-    check_consent_current_reason = models.CharField(max_length=300, blank=True)
+    check_consent_current_reason = FreeCharField(max_length=300, blank=True)
     check_contraindications_reviewed = models.BooleanField(
         "contraindications reviewed", default=False
     )
-    check_contraindications_reviewed_reason = models.CharField(max_length=300, blank=True)
+    check_contraindications_reviewed_reason = FreeCharField(max_length=300, blank=True)
     check_mapped_standing = models.BooleanField("area mapped and measured standing", default=False)
-    check_mapped_standing_reason = models.CharField(max_length=300, blank=True)
+    check_mapped_standing_reason = FreeCharField(max_length=300, blank=True)
     check_skin_cleansed = models.BooleanField("skin cleansed with peroxide", default=False)
-    check_skin_cleansed_reason = models.CharField(max_length=300, blank=True)
+    check_skin_cleansed_reason = FreeCharField(max_length=300, blank=True)
     check_patient_positioned = models.BooleanField("patient positioned on the table", default=False)
-    check_patient_positioned_reason = models.CharField(max_length=300, blank=True)
+    check_patient_positioned_reason = FreeCharField(max_length=300, blank=True)
     check_single_use_needles = models.BooleanField("single-use needles", default=False)
-    check_single_use_needles_reason = models.CharField(max_length=300, blank=True)
-    immediate_reactions = models.TextField(blank=True)
-    aftercare = models.TextField("aftercare instructions given", blank=True)
+    check_single_use_needles_reason = FreeCharField(max_length=300, blank=True)
+    immediate_reactions = FreeTextField(blank=True)
+    aftercare = FreeTextField("aftercare instructions given", blank=True)
     next_appointment = models.DateTimeField(null=True, blank=True)
-    notes = models.TextField(blank=True)
+    notes = FreeTextField(blank=True)
 
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     version = models.PositiveIntegerField(default=1)
@@ -223,7 +224,7 @@ class Injection(NeedleChoice, models.Model):
         decimal_places=1,
         validators=[MinValueValidator(Decimal("1")), MaxValueValidator(Decimal("13"))],
     )
-    needle_override_reason = models.CharField(
+    needle_override_reason = FreeCharField(
         "reason for a non-default needle", max_length=200, blank=True
     )
     gauge = models.PositiveSmallIntegerField(
@@ -231,7 +232,7 @@ class Injection(NeedleChoice, models.Model):
     )
     technique = models.CharField(max_length=10, choices=MapZone.Technique.choices)
     restricted_acknowledged = models.BooleanField(default=False)
-    restricted_note = models.CharField(max_length=300, blank=True)
+    restricted_note = FreeCharField(max_length=300, blank=True)
     # As they read when the injection was recorded: later catalogue edits must not
     # rewrite what the record says was injected.
     region_label = models.CharField(max_length=100)
@@ -346,7 +347,7 @@ class SideEffect(models.Model):
     onset = models.DateTimeField()
     resolved_at = models.DateTimeField(null=True, blank=True)
     severity = models.CharField(max_length=10, choices=Severity.choices)
-    notes = models.TextField(blank=True)
+    notes = FreeTextField(blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -357,7 +358,7 @@ class SideEffect(models.Model):
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    review_note = models.TextField(blank=True)
+    review_note = FreeTextField(blank=True)
 
     objects = SideEffectQuerySet.as_manager()
 
@@ -403,8 +404,8 @@ class Amendment(models.Model):
     )
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
-    reason = models.CharField(max_length=300)
-    text = models.TextField()
+    reason = FreeCharField(max_length=300)
+    text = FreeTextField()
 
     class Meta:
         ordering = ["created_at", "id"]
