@@ -2,8 +2,8 @@ import re
 from datetime import timedelta
 
 from django import template
-from django.utils.html import escape
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 
 from clinic.numbers import plain
 
@@ -33,9 +33,18 @@ def typed(value) -> SafeString:
     """Text a person typed, for print views and PDFs: escaped, its lines kept, long
     unbroken runs breakable, and isolated in <bdi> so that direction controls in it
     cannot reorder the words around it."""
-    text = str(value).replace("\r\n", "\n").replace("\r", "\n")
-    # Cut the raw text, then escape each piece: a break never splits an entity. (NUL is
-    # a safe mark: PostgreSQL refuses it in text, so no stored value holds one.)
-    pieces = _LONG_RUN.sub("\\1\x00", text).split("\x00")
-    html = "<wbr>".join(escape(piece) for piece in pieces).replace("\n", "<br>")
-    return mark_safe(f"<bdi>{html}</bdi>")  # noqa: S308 (every piece escaped)
+    lines = str(value).replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    body = format_html(
+        "{}{}",
+        _breakable(lines[0]),
+        format_html_join("", "<br>{}", ((_breakable(line),) for line in lines[1:])),
+    )
+    return format_html("<bdi>{}</bdi>", body)
+
+
+def _breakable(line: str) -> SafeString:
+    """One line, escaped, with <wbr> inside its long runs. The raw text is cut first and
+    each piece escaped, so a break never splits an entity. (NUL is a safe mark: PostgreSQL
+    refuses it in text, so no stored value holds one.)"""
+    first, *rest = _LONG_RUN.sub("\\1\x00", line).split("\x00")
+    return format_html("{}{}", first, format_html_join("", "<wbr>{}", ((piece,) for piece in rest)))
