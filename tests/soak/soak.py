@@ -36,6 +36,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -146,7 +147,12 @@ def _catalogue():
         usable = timezone.localdate() + timedelta(days=90)
         lots[compound.name] = CompoundLot.objects.filter(
             compound=compound, expiry_date__gt=usable
-        ).first() or CompoundLotFactory(compound=compound)
+        ).first() or CompoundLotFactory(
+            # The cluster is kept between runs, and the factory's numbering starts again
+            # in each process: a number of its own (a run at a later date needs new lots).
+            compound=compound,
+            lot_number=f"SOAK-{uuid.uuid4().hex[:8]}",
+        )
     return Location.objects.get(name="Soak clinic"), formula, lots
 
 
