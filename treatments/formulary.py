@@ -30,6 +30,10 @@ class Verdict:
             return "not allowed here"
         return "restricted: acknowledgement needed" if self.restricted else ""
 
+    def marked(self, name: str) -> str:
+        """A mixture's name as its dropdown option: marked when refused or restricted."""
+        return f"{name} — {self.mark}" if self.mark else name
+
 
 def assess(compounds: Iterable[Compound], jurisdiction: Jurisdiction) -> Verdict:
     """What stands in the way of using these compounds in this jurisdiction."""

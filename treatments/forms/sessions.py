@@ -104,6 +104,14 @@ class InjectionForm(forms.ModelForm):
             "technique",
         ]
         widgets = {"map_zone": forms.HiddenInput}
+        # Short labels: a row's fields share one line on a 1,366 px screen.
+        labels = {
+            "volume_ml": "Volume (mL)",
+            "points": "Points",
+            "needle_length_mm": "Needle (mm)",
+            "gauge": "Gauge (G)",
+            "needle_override_reason": "Why another needle",
+        }
 
     def __init__(self, *args, session, zones, formulas, shared: "RowChoices", **kwargs):
         super().__init__(*args, **kwargs)
@@ -218,11 +226,6 @@ def _lot_label(lot: CompoundLot, day: date) -> str:
     return f"{lot.lot_number} — exp. {lot.expiry_date:%Y-%m-%d}{expired}"
 
 
-def _formula_label(formula: Formula, verdict: "formulary.Verdict | None") -> str:
-    mark = verdict.mark if verdict is not None else ""
-    return f"{formula} — {mark}" if mark else str(formula)
-
-
 @dataclass
 class RowChoices:
     """What every row of the injection formset offers, loaded once."""
@@ -253,7 +256,7 @@ class RowChoices:
             formulas=formulas,
             formula_choices=[
                 ("", "---------"),
-                *((f.pk, _formula_label(f, verdicts.get(f.pk))) for f in formulas),
+                *((f.pk, verdicts[f.pk].marked(str(f)) if verdicts else str(f)) for f in formulas),
             ],
             lots=lots,
             verdicts=verdicts,
