@@ -145,3 +145,39 @@ def test_choosing_a_mixture_shows_its_lots_and_verdict_without_a_save(
     )
     assert _no_horizontal_scroll(page)
     assert page.console_errors == []
+
+
+def test_apply_to_all_works_without_javascript(
+    live_server, browser, practitioner, map_patient, location, catalogue
+):
+    from tests.factories import TEST_PASSWORD
+
+    treatment_map = create_map(
+        treatment_map=TreatmentMapFactory.build(patient=map_patient, location=location),
+        patient=map_patient,
+        regions=list(BodyRegion.objects.filter(code__in=FOURTEEN[:3])),
+        needle=NeedleRule.objects.for_patient(map_patient),
+        user=practitioner,
+    )
+    context = browser.new_context(
+        viewport={"width": 1366, "height": 768}, java_script_enabled=False
+    )
+    page = context.new_page()
+    page.goto(live_server.url + "/accounts/login/")
+    page.get_by_label("Username").fill("alice")
+    page.get_by_label("Password").fill(TEST_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(live_server.url + "/")
+    page.goto(f"{live_server.url}/maps/{treatment_map.pk}/zones/")
+    apply = page.locator("#apply")
+    apply.get_by_label("Depth (mm)").fill("4")
+    apply.get_by_label("Technique").select_option("nappage")
+    apply.get_by_label("Formula").select_option(label="Lipolysis A")
+    apply.get_by_label("Volume (mL)").fill("2")
+    page.get_by_role("button", name="Apply to all zones").click()  # a round trip
+    expect(page.locator("#id_form-2-planned_volume_ml")).to_have_value("2")
+    expect(page.get_by_test_id("error-summary")).to_have_count(0)
+    page.get_by_role("button", name="Save the plan").click()
+    page.wait_for_url(f"**/maps/{treatment_map.pk}/")
+    assert MapZone.objects.filter(treatment_map=treatment_map, depth_mm=4).count() == 3
+    context.close()
