@@ -1,5 +1,7 @@
 """What forms of every app share."""
 
+from dataclasses import dataclass
+
 from django import forms
 
 
@@ -7,6 +9,37 @@ def show_problems(form: forms.BaseForm, problems: dict[str, list[str]]) -> None:
     """Put a service's problems on the form: beside the field they name, else on top."""
     for key, messages in problems.items():
         form.add_error(key if key in form.fields else None, messages)
+
+
+@dataclass
+class Problem:
+    """One line of a page's error summary: where, what, and the id of the field to fix."""
+
+    where: str
+    message: str
+    anchor: str
+
+
+def problems_of(form: forms.BaseForm, *, where: str, anchor: str) -> list[Problem]:
+    """A form's errors for the summary at the top of the page, each linked to its field
+    (or to `anchor`, the form's own box, for an error of no visible field)."""
+    found = []
+    for name, errors in form.errors.items():
+        field = form[name] if name in form.fields else None
+        if field is not None and not field.is_hidden:
+            found += [Problem(f"{where}: {field.label}", e, field.auto_id) for e in errors]
+        else:
+            found += [Problem(where, e, anchor) for e in errors]
+    return found
+
+
+def formset_problems(formset: forms.BaseFormSet, *, where, anchor: str) -> list[Problem]:
+    """The summary lines of a formset: its own errors, then each form's. `where(form)` names
+    a form's row; each row's box has the id `<anchor>-<row index>`."""
+    found = [Problem("All rows", e, f"{anchor}-0") for e in formset.non_form_errors()]
+    for index, form in enumerate(formset.forms):
+        found += problems_of(form, where=where(form), anchor=f"{anchor}-{index}")
+    return found
 
 
 class AuditSearchForm(forms.Form):

@@ -23,6 +23,17 @@ class Verdict:
     def needs_acknowledgement(self) -> bool:
         return bool(self.restricted)
 
+    @property
+    def mark(self) -> str:
+        """How a mixture dropdown marks the mixture: refused, restricted, or nothing."""
+        if self.refused:
+            return "not allowed here"
+        return "restricted: acknowledgement needed" if self.restricted else ""
+
+    def marked(self, name: str) -> str:
+        """A mixture's name as its dropdown option: marked when refused or restricted."""
+        return f"{name} — {self.mark}" if self.mark else name
+
 
 def assess(compounds: Iterable[Compound], jurisdiction: Jurisdiction) -> Verdict:
     """What stands in the way of using these compounds in this jurisdiction."""
@@ -31,6 +42,24 @@ def assess(compounds: Iterable[Compound], jurisdiction: Jurisdiction) -> Verdict
         rule.compound_id: rule
         for rule in FormularyRule.objects.filter(jurisdiction=jurisdiction, compound__in=compounds)
     }
+    return _verdict(compounds, rules, jurisdiction)
+
+
+def assess_formulas(formulas: Iterable[Formula], jurisdiction: Jurisdiction) -> dict[int, Verdict]:
+    """The verdict on each formula (ingredients prefetched), with one query for the rules:
+    what a mixture dropdown shows before anything is chosen."""
+    formulas = list(formulas)
+    compound_ids = {i.compound_id for f in formulas for i in f.ingredients.all()}
+    rules = {
+        rule.compound_id: rule
+        for rule in FormularyRule.objects.filter(
+            jurisdiction=jurisdiction, compound_id__in=compound_ids
+        )
+    }
+    return {f.pk: _verdict(formula_compounds(f), rules, jurisdiction) for f in formulas}
+
+
+def _verdict(compounds: list[Compound], rules: dict, jurisdiction: Jurisdiction) -> Verdict:
     verdict = Verdict()
     where = f"{jurisdiction.name} ({jurisdiction.code})"
     for compound in compounds:

@@ -12,6 +12,7 @@ urlpatterns = [
     path("patients/<int:pk>/sessions/new/", sessions.session_new, name="session_new"),
     path("patients/<int:pk>/booklet/", sessions.patient_booklet, name="booklet"),
     path("sessions/", sessions.session_list, name="sessions"),
+    path("sessions/injection-lots/", sessions.injection_lots, name="injection_lots"),
     path("sessions/<int:pk>/", sessions.session_detail, name="session"),
     path("sessions/<int:pk>/edit/", sessions.session_edit, name="session_edit"),
     path("sessions/<int:pk>/sign/", sessions.session_sign, name="session_sign"),

@@ -146,6 +146,8 @@ PAGES: dict[str, Rule] = {
     "treatments:booklet": page(CLINICIANS, PATIENT),
     "treatments:session": page(CLINICIANS, SESSION),
     "treatments:session_edit": form(CLINICIANS, SESSION),
+    # A row's lot fields for the chosen mixture (the session form's script fetches them).
+    "treatments:injection_lots": page(CLINICIANS, query="prefix=form-0"),
     "treatments:session_sign": form(CLINICIANS, SESSION),
     "treatments:session_print": page(CLINICIANS, SESSION),
     "treatments:session_pdf": page(CLINICIANS, SESSION),

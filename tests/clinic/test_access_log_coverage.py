@@ -140,6 +140,7 @@ NO_PATIENT_DATA = {
     "favicon",
     "patients:create",  # an empty form
     "treatments:lots",  # lots and compounds; the recall page is the one with patients
+    "treatments:injection_lots",  # a mixture's lot fields and formulary note (catalogue)
     # The console's own pages: menus, the sign-in hand-over, the password form; the
     # "view on site" link only redirects to the page (which logs).
     "admin:index",

@@ -6,6 +6,7 @@ from clinic.forms import show_problems
 from clinic.models import Location
 from patients.forms import DateTimeInput
 from patients.models import Measurement
+from treatments import formulary
 from treatments.models import BodyRegion, Formula, Indication, MapZone, TreatmentMap
 from treatments.services.maps import zone_problems
 
@@ -59,6 +60,23 @@ class MapForm(forms.ModelForm):
         return True
 
 
+# Short labels: a zone's fields share one line on a 1,366 px screen.
+SHORT_LABELS = {
+    "needle_length_mm": "Needle (mm)",
+    "gauge": "Gauge (G)",
+    "depth_mm": "Depth (mm)",
+    "spacing_mm": "Spacing (mm)",
+    "planned_volume_ml": "Volume (mL)",
+    "baseline": "Baseline",
+    "needle_override_reason": "Why another needle",
+}
+
+
+def _formula_choices(formula_rows: list, verdicts: dict, blank: str) -> list:
+    """The mixtures, each marked with what the formulary of the map's place says of it."""
+    return [("", blank), *((f.pk, verdicts[f.pk].marked(str(f))) for f in formula_rows)]
+
+
 class ZonePlanForm(forms.ModelForm):
     """Step 2, one per zone: needle, depth, technique, mixture and volume. The rules are
     the zone's (MapZone.clean) and the map service's (zone_problems)."""
@@ -79,8 +97,12 @@ class ZonePlanForm(forms.ModelForm):
             "baseline",
         ]
 
-    def __init__(self, *args, baselines, formulas, baseline_rows: list, formula_rows: list, **kw):
+    def __init__(
+        self, *args, baselines, formulas, baseline_rows: list, formula_rows: list, verdicts, **kw
+    ):
         super().__init__(*args, **kw)
+        for name, label in SHORT_LABELS.items():
+            self.fields[name].label = label
         for name in (
             "needle_length_mm",
             "gauge",
@@ -92,10 +114,7 @@ class ZonePlanForm(forms.ModelForm):
             self.fields[name].required = True
         # Querysets validate a POST; the choices shown were loaded once for all zones.
         self.fields["formula"].queryset = formulas
-        self.fields["formula"].choices = [
-            ("", "---------"),
-            *((f.pk, str(f)) for f in formula_rows),
-        ]
+        self.fields["formula"].choices = _formula_choices(formula_rows, verdicts, "---------")
         self.fields["baseline"].queryset = baselines
         self.fields["baseline"].choices = [("", "none"), *((m.pk, str(m)) for m in baseline_rows)]
         self.fields["baseline"].required = False
@@ -104,14 +123,104 @@ class ZonePlanForm(forms.ModelForm):
         self.fields["planned_volume_ml"].widget.attrs["step"] = "0.1"
 
 
+# What the zone plan's "apply to several zones" box sets, once for the zones ticked.
+APPLIED_FIELDS = [
+    "needle_length_mm",
+    "gauge",
+    "depth_mm",
+    "technique",
+    "formula",
+    "planned_volume_ml",
+]
+
+
+class ApplyToZonesForm(forms.Form):
+    """Values typed once and copied into the zones ticked (or all): a blank one is left
+    as each zone has it. Nothing is saved: the copied values are checked on saving."""
+
+    def __init__(
+        self, *args, zones: list[MapZone], formula_rows: list, formulas, verdicts, **kwargs
+    ):
+        super().__init__(*args, prefix="apply", **kwargs)
+        self.fields.update(forms.fields_for_model(MapZone, fields=APPLIED_FIELDS))
+        for name, field in self.fields.items():
+            field.required = False
+            field.label = SHORT_LABELS.get(name, field.label)
+        self.fields["formula"].queryset = formulas
+        self.fields["formula"].choices = _formula_choices(formula_rows, verdicts, "(leave as is)")
+        self.fields["technique"].choices = [("", "(leave as is)"), *MapZone.Technique.choices]
+        for name in ("needle_length_mm", "depth_mm"):
+            self.fields[name].widget.attrs["step"] = "0.5"
+        self.fields["planned_volume_ml"].widget.attrs["step"] = "0.1"
+        self.fields["zones"] = forms.TypedMultipleChoiceField(
+            choices=[(zone.pk, zone.region.label) for zone in zones],
+            coerce=int,
+            required=False,
+            widget=forms.CheckboxSelectMultiple,
+            label="Apply to this zone",
+        )
+
+    def values(self) -> dict:
+        """The values given, as posted (they fill the zones' fields as typed)."""
+        return {
+            name: self.data[self.add_prefix(name)]
+            for name in APPLIED_FIELDS
+            if self.cleaned_data.get(name) not in (None, "")
+        }
+
+
 class BaseZoneFormSet(forms.BaseModelFormSet):
     def is_valid(self) -> bool:
-        """The fields, then what the map service says of each zone (the formulary)."""
-        if not super().is_valid():
+        """The fields, and what the map service says of each zone's mixture (the
+        formulary), even in a zone with other errors: one save shows every problem."""
+        if not super().is_valid() and (not self.is_bound or self.non_form_errors()):
             return False
         for form in self.forms:
-            show_problems(form, zone_problems(form.instance))
+            if form.cleaned_data.get("formula") is not None:
+                show_problems(form, zone_problems(form.instance))
         return not any(form.errors for form in self.forms)
+
+
+def zone_forms(*, treatment_map: TreatmentMap, data=None, applying: str = ""):
+    """The zone formset and its "apply to several zones" box.
+
+    `applying` ("ticked" or "all"): the zone forms are shown again unbound, filled with
+    what was typed, the box's values copied into the zones chosen; nothing is checked
+    beyond the box itself until the plan is saved.
+    """
+    rows = zone_formset(treatment_map=treatment_map, data=None if applying else data)
+    apply_form = ApplyToZonesForm(
+        data if applying else None,
+        zones=list(rows.get_queryset()),
+        formula_rows=rows.form_kwargs["formula_rows"],
+        formulas=rows.form_kwargs["formulas"],
+        verdicts=rows.form_kwargs["verdicts"],
+    )
+    boxes = {box.data["value"]: box for box in apply_form["zones"].subwidgets}
+    for form in rows.forms:  # a row posted beyond the map's zones gets no box
+        form.apply_box = boxes.get(form.instance.pk)
+    if not applying:
+        return rows, apply_form
+    for form in rows.forms:
+        _refill(form, data)
+    if apply_form.is_valid():
+        chosen = set(apply_form.cleaned_data["zones"])
+        if applying == "all":
+            chosen = {form.instance.pk for form in rows.forms}
+        if not chosen:
+            apply_form.add_error("zones", "Tick the zones to fill, or apply to all zones.")
+        for form in rows.forms:
+            if form.instance.pk in chosen:
+                form.initial.update(apply_form.values())
+    return rows, apply_form
+
+
+def _refill(form: forms.BaseForm, data) -> None:
+    """An unbound form showing what was posted for it (no errors drawn yet)."""
+    for name, field in form.fields.items():
+        key = form.add_prefix(name)
+        if not field.widget.value_omitted_from_data(data, {}, key):
+            form.initial[name] = field.widget.value_from_datadict(data, {}, key)
 
 
 def zone_formset(*, treatment_map: TreatmentMap, data=None):
@@ -119,6 +228,7 @@ def zone_formset(*, treatment_map: TreatmentMap, data=None):
     patient = treatment_map.patient
     baselines = Measurement.objects.filter(patient=patient).order_by("site", "-measured_on")
     formulas = Formula.objects.active().prefetch_related("ingredients__compound")
+    formula_rows = list(formulas)
     FormSet = forms.modelformset_factory(
         MapZone, form=ZonePlanForm, formset=BaseZoneFormSet, extra=0
     )
@@ -129,6 +239,9 @@ def zone_formset(*, treatment_map: TreatmentMap, data=None):
             "baselines": baselines,
             "formulas": formulas,
             "baseline_rows": list(baselines),
-            "formula_rows": list(formulas),
+            "formula_rows": formula_rows,
+            "verdicts": formulary.assess_formulas(
+                formula_rows, treatment_map.location.jurisdiction
+            ),
         },
     )

@@ -11,12 +11,12 @@ from django.utils import timezone
 from clinic.forms import show_problems
 from clinic.models import Location
 from patients.forms import DateTimeInput
+from treatments import formulary
 from treatments.models import (
     Amendment,
     Checklist,
     CompoundLot,
     Formula,
-    FormularyRule,
     Injection,
     MapZone,
     SideEffect,
@@ -104,6 +104,14 @@ class InjectionForm(forms.ModelForm):
             "technique",
         ]
         widgets = {"map_zone": forms.HiddenInput}
+        # Short labels: a row's fields share one line on a 1,366 px screen.
+        labels = {
+            "volume_ml": "Volume (mL)",
+            "points": "Points",
+            "needle_length_mm": "Needle (mm)",
+            "gauge": "Gauge (G)",
+            "needle_override_reason": "Why another needle",
+        }
 
     def __init__(self, *args, session, zones, formulas, shared: "RowChoices", **kwargs):
         super().__init__(*args, **kwargs)
@@ -125,40 +133,38 @@ class InjectionForm(forms.ModelForm):
         if formula is not None:
             for ingredient in formula.ingredients.all():
                 self._add_lot_field(ingredient.compound, shared)
+        # What the formulary says of the chosen mixture, shown before any save.
+        self.verdict = shared.verdicts.get(formula.pk) if formula is not None else None
         # The acknowledgement is asked for only where the formula has a restricted compound.
-        self.restricted = formula is not None and formula.pk in shared.restricted_formulas
+        self.restricted = self.verdict is not None and self.verdict.needs_acknowledgement
         if not self.restricted:
             for name in ("restricted_acknowledged", "restricted_note"):
                 self.fields[name].widget = forms.HiddenInput()
 
     def _add_lot_field(self, compound, shared: "RowChoices") -> None:
-        """Lots still usable a year back (sessions are logged late, rarely later), soonest
-        expiry first; the only one preselected. A quarantined lot is offered only where
-        the row already holds it (a draft saved before the quarantine); the session
-        service says whether it may stay."""
+        """The lots usable on the session date and not quarantined, soonest expiry first,
+        the only one preselected; a lot the row already holds stays listed (marked) so the
+        session service's verdict on it shows."""
         name = f"lot_{compound.pk}"
+        lots = shared.lots.get(compound.pk, [])
+        usable = [
+            lot for lot in lots if not (lot.is_expired_on(shared.day) or lot.is_quarantined)
+        ]
+        chosen = str(
+            (self.data.get(self.add_prefix(name)) if self.is_bound else self.initial.get(name))
+            or ""
+        )
+        shown = [lot for lot in lots if lot in usable or str(lot.pk) == chosen]
         self.fields[name] = forms.ModelChoiceField(
             queryset=CompoundLot.objects.filter(
-                compound=compound, expiry_date__gte=shared.oldest_expiry
+                compound=compound, expiry_date__gte=shared.day - timedelta(days=365)
             ),
             label=f"Lot of {compound.name} *",
             required=False,  # required for a treated zone: checked in clean()
         )
-        held = str(
-            (self.data.get(self.add_prefix(name)) if self.is_bound else self.initial.get(name))
-            or ""
-        )
-        lots = [
-            lot
-            for lot in shared.lots.get(compound.pk, [])
-            if not lot.is_quarantined or str(lot.pk) == held
-        ]
-        usable = [
-            lot for lot in lots if not (lot.is_expired_on(shared.today) or lot.is_quarantined)
-        ]
         self.fields[name].choices = [
             ("", "choose the lot"),
-            *((lot.pk, f"{lot} — quarantined" if lot.is_quarantined else str(lot)) for lot in lots),
+            *((lot.pk, _lot_label(lot, shared.day)) for lot in shown),
         ]
         if len(usable) == 1 and not self.is_bound and name not in self.initial:
             self.initial[name] = usable[0].pk
@@ -188,7 +194,9 @@ class InjectionForm(forms.ModelForm):
         return data
 
     def planned(self) -> PlannedInjection:
-        injection = self.save(commit=False)
+        # The instance holds every field that converted (save(commit=False) would refuse
+        # a row with errors, whose other problems are still worth showing).
+        injection = self.instance
         injection.region = self.cleaned_data["map_zone"].region
         injection.restricted_acknowledged = self.restricted and self.cleaned_data.get(
             "restricted_acknowledged", False
@@ -206,10 +214,19 @@ class BaseInjectionFormSet(forms.BaseFormSet):
 
     def check_with(self, session: TreatmentSession) -> bool:
         """What the session service says of each row (formulary, lots on the session's
-        date), shown beside the row's fields before anything is saved."""
+        date), shown beside the row's fields before anything is saved. Rows with field
+        errors are checked too, so that one save reports every problem."""
         for form in self.treated_forms():
-            show_problems(form, injection_problems(session=session, planned=form.planned()))
+            if form.cleaned_data.get("map_zone") is not None:
+                show_problems(form, injection_problems(session=session, planned=form.planned()))
         return not any(form.errors for form in self.forms)
+
+
+def _lot_label(lot: CompoundLot, day: date) -> str:
+    """The lot number and its expiry, short enough for a narrow dropdown."""
+    expired = " (expired on the session date)" if lot.is_expired_on(day) else ""
+    quarantined = " — quarantined" if lot.is_quarantined else ""
+    return f"{lot.lot_number} — exp. {lot.expiry_date:%Y-%m-%d}{expired}{quarantined}"
 
 
 @dataclass
@@ -220,14 +237,14 @@ class RowChoices:
     formulas: list[Formula]
     formula_choices: list
     lots: dict[int, list[CompoundLot]]
-    restricted_formulas: set[int]
-    today: date
-    oldest_expiry: date
+    verdicts: dict[int, "formulary.Verdict"]
+    day: date  # the session date: the lots offered are those usable on it
 
     @classmethod
-    def load(cls, *, zones: list, formulas: list, jurisdiction) -> "RowChoices":
-        today = timezone.localdate()
-        oldest = today - timedelta(days=365)
+    def load(cls, *, zones: list, formulas: list, jurisdiction, day: date | None) -> "RowChoices":
+        day = day or timezone.localdate()
+        # Lots still usable a year back are valid choices (sessions are logged late).
+        oldest = min(day, timezone.localdate()) - timedelta(days=365)
         compound_ids = {i.compound_id for f in formulas for i in f.ingredients.all()}
         lots: dict[int, list[CompoundLot]] = defaultdict(list)
         for lot in (
@@ -236,25 +253,17 @@ class RowChoices:
             .order_by("expiry_date")
         ):
             lots[lot.compound_id].append(lot)
-        restricted_compounds = set(
-            FormularyRule.objects.filter(
-                jurisdiction=jurisdiction,
-                compound_id__in=compound_ids,
-                status=FormularyRule.Status.RESTRICTED,
-            ).values_list("compound_id", flat=True)
-        )
+        verdicts = formulary.assess_formulas(formulas, jurisdiction) if jurisdiction else {}
         return cls(
             zones=zones,
             formulas=formulas,
-            formula_choices=[("", "---------"), *((f.pk, str(f)) for f in formulas)],
+            formula_choices=[
+                ("", "---------"),
+                *((f.pk, verdicts[f.pk].marked(str(f)) if verdicts else str(f)) for f in formulas),
+            ],
             lots=lots,
-            restricted_formulas={
-                f.pk
-                for f in formulas
-                if any(i.compound_id in restricted_compounds for i in f.ingredients.all())
-            },
-            today=today,
-            oldest_expiry=oldest,
+            verdicts=verdicts,
+            day=day,
         )
 
 
@@ -263,7 +272,9 @@ InjectionFormSet = forms.formset_factory(
 )
 
 
-def injection_formset(*, session: TreatmentSession, data=None) -> BaseInjectionFormSet:
+def injection_formset(
+    *, session: TreatmentSession, data=None, day: date | None = None
+) -> BaseInjectionFormSet:
     """Rows prefilled from the map's zones (new session) or from the saved injections."""
     treatment_map = session.treatment_map
     zones = treatment_map.zones.select_related("region").order_by("region__sort_order")
@@ -289,10 +300,33 @@ def injection_formset(*, session: TreatmentSession, data=None) -> BaseInjectionF
                 zones=zone_list,
                 formulas=formula_list,
                 jurisdiction=session.location.jurisdiction,
+                day=day,
             ),
         },
     )
     return formset
+
+
+def injection_row(
+    *, prefix: str, formula: str, lots: dict[str, str], location, day: date | None
+) -> InjectionForm:
+    """One unbound row with this mixture chosen: its lot fields and formulary note, as
+    the session form would draw them (a script swaps them in when the mixture changes)."""
+    formulas = Formula.objects.active().prefetch_related("ingredients__compound")
+    formula_list = list(formulas)
+    return InjectionForm(
+        prefix=prefix,
+        initial={"formula": formula, **lots},
+        session=TreatmentSession(location=location),
+        zones=MapZone.objects.none(),
+        formulas=formulas,
+        shared=RowChoices.load(
+            zones=[],
+            formulas=formula_list,
+            jurisdiction=location.jurisdiction if location else None,
+            day=day,
+        ),
+    )
 
 
 def _from_zone(zone: MapZone) -> dict:

@@ -8,9 +8,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from clinic.access import CHANGE_CLINICAL, VIEW_CLINICAL, get_map_for, get_patient_for
 from clinic.audit import record_access
 from clinic.concurrency import StaleEdit
+from clinic.forms import formset_problems, problems_of
 from clinic.models import AccessLog
 from clinic.numbers import int_or_none
-from treatments.forms.maps import MapForm, zone_formset
+from treatments.forms.maps import MapForm, zone_forms
 from treatments.models import BodyRegion, FormulaIngredient, MapZone, NeedleRule
 from treatments.services.maps import create_map, plan_zones, set_status
 
@@ -51,8 +52,12 @@ def map_new(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def map_plan(request: HttpRequest, pk: int) -> HttpResponse:
     treatment_map = get_map_for(request, pk, CHANGE_CLINICAL)
-    formset = zone_formset(treatment_map=treatment_map, data=request.POST or None)
-    if request.method == "POST" and formset.is_valid():
+    # "Apply to the ticked (or all) zones" without JavaScript: the page again, filled.
+    applying = request.POST.get("apply", "") if request.POST.get("apply") in APPLY else ""
+    formset, apply_form = zone_forms(
+        treatment_map=treatment_map, data=request.POST or None, applying=applying
+    )
+    if request.method == "POST" and not applying and formset.is_valid():
         try:
             plan_zones(
                 treatment_map=treatment_map,
@@ -79,8 +84,24 @@ def map_plan(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "treatments/map_plan.html",
-        {"map": treatment_map, "formset": formset, "needle": treatment_map.needle_rule},
+        {
+            "map": treatment_map,
+            "formset": formset,
+            "apply_form": apply_form,
+            "needle": treatment_map.needle_rule,
+            # Kept from the page first shown, so that a concurrent save is still noticed.
+            "version": int_or_none(request.POST.get("version")) or treatment_map.version,
+            "problems": problems_of(apply_form, where="Apply to several zones", anchor="apply")
+            + formset_problems(formset, where=_zone_name, anchor="zone"),
+        },
     )
+
+
+APPLY = {"ticked", "all"}
+
+
+def _zone_name(form) -> str:
+    return form.instance.region.label if form.instance.region_id else "Zone"
 
 
 @require_GET

@@ -1,3 +1,6 @@
+import re
+from datetime import date
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -16,7 +19,8 @@ from clinic.access import (
 )
 from clinic.audit import record_access, record_list_access
 from clinic.concurrency import StaleEdit
-from clinic.models import AccessLog
+from clinic.forms import formset_problems, problems_of
+from clinic.models import AccessLog, Location
 from clinic.numbers import int_or_none
 from patients.models import ConsentKind
 from patients.services import has_consent
@@ -27,6 +31,7 @@ from treatments.forms.sessions import (
     SessionForm,
     SideEffectForm,
     injection_formset,
+    injection_row,
 )
 from treatments.models import (
     BodyRegion,
@@ -107,15 +112,13 @@ def session_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def _edit(request: HttpRequest, session: TreatmentSession, initial=None) -> HttpResponse:
     data = request.POST if request.method == "POST" else None
     form = SessionForm(data, instance=session, initial=initial)
-    formset = injection_formset(session=session, data=data)
+    # The session form first: the rows offer the lots usable on its date and are
+    # checked against its date and location.
+    valid = data is not None and form.is_valid()
+    formset = injection_formset(session=session, data=data, day=_session_day(form))
     conflict = None
-    # The session form first: the rows are checked against its date and location.
-    if (
-        data is not None
-        and form.is_valid()
-        and formset.is_valid()
-        and formset.check_with(form.instance)
-    ):
+    # Every stage runs, whatever the one before found: one save reports every problem.
+    if data is not None and all([valid, formset.is_valid(), formset.check_with(form.instance)]):
         try:
             saved = save_session(
                 session=form.save(commit=False),
@@ -149,11 +152,49 @@ def _edit(request: HttpRequest, session: TreatmentSession, initial=None) -> Http
             "session": session,
             "patient": session.patient,
             "conflict": conflict,
+            "problems": problems_of(form, where="Session", anchor="session-form")
+            + formset_problems(formset, where=_row_name, anchor="zone"),
             "consent_on_file": has_consent(
                 session.patient, ConsentKind.TREATMENT, at=session.performed_at
             ),
         },
     )
+
+
+def _row_name(form) -> str:
+    return form.zone.region.label if form.zone else "Zone"
+
+
+def _session_day(form: SessionForm) -> date | None:
+    """The session's date as entered (or saved); None before one is known."""
+    when = (form.cleaned_data.get("performed_at") if form.is_bound else None) or (
+        form.initial.get("performed_at") or form.instance.performed_at
+    )
+    return timezone.localtime(when).date() if when else None
+
+
+@require_GET
+@requires(RECORD_INJECTIONS)
+def injection_lots(request: HttpRequest) -> HttpResponse:
+    """One injection row's lot fields and formulary note for the mixture just chosen,
+    drawn as the session form draws them (the form's script swaps them in). Catalogue
+    data only: no patient's."""
+    prefix = request.GET.get("prefix", "")
+    if not re.fullmatch(r"form-\d{1,3}", prefix):
+        raise Http404("Unknown row.")
+    location = Location.objects.active().filter(pk=int_or_none(request.GET.get("location")))
+    try:
+        day = date.fromisoformat(request.GET.get("date", "")[:10])
+    except ValueError:
+        day = None
+    form = injection_row(
+        prefix=prefix,
+        formula=request.GET.get("formula", ""),
+        lots={k: v for k, v in request.GET.items() if re.fullmatch(r"lot_\d+", k) and v},
+        location=location.select_related("jurisdiction").first(),
+        day=day,
+    )
+    return render(request, "treatments/includes/injection_lots.html", {"f": form})
 
 
 @require_GET

@@ -1,0 +1,62 @@
+// Choosing a mixture shows its lot fields (the lots usable on the session date) and
+// what the formulary says of it, drawn by the server, without saving. Without this
+// script a save does the same.
+(function () {
+  "use strict";
+  var form = document.querySelector("form[data-injection-lots]");
+  if (!form) return;
+  var url = form.getAttribute("data-injection-lots");
+
+  function value(name) {
+    var field = form.elements[name];
+    return field ? field.value : "";
+  }
+
+  function refresh(select) {
+    var prefix = select.name.replace(/-formula$/, "");
+    var box = form.querySelector('[data-lots-for="' + prefix + '"]');
+    if (!box) return;
+    var query = new URLSearchParams({
+      prefix: prefix,
+      formula: select.value,
+      location: value("location"),
+      date: value("performed_at"),
+    });
+    // The lots already chosen stay chosen where they are still offered.
+    box.querySelectorAll('select[name^="' + prefix + '-lot_"]').forEach(function (lot) {
+      query.append(lot.name.slice(prefix.length + 1), lot.value);
+    });
+    box.setAttribute("aria-busy", "true");
+    fetch(url + "?" + query.toString(), { credentials: "same-origin" })
+      .then(function (response) {
+        if (!response.ok) throw new Error("lots: " + response.status);
+        return response.text();
+      })
+      .then(function (html) {
+        box.innerHTML = html;
+      })
+      .catch(function () {
+        box.insertAdjacentHTML(
+          "afterbegin",
+          '<div class="col-12 small text-danger">The lots could not be loaded: save to see them.</div>'
+        );
+      })
+      .finally(function () {
+        box.removeAttribute("aria-busy");
+      });
+  }
+
+  function formulaSelects() {
+    return form.querySelectorAll('select[name$="-formula"]');
+  }
+
+  form.addEventListener("change", function (event) {
+    var target = event.target;
+    if (target.matches('select[name$="-formula"]')) {
+      refresh(target);
+    } else if (target.name === "location" || target.name === "performed_at") {
+      // Another date or place: other lots are usable, other formulary rules apply.
+      formulaSelects().forEach(refresh);
+    }
+  });
+})();
