@@ -147,9 +147,7 @@ class InjectionForm(forms.ModelForm):
         session service's verdict on it shows."""
         name = f"lot_{compound.pk}"
         lots = shared.lots.get(compound.pk, [])
-        usable = [
-            lot for lot in lots if not (lot.is_expired_on(shared.day) or lot.is_quarantined)
-        ]
+        usable = [lot for lot in lots if not (lot.is_expired_on(shared.day) or lot.is_quarantined)]
         chosen = str(
             (self.data.get(self.add_prefix(name)) if self.is_bound else self.initial.get(name))
             or ""
