@@ -278,3 +278,25 @@ def make_session(treatment_map, *, lots=None, **fields):
             lot = lots.get(compound.name) or CompoundLotFactory(compound=compound)
             InjectionLotFactory(injection=injection, lot=lot)
     return session
+
+
+def make_amended_session(treatment_map, practitioner):
+    """A signed session of this map with one amendment, through add_amendment (its PDF
+    a stand-in: drawing real ones is left to the tests of the amended summary)."""
+    from treatments.models import TreatmentSession
+    from treatments.services.sessions import add_amendment
+
+    session = make_session(treatment_map, practitioner=practitioner)
+    # The draft -> signed UPDATE, as sign_session makes it (minus the PDF).
+    TreatmentSession.objects.filter(pk=session.pk).update(
+        status=TreatmentSession.Status.SIGNED, signed_at=timezone.now(), signed_by=practitioner
+    )
+    session.refresh_from_db()
+    add_amendment(
+        session=session,
+        author=practitioner,
+        reason="Wrong depth recorded",
+        text="Depth was 3 mm.",
+        render_pdf=lambda session, amendments: b"%PDF-1.7 as amended",
+    )
+    return session

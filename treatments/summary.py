@@ -54,6 +54,7 @@ def summary(session: TreatmentSession, *, session_number: int | None = None) -> 
         "total_volume": volume,
         "total_points": points,
         "per_compound": per_compound,
+        "amendments": list(session.amendments.all()),
         "treated_codes": [injection.region.code for injection in injections],
         "views_used": {injection.region.view for injection in injections},
         "expected_effects": [
@@ -64,8 +65,12 @@ def summary(session: TreatmentSession, *, session_number: int | None = None) -> 
     }
 
 
-def render_pdf(session: TreatmentSession, *, regions=None) -> bytes:
-    """The summary as an A4 PDF (WeasyPrint), from the same template as the print view."""
+def render_pdf(session: TreatmentSession, *, regions=None, amendments=None) -> bytes:
+    """The summary as an A4 PDF (WeasyPrint), from the same template as the print view.
+
+    With `amendments` (a list, the last possibly not saved yet): the summary as amended,
+    marked as such, with exactly those amendments beneath the signed original.
+    """
     from PIL import ImageFile
     from weasyprint import CSS, HTML
 
@@ -77,9 +82,16 @@ def render_pdf(session: TreatmentSession, *, regions=None) -> bytes:
         "regions": regions if regions is not None else list(BodyRegion.objects.all()),
         "for_pdf": True,
     }
+    if amendments is not None:
+        context |= {"amendments": amendments, "as_amended": True}
     html = render_to_string("treatments/session_summary.html", context)
     stylesheets = [CSS(filename=finders.find(SUMMARY_CSS))]
     return HTML(string=html).write_pdf(stylesheets=stylesheets)
+
+
+def render_amended_pdf(session: TreatmentSession, amendments: list) -> bytes:
+    """The PDF as amended, stored with each amendment (see add_amendment)."""
+    return render_pdf(session, amendments=amendments)
 
 
 def number_in_plan(session: TreatmentSession) -> int:

@@ -19,6 +19,9 @@ urlpatterns = [
     path("sessions/<int:pk>/print/", sessions.session_print, name="session_print"),
     path("sessions/<int:pk>/pdf/", sessions.session_pdf, name="session_pdf"),
     path(
+        "sessions/<int:pk>/pdf/amended/", sessions.session_pdf_amended, name="session_pdf_amended"
+    ),
+    path(
         "sessions/<int:pk>/side-effects/new/",
         sessions.side_effect_new,
         name="side_effect_new",

@@ -151,6 +151,7 @@ PAGES: dict[str, Rule] = {
     "treatments:session_sign": form(CLINICIANS, SESSION),
     "treatments:session_print": page(CLINICIANS, SESSION),
     "treatments:session_pdf": page(CLINICIANS, SESSION),
+    "treatments:session_pdf_amended": page(CLINICIANS, ("amended",)),  # signed, amended
     "treatments:side_effect_new": form(CLINICIANS, SESSION),
     "treatments:side_effect_resolve": action(CLINICIANS, ("session", "side_effect")),
     "treatments:side_effect_review": action(CLINICIANS, ("session", "side_effect")),

@@ -23,6 +23,7 @@ from tests.factories import (
     PatientFactory,
     TreatmentMapFactory,
     UserFactory,
+    make_amended_session,
     make_session,
 )
 from tests.patients.conftest import upload
@@ -109,6 +110,9 @@ PATIENT_PAGES: dict[str, Page] = {
     "treatments:session_sign": Page(by_session, [(VIEW, session)]),
     "treatments:session_print": Page(by_session, [(PRINT, session)]),
     "treatments:session_pdf": Page(by_session, [(DOWNLOAD, session)]),
+    "treatments:session_pdf_amended": Page(
+        lambda world: [world.amended.pk], [(DOWNLOAD, lambda w: w.amended)]
+    ),
     "treatments:side_effect_new": Page(by_session, [(VIEW, session)]),
     "treatments:lot_recall": Page(lambda world: [world.lot.pk], [(VIEW, lambda w: w.lot)]),
     "treatments:lot_recall_print": Page(lambda world: [world.lot.pk], [(PRINT, lambda w: w.lot)]),
@@ -233,6 +237,7 @@ class World:
     lot: object
     consent: object
     photo: object
+    amended: object  # a signed session with an amendment
     users: dict = field(default_factory=dict)
 
 
@@ -277,6 +282,7 @@ def world(practitioner, assistant, catalogue_admin, outsider, privacy_officer):
         lot=lot,
         consent=consent,
         photo=photos[0],
+        amended=make_amended_session(treatment_map, practitioner),
         users={
             "practitioner": practitioner,
             "assistant": assistant,

@@ -54,6 +54,7 @@ from tests.factories import (
     TreatmentMapFactory,
     UserFactory,
     list_on_formulary,
+    make_amended_session,
     make_session,
 )
 from tests.patients.conftest import upload
@@ -134,6 +135,7 @@ def _records(someone, practitioner) -> dict:
         "photo": photos[0],
         "photos": photos,
         "lot": draft.injections.first().lots.first().lot,
+        "amended": make_amended_session(treatment_map, practitioner),
         "side_effect": SideEffect.objects.create(
             session=draft,
             kind=SideEffect.Kind.INFECTION,  # flagged: a practitioner reviews it

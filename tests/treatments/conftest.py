@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 import pytest
+from django.urls import reverse
 
 from tests.factories import (
     CompoundFactory,
@@ -12,6 +13,8 @@ from tests.factories import (
     TreatmentMapFactory,
     list_on_formulary,
 )
+from tests.treatments.session_helpers import session_post
+from treatments.models import TreatmentSession
 
 
 @pytest.fixture
@@ -97,3 +100,23 @@ def treatment_consent(map_patient, practitioner):
     consent.signature.save("s.png", ContentFile(image_bytes()), save=False)
     consent.save()
     return consent
+
+
+@pytest.fixture
+def draft(client_for, practitioner, planned_map, lots, treatment_consent):
+    client = client_for(practitioner)
+    response = client.post(
+        reverse("treatments:session_new", args=[planned_map.patient_id]),
+        session_post(planned_map, lots, notes="<script>alert('x')</script>"),
+    )
+    assert response.status_code == 302
+    return TreatmentSession.objects.get()
+
+
+@pytest.fixture
+def signed(client_for, practitioner, draft):
+    response = client_for(practitioner).post(reverse("treatments:session_sign", args=[draft.pk]))
+    assert response.status_code == 302
+    draft.refresh_from_db()
+    assert draft.is_signed
+    return draft

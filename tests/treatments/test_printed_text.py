@@ -100,7 +100,7 @@ def test_direction_controls_cannot_reorder_the_pdf(stored_before_the_rule):
     assert "Patient Côét, Marie Chart MC-" in text
     assert "not done: Allergyedixorep ot ☑ Patient positioned on the table" in text
     assert "Notes: Calmtneitap What to expect" in text
-    assert "— Tyop Volume was 2 mL" in text
+    assert "Reason: Tyop Volume was 2 mL" in text
 
 
 LONG = "W" * 300  # wide letters, no space to break at

@@ -505,7 +505,11 @@ class TestArchivedPatientIsReadOnly:
         yield (
             "amendment",
             lambda: add_amendment(
-                session=record["signed"], author=practitioner, reason="x", text="y"
+                session=record["signed"],
+                author=practitioner,
+                reason="x",
+                text="y",
+                render_pdf=lambda s, a: b"%PDF-1",
             ),
         )
         yield (

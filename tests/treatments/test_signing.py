@@ -18,26 +18,6 @@ from treatments.services.sessions import sign_session
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def draft(client_for, practitioner, planned_map, lots, treatment_consent):
-    client = client_for(practitioner)
-    response = client.post(
-        reverse("treatments:session_new", args=[planned_map.patient_id]),
-        session_post(planned_map, lots, notes="<script>alert('x')</script>"),
-    )
-    assert response.status_code == 302
-    return TreatmentSession.objects.get()
-
-
-@pytest.fixture
-def signed(client_for, practitioner, draft):
-    response = client_for(practitioner).post(reverse("treatments:session_sign", args=[draft.pk]))
-    assert response.status_code == 302
-    draft.refresh_from_db()
-    assert draft.is_signed
-    return draft
-
-
 def _pdf_text(data: bytes) -> str:
     text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
     return " ".join(text.split())

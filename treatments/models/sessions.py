@@ -403,9 +403,14 @@ class Amendment(models.Model):
         TreatmentSession, on_delete=models.PROTECT, related_name="amendments"
     )
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
+    # Set by add_amendment before the PDF is drawn, so the PDF shows the stored time.
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
     reason = FreeCharField(max_length=300)
     text = FreeTextField()
+    # The summary as amended: the original plus every amendment up to this one, drawn
+    # when this one was recorded (the row is never updated, so set before the INSERT).
+    pdf = models.FileField(upload_to="summaries/", blank=True)
+    pdf_sha256 = models.CharField(max_length=64, blank=True)
 
     class Meta:
         ordering = ["created_at", "id"]

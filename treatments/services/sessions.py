@@ -261,15 +261,42 @@ def sign_session(
 
 @transaction.atomic
 def add_amendment(
-    *, session: TreatmentSession, author: AbstractBaseUser, reason: str, text: str
+    *,
+    session: TreatmentSession,
+    author: AbstractBaseUser,
+    reason: str,
+    text: str,
+    render_pdf,
 ) -> Amendment:
-    session.patient.check_writable()
-    if not session.is_signed:
+    """Record a correction beneath the signed original, with the summary as amended.
+
+    `render_pdf(session, amendments) -> bytes` draws the signed summary followed by
+    `amendments` (the earlier ones and this one). The PDF and its SHA-256 are set before
+    the single INSERT: the table is append-only. The signed PDF is left as it is.
+    """
+    # Amendments of one session one at a time: each PDF holds every earlier one.
+    current = (
+        TreatmentSession.objects.select_for_update(of=("self",))
+        .select_related("patient")
+        .get(pk=session.pk)
+    )
+    current.patient.check_writable()
+    if not current.is_signed:
         raise ValidationError(
             "A draft is corrected by editing it; amendments are for signed sessions."
         )
-    amendment = Amendment(session=session, author=author, reason=reason, text=text)
+    amendment = Amendment(
+        session=current, author=author, reason=reason, text=text, created_at=timezone.now()
+    )
     amendment.full_clean()
+    earlier = list(current.amendments.select_related("author"))
+    pdf = render_pdf(current, [*earlier, amendment])
+    amendment.pdf_sha256 = hashlib.sha256(pdf).hexdigest()
+    amendment.pdf.save(
+        f"session-{current.pk}-amended-{amendment.pdf_sha256[:12]}.pdf",
+        ContentFile(pdf),
+        save=False,
+    )
     amendment.save()
     return amendment
 

@@ -48,7 +48,13 @@ from treatments.services.sessions import (
     sign_session,
     signing_problems,
 )
-from treatments.summary import number_in_plan, render_pdf, summary, with_summary_data
+from treatments.summary import (
+    number_in_plan,
+    render_amended_pdf,
+    render_pdf,
+    summary,
+    with_summary_data,
+)
 
 
 @require_GET
@@ -263,7 +269,12 @@ def amendment_new(request: HttpRequest, pk: int) -> HttpResponse:
     form = AmendmentForm(request.POST)
     if form.is_valid():
         try:
-            add_amendment(session=session, author=request.user, **form.cleaned_data)
+            add_amendment(
+                session=session,
+                author=request.user,
+                render_pdf=render_amended_pdf,
+                **form.cleaned_data,
+            )
         except ValidationError as error:
             messages.error(request, error.messages[0])
         else:
@@ -358,16 +369,37 @@ def session_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     )
     name = f"{session.patient.chart_number}-session-{session.pk}.pdf"
     if session.is_signed:
-        try:
-            handle = session.pdf.open("rb")
-        except (FileNotFoundError, ValueError):
-            raise Http404(
-                "The signed PDF is missing from storage; restore it from backup."
-            ) from None
-        response = FileResponse(handle, content_type="application/pdf")
-        response["X-Content-SHA256"] = session.pdf_sha256
+        response = _stored_pdf(session.pdf, session.pdf_sha256)
     else:
         response = HttpResponse(render_pdf(session), content_type="application/pdf")
+    return _inline_pdf(response, name)
+
+
+@require_GET
+def session_pdf_amended(request: HttpRequest, pk: int) -> HttpResponse:
+    """The PDF stored with the latest amendment: the signed summary and every amendment."""
+    session = get_session_for(request, pk, VIEW_CLINICAL)
+    latest = session.amendments.order_by("-created_at", "-id").first()
+    if latest is None:
+        raise Http404("This session has no amendment.")
+    record_access(
+        request, patient=session.patient, action=AccessLog.Action.DOWNLOAD, subject=session
+    )
+    response = _stored_pdf(latest.pdf, latest.pdf_sha256)
+    return _inline_pdf(response, f"{session.patient.chart_number}-session-{session.pk}-amended.pdf")
+
+
+def _stored_pdf(file, sha256: str) -> FileResponse:
+    try:
+        handle = file.open("rb")
+    except (FileNotFoundError, ValueError):
+        raise Http404("The stored PDF is missing from storage; restore it from backup.") from None
+    response = FileResponse(handle, content_type="application/pdf")
+    response["X-Content-SHA256"] = sha256
+    return response
+
+
+def _inline_pdf(response: HttpResponse, name: str) -> HttpResponse:
     response["Content-Disposition"] = f'inline; filename="{name}"'
     response["Cache-Control"] = "private, no-store"
     return response
