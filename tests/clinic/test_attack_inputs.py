@@ -45,6 +45,7 @@ NOT_TYPED = {
     "patients.Patient.chart_number": "drawn from a sequence",
     "patients.Photo.sha256": "computed",
     "treatments.TreatmentSession.pdf_sha256": "computed at signing",
+    "treatments.Amendment.pdf_sha256": "computed when the amendment is recorded",
     "clinic.AccessLog.object_id": "written by the access log",
     "clinic.AccessLog.path": "written by the access log",
     "clinic.Jurisdiction.code": "an ISO 3166-2 code (RegexValidator)",

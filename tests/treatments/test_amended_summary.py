@@ -105,7 +105,7 @@ def test_the_session_page_links_both_pdfs(client_for, practitioner, signed):
     assert "As amended — 1 amendment recorded after signing" in printed
 
 
-def test_no_amendment_no_amended_pdf(client_for, practitioner, signed, draft):
+def test_no_amendment_no_amended_pdf(client_for, practitioner, signed):
     client = client_for(practitioner)
     before = AccessLog.objects.count()
     response = client.get(reverse("treatments:session_pdf_amended", args=[signed.pk]))
