@@ -434,6 +434,7 @@ class RestoreResult:
     file_bytes: int = 0
     pdfs_checked: int = 0
     photos_checked: int = 0
+    amended_pdfs_checked: int = 0
     seconds: float = 0.0
     created_at: str = ""
     problems: list[str] = field(default_factory=list)
@@ -603,7 +604,7 @@ def restore(archive: Path, target: Target, identities) -> RestoreResult:
 
 def _verify_restored(target: Target, manifest: dict, result: RestoreResult) -> None:
     from patients.models import Photo
-    from treatments.models import TreatmentSession
+    from treatments.models import Amendment, TreatmentSession
 
     conn = target.connect()
     try:
@@ -623,6 +624,13 @@ def _verify_restored(target: Target, manifest: dict, result: RestoreResult) -> N
                 )
             )
             photos = cursor.fetchall()
+            # Amendments recorded before the summary as amended was stored have no PDF.
+            cursor.execute(
+                sql.SQL("SELECT id, pdf, pdf_sha256 FROM {} WHERE pdf <> '' ORDER BY id").format(
+                    sql.Identifier(Amendment._meta.db_table)
+                )
+            )
+            amended = cursor.fetchall()
     finally:
         conn.close()
 
@@ -634,6 +642,7 @@ def _verify_restored(target: Target, manifest: dict, result: RestoreResult) -> N
     for label, rows, checked in (
         ("signed session", signed, "pdfs_checked"),
         ("photo", photos, "photos_checked"),
+        ("amendment", amended, "amended_pdfs_checked"),
     ):
         for pk, name, expected in rows:
             if not name or not default_storage.exists(name):

@@ -145,15 +145,20 @@ def photo(client_for, practitioner, patient, sign_consent):
 
 
 def test_backup_restores_rows_files_and_signed_pdfs_into_a_fresh_database(
-    settings, tmp_path, keys, fresh_db, signed_session, photo, capsys
+    settings, tmp_path, keys, fresh_db, signed_session, photo, capsys, client_for, practitioner
 ):
+    response = client_for(practitioner).post(
+        reverse("treatments:amendment_new", args=[signed_session.pk]),
+        {"reason": "Wrong depth recorded", "text": "Depth was 3 mm."},
+    )
+    assert response.status_code == 302
     media_files = sorted(
         path.relative_to(settings.MEDIA_ROOT).as_posix()
         for path in Path(settings.MEDIA_ROOT).rglob("*")
         if path.is_file()
     )
-    # Consent signatures (2), the photo and its thumbnail, the signed PDF.
-    assert len(media_files) == 5
+    # Consent signatures (2), the photo and its thumbnail, the signed PDF, the PDF as amended.
+    assert len(media_files) == 6
     source_counts = _counts(_url(connection.settings_dict, connection.settings_dict["NAME"]))
     assert source_counts["public.patients_photoevent"] >= 1
     assert source_counts["public.treatments_treatmentsessionevent"] >= 2
@@ -162,7 +167,7 @@ def test_backup_restores_rows_files_and_signed_pdfs_into_a_fresh_database(
     started = time.monotonic()
     summary = _backup(archive)
     backup_seconds = time.monotonic() - started
-    assert "5 files" in summary
+    assert "6 files" in summary
     assert archive.stat().st_mode & 0o777 == 0o600
     sealed = archive.read_bytes()
     assert sealed.startswith(b"age-encryption.org/v1")
@@ -172,7 +177,7 @@ def test_backup_restores_rows_files_and_signed_pdfs_into_a_fresh_database(
     started = time.monotonic()
     report = _restore(archive, fresh_db)
     restore_seconds = time.monotonic() - started
-    assert "1 signed session PDFs, 1 photos" in report
+    assert "1 signed session PDFs, 1 photos, 1 summaries as amended" in report
     assert "All checksums and row counts match the backup." in report
 
     # Every table, history events included, has exactly its rows: none lost, none

@@ -52,7 +52,8 @@ class Command(BaseCommand):
             f"  database: {result.tables} tables, {result.rows:,} rows\n"
             f"  media: {result.files} files, {result.file_bytes:,} bytes\n"
             f"  checked: {result.pdfs_checked} signed session PDFs, "
-            f"{result.photos_checked} photos\n"
+            f"{result.photos_checked} photos, "
+            f"{result.amended_pdfs_checked} summaries as amended\n"
             f"  time: {result.seconds:.1f} s"
         )
         if result.problems:
