@@ -124,3 +124,18 @@ def test_only_clinicians_download_the_amended_pdf(
     )
     assert response.status_code == 403
     assert AccessLog.objects.count() == before
+
+
+def test_an_amendment_from_before_stored_summaries_says_so(client_for, practitioner, signed):
+    """Amendments recorded before this release have no stored PDF (rows are never
+    updated): the download says why there is none, and the page offers none."""
+    Amendment.objects.create(
+        session=signed, author=practitioner, reason="Old amendment", text="Recorded earlier."
+    )
+    client = client_for(practitioner)
+    before = AccessLog.objects.count()
+    response = client.get(reverse("treatments:session_pdf_amended", args=[signed.pk]))
+    assert response.status_code == 404
+    assert AccessLog.objects.count() == before
+    page = client.get(reverse("treatments:session", args=[signed.pk])).content.decode()
+    assert "PDF as amended" not in page

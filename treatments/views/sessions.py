@@ -382,6 +382,11 @@ def session_pdf_amended(request: HttpRequest, pk: int) -> HttpResponse:
     latest = session.amendments.order_by("-created_at", "-id").first()
     if latest is None:
         raise Http404("This session has no amendment.")
+    if not latest.pdf:  # recorded before summaries as amended were stored
+        raise Http404(
+            "The latest amendment predates stored summaries as amended: print the session "
+            "page for the record with its amendments."
+        )
     record_access(
         request, patient=session.patient, action=AccessLog.Action.DOWNLOAD, subject=session
     )
