@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.apps import apps
 from django.contrib.auth import get_user_model
 from pghistory.models import Events
 
@@ -21,9 +22,33 @@ class Change:
     fields: list[tuple[str, object, object]]  # (field, before, after); after only on insert
 
 
+# The record's rows that others point at, below the patient: a zone points at its map, an
+# injection or a follow-up at its session, a lot used at its injection. Each level's
+# events are found by what they reference (pghistory queries one model at a time).
+RECORD_LEVELS = [
+    ("treatments.TreatmentMap", "patient"),
+    ("treatments.TreatmentSession", "patient"),
+    ("treatments.Injection", "session__patient"),
+]
+
+
+def _events(patient: Patient, limit: int) -> list:
+    levels = [[patient]] + [
+        list(apps.get_model(model).objects.filter(**{path: patient}).order_by("pk"))
+        for model, path in RECORD_LEVELS
+    ]
+    found = {}
+    for rows in levels:
+        if rows:
+            for event in Events.objects.references(rows).order_by("-pgh_created_at")[:limit]:
+                found[(event.pgh_model, event.pgh_id)] = event  # a session's own events twice
+    return sorted(found.values(), key=lambda event: event.pgh_created_at, reverse=True)[:limit]
+
+
 def record_changes(patient: Patient, *, limit: int) -> list[Change]:
-    """The newest `limit` events of the patient and of every tracked row pointing at it."""
-    events = list(Events.objects.references(patient).order_by("-pgh_created_at")[:limit])
+    """The newest `limit` events of the patient and of every tracked row of its record:
+    those pointing at it, and those pointing at its maps, sessions and injections."""
+    events = _events(patient, limit)
     user_ids = {
         (event.pgh_context or {}).get("user")
         for event in events

@@ -176,3 +176,30 @@ def test_privacy_officer_reads_sign_in_records_in_the_console(client_for, privac
     assert client.get(reverse("admin:clinic_signinlog_changelist")).status_code == 200
     assert client.get(reverse("admin:clinic_accesslog_changelist")).status_code == 200
     assert client.get(reverse("admin:treatments_treatmentsession_changelist")).status_code == 403
+
+
+def test_who_saw_or_changed_includes_zones_injections_lots_and_follow_ups(client_for, practitioner):
+    """Rows that point at the patient through a map or a session are part of the record."""
+    from tests.factories import MapZoneFactory, TreatmentMapFactory, make_session
+    from treatments.models import SideEffect
+
+    someone = PatientFactory()
+    treatment_map = TreatmentMapFactory(patient=someone)
+    MapZoneFactory(treatment_map=treatment_map)
+    session = make_session(treatment_map, practitioner=practitioner)
+    SideEffect.objects.create(
+        session=session,
+        kind=SideEffect.Kind.SWELLING,
+        onset=session.performed_at,
+        severity="mild",
+        recorded_by=practitioner,
+    )
+    other = PatientFactory()
+    make_session(TreatmentMapFactory(patient=other), practitioner=practitioner)
+    page = client_for(practitioner).get(reverse("patients:access", args=[someone.pk]))
+    changed = {change.what.split()[0] for change in page.context["changes"]}
+    assert {"Patient", "TreatmentMap", "MapZone", "TreatmentSession"} <= changed
+    assert {"Injection", "InjectionLot", "SideEffect"} <= changed
+    # Another patient's rows stay out.
+    theirs = {f"TreatmentSession {s.pk}" for s in other.sessions.all()}
+    assert not theirs & {change.what for change in page.context["changes"]}
