@@ -300,3 +300,48 @@ def make_amended_session(treatment_map, practitioner):
         render_pdf=lambda session, amendments: b"%PDF-1.7 as amended",
     )
     return session
+
+
+def _clean_test_image():
+    from patients.images import clean_image
+    from tests.patients.conftest import upload
+
+    return clean_image(upload())
+
+
+def make_scanned_consent(patient, recorded_by, *, template=None, kind="photography"):
+    """A consent signed today, its signature a scanned image (through clean_image)."""
+    from patients.models import Consent
+
+    image = _clean_test_image()
+    consent = Consent(
+        patient=patient,
+        template=template or ConsentTemplateFactory(kind=kind),
+        signed_on=timezone.localdate(),
+        signed_by=patient.full_name,
+        method=Consent.Method.SCAN,
+        recorded_by=recorded_by,
+    )
+    consent.signature.save(image.content.name, image.content, save=False)
+    consent.save()
+    return consent
+
+
+def make_photo(patient, uploaded_by, *, days_ago=1, phase="before", region="Right thigh"):
+    """A front-view photo taken `days_ago`, stored as an upload would be (with thumbnail)."""
+    from patients.models import Photo
+
+    image = _clean_test_image()
+    photo = Photo(
+        patient=patient,
+        taken_at=timezone.now() - timedelta(days=days_ago),
+        region=region,
+        view=Photo.View.FRONT,
+        phase=phase,
+        uploaded_by=uploaded_by,
+        sha256=image.sha256,
+    )
+    photo.image.save(image.content.name, image.content, save=False)
+    photo.thumbnail.save(image.thumbnail.name, image.thumbnail, save=False)
+    photo.save()
+    return photo

@@ -7,26 +7,23 @@ page cannot skip the access log unnoticed.
 
 import re
 from dataclasses import dataclass, field
-from datetime import timedelta
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.urls import reverse
-from django.utils import timezone
 
 from clinic.models import AccessLog
-from patients.images import clean_image
-from patients.models import Consent, ConsentKind, Photo
+from patients.models import Photo
 from tests.factories import (
-    ConsentTemplateFactory,
     MapZoneFactory,
     PatientFactory,
     TreatmentMapFactory,
     UserFactory,
     make_amended_session,
+    make_photo,
+    make_scanned_consent,
     make_session,
 )
-from tests.patients.conftest import upload
 from tests.urlconf import ALL_URLS
 
 VIEW, PRINT, DOWNLOAD = AccessLog.Action.VIEW, AccessLog.Action.PRINT, AccessLog.Action.DOWNLOAD
@@ -248,32 +245,11 @@ def world(practitioner, assistant, catalogue_admin, outsider, privacy_officer):
     MapZoneFactory(treatment_map=treatment_map)
     draft = make_session(treatment_map, practitioner=practitioner)
     lot = draft.injections.first().lots.first().lot
-    image = clean_image(upload())
-    consent = Consent(
-        patient=someone,
-        template=ConsentTemplateFactory(kind=ConsentKind.PHOTOGRAPHY),
-        signed_on=timezone.localdate(),
-        signed_by=someone.full_name,
-        method=Consent.Method.SCAN,
-        recorded_by=practitioner,
-    )
-    consent.signature.save(image.content.name, image.content, save=False)
-    consent.save()
-    photos = []
-    for days_ago, phase in [(30, Photo.Phase.BEFORE), (1, Photo.Phase.AFTER)]:
-        photo = Photo(
-            patient=someone,
-            taken_at=timezone.now() - timedelta(days=days_ago),
-            region="Right thigh",
-            view=Photo.View.FRONT,
-            phase=phase,
-            uploaded_by=practitioner,
-            sha256=image.sha256,
-        )
-        photo.image.save(image.content.name, image.content, save=False)
-        photo.thumbnail.save(image.thumbnail.name, image.thumbnail, save=False)
-        photo.save()
-        photos.append(photo)
+    consent = make_scanned_consent(someone, practitioner)
+    photos = [
+        make_photo(someone, practitioner, days_ago=days_ago, phase=phase)
+        for days_ago, phase in [(30, Photo.Phase.BEFORE), (1, Photo.Phase.AFTER)]
+    ]
     superuser = UserFactory(username="root", is_staff=True, is_superuser=True)
     return World(
         patient=someone,

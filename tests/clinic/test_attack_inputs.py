@@ -20,17 +20,16 @@ from django.urls import resolve, reverse
 from django.utils import timezone
 
 from clinic.fields import FreeCharField, FreeTextField
-from patients.images import clean_image
-from patients.models import Consent, ConsentKind, Patient, Photo
+from patients.models import Patient, Photo
 from tests.factories import (
-    ConsentTemplateFactory,
     MapZoneFactory,
     PatientFactory,
     TreatmentMapFactory,
     UserFactory,
+    make_photo,
+    make_scanned_consent,
     make_session,
 )
-from tests.patients.conftest import upload
 from tests.pdf import pdf_text
 from tests.urlconf import ALL_URLS
 from treatments.models import Amendment, SideEffect, TreatmentSession
@@ -164,29 +163,8 @@ def world(practitioner, superuser):
     MapZoneFactory(treatment_map=treatment_map)
     signed = make_session(treatment_map, practitioner=practitioner, check_skin_cleansed=False)
     draft = make_session(treatment_map, practitioner=practitioner)
-    image = clean_image(upload())
-    consent = Consent(
-        patient=patient,
-        template=ConsentTemplateFactory(kind=ConsentKind.PHOTOGRAPHY),
-        signed_on=timezone.localdate(),
-        signed_by=patient.full_name,
-        method=Consent.Method.SCAN,
-        recorded_by=practitioner,
-    )
-    consent.signature.save(image.content.name, image.content, save=False)
-    consent.save()
-    photo = Photo(
-        patient=patient,
-        taken_at=timezone.now() - timedelta(days=1),
-        region="Right thigh",
-        view=Photo.View.FRONT,
-        phase=Photo.Phase.BEFORE,
-        uploaded_by=practitioner,
-        sha256=image.sha256,
-    )
-    photo.image.save(image.content.name, image.content, save=False)
-    photo.thumbnail.save(image.thumbnail.name, image.thumbnail, save=False)
-    photo.save()
+    consent = make_scanned_consent(patient, practitioner)
+    photo = make_photo(patient, practitioner)
     effect = SideEffect.objects.create(
         session=signed,
         kind=SideEffect.Kind.OTHER,

@@ -25,8 +25,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from clinic.audit import record_access
 from clinic.models import AccessLog
-from patients.images import clean_image
-from patients.models import Consent, ConsentKind, ConsentTemplate, Measurement, Photo
+from patients.models import ConsentKind, ConsentTemplate, Measurement, Photo
 from tests.clinic.permission_matrix import (
     ACCEPTED,
     ANONYMOUS,
@@ -48,16 +47,16 @@ from tests.clinic.permission_matrix import (
 )
 from tests.dates import datetime_input
 from tests.factories import (
-    ConsentTemplateFactory,
     MapZoneFactory,
     PatientFactory,
     TreatmentMapFactory,
     UserFactory,
     list_on_formulary,
     make_amended_session,
+    make_photo,
+    make_scanned_consent,
     make_session,
 )
-from tests.patients.conftest import upload
 from tests.treatments.session_helpers import plan_post, session_post
 from tests.urlconf import ALL_URLS
 from treatments.models import SideEffect, TreatmentSession
@@ -90,42 +89,19 @@ def client():
     return client
 
 
-def _photo(patient, user, image, days_ago: int, phase) -> Photo:
-    photo = Photo(
-        patient=patient,
-        taken_at=timezone.now() - timedelta(days=days_ago),
-        region="Right thigh",
-        view=Photo.View.FRONT,
-        phase=phase,
-        uploaded_by=user,
-        sha256=image.sha256,
-    )
-    photo.image.save(image.content.name, image.content, save=False)
-    photo.thumbnail.save(image.thumbnail.name, image.thumbnail, save=False)
-    photo.save()
-    return photo
-
-
 def _records(someone, practitioner) -> dict:
     """One patient's map, draft session with a follow-up, consent, photos, measurement."""
     treatment_map = TreatmentMapFactory(patient=someone)
     MapZoneFactory(treatment_map=treatment_map)
     draft = make_session(treatment_map, practitioner=practitioner)
-    image = clean_image(upload())
-    consent = Consent(
-        patient=someone,
-        template=ConsentTemplate.objects.filter(kind=ConsentKind.PHOTOGRAPHY).first()
-        or ConsentTemplateFactory(kind=ConsentKind.PHOTOGRAPHY),
-        signed_on=timezone.localdate(),
-        signed_by=someone.full_name,
-        method=Consent.Method.SCAN,
-        recorded_by=practitioner,
+    consent = make_scanned_consent(
+        someone,
+        practitioner,
+        template=ConsentTemplate.objects.filter(kind=ConsentKind.PHOTOGRAPHY).first(),
     )
-    consent.signature.save(image.content.name, image.content, save=False)
-    consent.save()
     photos = [
-        _photo(someone, practitioner, image, 30, Photo.Phase.BEFORE),
-        _photo(someone, practitioner, image, 1, Photo.Phase.AFTER),
+        make_photo(someone, practitioner, days_ago=30, phase=Photo.Phase.BEFORE),
+        make_photo(someone, practitioner, days_ago=1, phase=Photo.Phase.AFTER),
     ]
     return {
         "patient": someone,

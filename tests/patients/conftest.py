@@ -2,12 +2,10 @@ import io
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.utils import timezone
 from PIL import Image
 
-from patients.images import clean_image
-from patients.models import Consent, ConsentKind
-from tests.factories import ConsentTemplateFactory, PatientFactory
+from patients.models import ConsentKind
+from tests.factories import ConsentTemplateFactory, PatientFactory, make_scanned_consent
 
 
 def image_bytes(fmt="PNG", size=(64, 48), color=(200, 30, 30), **save_kwargs) -> bytes:
@@ -33,17 +31,6 @@ def templates(db):
 @pytest.fixture
 def sign_consent(templates, practitioner):
     def sign(patient, kind=ConsentKind.PHOTOGRAPHY, template=None):
-        image = clean_image(upload())
-        consent = Consent(
-            patient=patient,
-            template=template or templates[kind],
-            signed_on=timezone.localdate(),
-            signed_by=patient.full_name,
-            method=Consent.Method.SCAN,
-            recorded_by=practitioner,
-        )
-        consent.signature.save(image.content.name, image.content, save=False)
-        consent.save()
-        return consent
+        return make_scanned_consent(patient, practitioner, template=template or templates[kind])
 
     return sign

@@ -103,14 +103,7 @@ class ZonePlanForm(forms.ModelForm):
         super().__init__(*args, **kw)
         for name, label in SHORT_LABELS.items():
             self.fields[name].label = label
-        for name in (
-            "needle_length_mm",
-            "gauge",
-            "depth_mm",
-            "technique",
-            "formula",
-            "planned_volume_ml",
-        ):
+        for name in APPLIED_FIELDS:  # what a zone's plan needs, the box's fields
             self.fields[name].required = True
         # Querysets validate a POST; the choices shown were loaded once for all zones.
         self.fields["formula"].queryset = formulas
