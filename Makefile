@@ -7,18 +7,33 @@ VENV := .venv
 PY := $(VENV)/bin/python
 MANAGE := $(PY) manage.py
 CHROMIUM ?= /usr/bin/chromium
+# The browser tests read it too (tests/e2e/conftest.py).
+export CHROMIUM
 
-.PHONY: run test stop db setup browser system-libs lint format bench backup soak
+.PHONY: run test stop db setup browser system-libs lint format bench backup soak lock
 
-# Installing is skipped while the requirement files are unchanged.
-$(VENV)/.runtime: requirements.txt
+# Locked sets (see "Dependencies" in the README): `make run` installs the local set
+# (production + the project-local PostgreSQL), `make test` the development set. Every
+# package is pinned with its hashes; installing is skipped while the lock is unchanged.
+PIP_INSTALL := $(PY) -m pip install --quiet --disable-pip-version-check --require-hashes
+$(VENV)/.runtime: requirements-local.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(PIP_INSTALL) -r requirements-local.txt
 	@touch $@
 
 $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(PIP_INSTALL) -r requirements-dev.txt
 	@touch $@
+
+# Compile the requirements*.in files into the locks (tools/lock.py), keeping the locked
+# versions: `make lock UPGRADE=django` upgrades one package, `make lock UPGRADE=all` all.
+# uv is installed by its pin in requirements-dev.in, so this works whatever the locks hold.
+UV_PIN := $(shell sed -n 's/^\(uv==[^ ]*\).*/\1/p' requirements-dev.in)
+lock:
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(VENV)/bin/uv --version 2>/dev/null | grep -qx "uv $(UV_PIN:uv==%=%)" || \
+	  $(PY) -m pip install --quiet --disable-pip-version-check "$(UV_PIN)"
+	@$(PY) tools/lock.py $(if $(filter all,$(UPGRADE)),--upgrade,$(foreach name,$(UPGRADE),--upgrade-package $(name)))
 
 # The project-local PostgreSQL, unless DATABASE_URL points elsewhere.
 db: $(VENV)/.runtime
@@ -33,7 +48,7 @@ STATIC_FILES := $(shell find static -type f)
 var/static/staticfiles.json: $(STATIC_FILES) $(VENV)/.runtime
 	@$(MANAGE) collectstatic --no-input -v 0
 
-setup: db system-libs
+setup: system-libs db
 	@$(MANAGE) preflight
 	@$(MANAGE) migrate --no-input -v 0
 	@$(MAKE) -s --no-print-directory var/static/staticfiles.json
@@ -45,26 +60,27 @@ run: setup
 	@echo "MesoChart: http://127.0.0.1:$(PORT)/  (Ctrl-C to stop; 'make stop' stops PostgreSQL)"
 	@$(VENV)/bin/gunicorn --config clinic/gunicorn.conf.py --bind 127.0.0.1:$(PORT)
 
-# WeasyPrint (PDF summaries) needs Pango; Debian packages, installed when missing.
+# WeasyPrint (PDF summaries) needs Pango and the browser tests Chromium: Debian packages.
+# clinic/syslibs.py looks for them as they are loaded (the dynamic loader, the browser's
+# own --version), with the system Python, before the virtualenv is made. As root a
+# missing one is installed with apt-get; anyone else is told the one command to run.
 PANGO := libpango-1.0-0 libpangoft2-1.0-0
 system-libs:
-	@ldconfig -p | grep -q libpangoft2-1.0 || { \
+	@$(PYTHON) clinic/syslibs.py pango 2>/dev/null || { \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "Installing Pango for PDF summaries (apt-get)..."; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(PANGO) >/dev/null; \
-	  else \
-	    echo "PDF summaries need Pango: sudo apt-get install $(PANGO)"; exit 1; \
-	  fi; }
+	  fi; \
+	  $(PYTHON) clinic/syslibs.py pango; }
 
-# Browser tests drive Debian's Chromium; Playwright cannot download its own here.
+# Playwright cannot download its own browser here: the tests drive Debian's Chromium.
 browser:
-	@test -x $(CHROMIUM) || { \
-	  if [ "$$(id -u)" = 0 ]; then \
+	@$(PYTHON) clinic/syslibs.py chromium "$(CHROMIUM)" 2>/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && [ "$(CHROMIUM)" = /usr/bin/chromium ]; then \
 	    echo "Installing Chromium for the browser tests (apt-get)..."; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-	  else \
-	    echo "Chromium is needed for the browser tests: sudo apt-get install chromium"; exit 1; \
-	  fi; }
+	  fi; \
+	  $(PYTHON) clinic/syslibs.py chromium "$(CHROMIUM)"; }
 
 test: $(VENV)/.dev browser setup
 	$(MANAGE) makemigrations --check --dry-run
