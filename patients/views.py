@@ -45,6 +45,7 @@ from patients.services import (
 )
 
 PAGE_SIZE = 25
+CHART_SESSIONS = 10
 SEARCH_LIMIT = 200
 LIST_COLUMNS = [
     "id",
@@ -197,7 +198,13 @@ def patient_chart(request: HttpRequest, pk: int) -> HttpResponse:
                 .select_related("indication", "location")
                 .annotate(zone_count=Count("zones"))
             ),
-            sessions=list(TreatmentSession.objects.for_patient(patient).select_related("location")),
+            # The latest sessions at a glance, older ones a page at a time: a history of
+            # hundreds of sessions would otherwise fill the chart (and its query).
+            sessions=OffsetPage.of(
+                TreatmentSession.objects.for_patient(patient).select_related("location"),
+                request.GET.get("sessions"),
+                CHART_SESSIONS,
+            ),
             flagged=list(
                 SideEffect.objects.needing_attention()
                 .filter(session__patient=patient)
