@@ -48,7 +48,7 @@ def test_the_chart_lists_the_latest_sessions_and_pages_to_the_older(
     html = client.get(url).content.decode()
     assert _session_links(html) == newest_first[:10]
     assert "Newer sessions" not in html
-    assert f'href="?sessions=2#sessions-heading">Older sessions' in html
+    assert 'href="?sessions=2#sessions-heading">Older sessions' in html
 
     seen, page = [], 1
     while True:

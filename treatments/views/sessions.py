@@ -51,10 +51,10 @@ from treatments.services.sessions import (
 )
 from treatments.summary import (
     number_in_plan,
-    with_number_in_plan,
     render_amended_pdf,
     render_pdf,
     summary,
+    with_number_in_plan,
     with_summary_data,
 )
 
