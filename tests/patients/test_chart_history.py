@@ -5,9 +5,10 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
-from tests.factories import TreatmentSessionFactory, copy_sessions
+from tests.factories import PatientFactory, TreatmentSessionFactory, copy_sessions, make_photo
 from tests.query_budget import assert_no_growth, page_queries
 from treatments.models import TreatmentSession
 
@@ -86,3 +87,27 @@ def test_the_chart_queries_do_not_grow_with_the_history(client_for, practitioner
     # and the page stays the same size: ten sessions listed, not a thousand
     html = client.get(url).content.decode()
     assert len(_session_links(html)) == 10
+
+
+def test_the_chart_shows_the_latest_photos_and_reaches_every_one(client_for, practitioner):
+    patient = PatientFactory()
+    client = client_for(practitioner)
+    oldest = make_photo(patient, practitioner, days_ago=30, region="Left knee")
+    small = page_queries(client, patient.get_absolute_url())
+    for day in range(13):
+        make_photo(patient, practitioner, days_ago=day + 1)
+    large = page_queries(client, patient.get_absolute_url())
+    assert_no_growth("chart photos", small, large)
+
+    html = client.get(patient.get_absolute_url()).content.decode()
+    assert html.count('data-testid="older-photos"') == 1
+    assert "The latest 12 of 14 photos" in html
+    assert f"/photos/{oldest.pk}/" not in html  # the oldest is no longer a thumbnail...
+    compare = reverse("patients:photo_compare", args=[patient.pk])
+    # ...but its region's page lists it
+    assert f'href="{compare}?region=Left%20knee&amp;view=front">Left knee, front (1)</a>' in html
+    # comparisons are still offered for regions with two photos or more only
+    offered = html.split("Compare:")[1].split("</p>")[0]
+    assert "Right thigh, front (13)" in offered and "Left knee" not in offered
+    page = client.get(compare, {"region": "Left knee", "view": "front"}).content.decode()
+    assert f"/photos/{oldest.pk}/" in page
