@@ -45,6 +45,8 @@ from patients.services import (
 )
 
 PAGE_SIZE = 25
+CHART_SESSIONS = 10
+CHART_PHOTOS = 12
 SEARCH_LIMIT = 200
 LIST_COLUMNS = [
     "id",
@@ -197,7 +199,13 @@ def patient_chart(request: HttpRequest, pk: int) -> HttpResponse:
                 .select_related("indication", "location")
                 .annotate(zone_count=Count("zones"))
             ),
-            sessions=list(TreatmentSession.objects.for_patient(patient).select_related("location")),
+            # The latest sessions at a glance, older ones a page at a time: a history of
+            # hundreds of sessions would otherwise fill the chart (and its query).
+            sessions=OffsetPage.of(
+                TreatmentSession.objects.for_patient(patient).select_related("location"),
+                request.GET.get("sessions"),
+                CHART_SESSIONS,
+            ),
             flagged=list(
                 SideEffect.objects.needing_attention()
                 .filter(session__patient=patient)
@@ -206,12 +214,17 @@ def patient_chart(request: HttpRequest, pk: int) -> HttpResponse:
             ),
         )
         consents, statuses = consent_statuses(patient)
-        photos = list(patient.photos.filter(archived=False).order_by("-taken_at", "-id"))
+        kept = patient.photos.filter(archived=False)
+        # The latest photos; every one stays reachable through its region's comparison.
+        photos = list(kept.order_by("-taken_at", "-id")[:CHART_PHOTOS])
+        groups = _photo_groups(kept)
         context.update(
             consents=consents,
             consent_statuses=statuses,
             photos=photos,
-            photo_groups=_comparable_groups(photos),
+            photo_groups=[group for group in groups if group[3] > 1],
+            all_photo_groups=groups,
+            photo_total=sum(group[3] for group in groups),
             trends=measurement_trends(list(patient.measurements.order_by("site", "measured_on"))),
             can_change=request.user.has_perm(CHANGE_CLINICAL),
         )
@@ -219,16 +232,11 @@ def patient_chart(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "patients/patient_chart.html", context)
 
 
-def _comparable_groups(photos: list[Photo]) -> list[tuple[str, str, str, int]]:
-    """(region, view, view label, count) for each region and view with two or more photos."""
-    counts: dict[tuple[str, str], list[Photo]] = {}
-    for photo in photos:
-        counts.setdefault((photo.region, photo.view), []).append(photo)
-    return [
-        (region, view, group[0].get_view_display(), len(group))
-        for (region, view), group in sorted(counts.items())
-        if len(group) > 1
-    ]
+def _photo_groups(photos) -> list[tuple[str, str, str, int]]:
+    """(region, view, view label, count) for each region and view, counted in one query."""
+    labels = dict(Photo.View.choices)
+    rows = photos.order_by().values_list("region", "view").annotate(count=Count("id"))
+    return [(region, view, labels.get(view, view), count) for region, view, count in sorted(rows)]
 
 
 @require_http_methods(["GET", "POST"])

@@ -1,7 +1,7 @@
 """The session summary: one set of data for the print view, the PDF and the booklet."""
 
 from django.contrib.staticfiles import finders
-from django.db.models import Prefetch, Q, QuerySet, prefetch_related_objects
+from django.db.models import Count, F, Prefetch, Q, QuerySet, Window, prefetch_related_objects
 from django.template.loader import render_to_string
 
 from treatments.models import (
@@ -95,11 +95,28 @@ def render_amended_pdf(session: TreatmentSession, amendments: list) -> bytes:
 
 
 def number_in_plan(session: TreatmentSession) -> int:
-    """This session's place in its map's course (1 for the first), drafts aside."""
+    """This session's place in its map's course (1 for the first), drafts aside.
+
+    with_number_in_plan gives the same number to many signed sessions in one query.
+    """
     return (
         TreatmentSession.objects.filter(
             treatment_map_id=session.treatment_map_id, performed_at__lte=session.performed_at
         )
         .filter(Q(status=TreatmentSession.Status.SIGNED) | Q(pk=session.pk))
         .count()
+    )
+
+
+def with_number_in_plan(signed: QuerySet) -> QuerySet:
+    """Signed sessions annotated with `number_in_plan`, as number_in_plan() counts it.
+
+    A window over the signed sessions of each map, ordered by date: its default frame
+    takes in sessions at the same moment too (performed_at <=). Computed before any
+    LIMIT/OFFSET, so a page of a booklet is numbered within the whole course.
+    """
+    return signed.annotate(
+        number_in_plan=Window(
+            Count("id"), partition_by=[F("treatment_map_id")], order_by=F("performed_at").asc()
+        )
     )

@@ -284,6 +284,8 @@ PARAMETERS = {
     "patients:list": ["q", "sort", "page"],
     "audit": ["patient", "user", "date_from", "date_to", "action", "page"],
     "treatments:sessions": ["status", "page"],
+    "patients:chart": ["sessions"],
+    "treatments:booklet": ["page"],
     "treatments:lots": ["q"],
     "treatments:lot_recall": ["page"],
     "treatments:injection_lots": ["prefix", "location", "date", "formula", "lot_1"],
@@ -321,6 +323,8 @@ TAKES_PATIENT = {
     "treatments:session_new",
     "patients:consent_new",
     "patients:access",
+    "patients:chart",
+    "treatments:booklet",
 }
 TAKES_LOT = {"treatments:lot_recall"}
 

@@ -119,16 +119,17 @@ def test_chart_query_count_does_not_grow_with_records(
     # Session, user, the second-factor device and permissions (5); patient, needle
     # rule, maps, sessions, flagged
     # follow-ups, consents with their templates, the consents in force (the one
-    # definition, as a query), newest templates, photos, measurements (10); the
-    # access-log row (1); session save (3).
-    with django_assert_num_queries(19) as few:
+    # definition, as a query), newest templates, the latest photos and the photos per
+    # region, measurements (11); the access-log row (1); session save (3).
+    with django_assert_num_queries(20) as few:
         client.get(patient.get_absolute_url())
     sign_consent(patient, "photography")
     sign_consent(patient, "off_label")
     _add_records(patient, practitioner, 12)
     with django_assert_num_queries(len(few.captured_queries)):
         response = client.get(patient.get_absolute_url())
-    assert len(response.context["photos"]) == 14
+    assert len(response.context["photos"]) == 12  # the latest; all 14 counted by region
+    assert response.context["photo_total"] == 14
     assert len(response.context["trends"]) == 4
 
 

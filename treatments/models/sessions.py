@@ -147,7 +147,13 @@ class TreatmentSession(models.Model):
 
     class Meta:
         ordering = ["-performed_at", "-id"]
-        indexes = [models.Index(fields=["status", "performed_at"])]
+        indexes = [
+            models.Index(fields=["status", "performed_at"]),
+            # The session list's default order (-performed_at, -id) read backwards: on
+            # 1,000,000 sessions its first page took 1.3-2.8 s (parallel seq scan and
+            # top-N sort) without it, 1 ms with it (EXPLAIN ANALYZE, issue 12).
+            models.Index(fields=["performed_at", "id"], name="session_performed_idx"),
+        ]
         triggers = [NO_DELETE, SIGNED_SESSION_FROZEN]
 
     def __str__(self) -> str:

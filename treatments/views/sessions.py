@@ -22,6 +22,7 @@ from clinic.concurrency import StaleEdit
 from clinic.forms import formset_problems, problems_of
 from clinic.models import AccessLog, Location
 from clinic.numbers import int_or_none
+from clinic.paging import OffsetPage
 from patients.models import ConsentKind
 from patients.services import has_consent
 from treatments.forms.sessions import (
@@ -53,6 +54,7 @@ from treatments.summary import (
     render_amended_pdf,
     render_pdf,
     summary,
+    with_number_in_plan,
     with_summary_data,
 )
 
@@ -66,8 +68,9 @@ def session_list(request: HttpRequest) -> HttpResponse:
     ).order_by("-performed_at", "-id")
     if request.GET.get("status") in TreatmentSession.Status.values:
         sessions = sessions.filter(status=request.GET["status"])
-    page = Paginator(sessions, 25).get_page(request.GET.get("page"))
-    rows = list(page.object_list)
+    # No COUNT(*): over every session of the clinic it grows with the data.
+    page = OffsetPage.of(sessions, request.GET.get("page"), 25)
+    rows = page.object_list
     record_list_access(request, [session.patient for session in rows])
     return render(
         request,
@@ -410,40 +413,35 @@ def _inline_pdf(response: HttpResponse, name: str) -> HttpResponse:
     return response
 
 
+BOOKLET_PAGE = 20
+
+
 @require_GET
 def patient_booklet(request: HttpRequest, pk: int) -> HttpResponse:
+    """The signed sessions a page at a time, oldest first, each page printable on its own.
+
+    Twenty full summaries make a page of a few hundred kilobytes that draws quickly; the
+    whole history of a long-treated patient in one page ran to megabytes and seconds.
+    """
     patient = get_patient_for(request, pk, VIEW_CLINICAL)
     # The booklet is handed to the patient: signed records only.
     sessions = with_summary_data(
-        TreatmentSession.objects.for_patient(patient)
-        .filter(status=TreatmentSession.Status.SIGNED)
-        .order_by("performed_at", "id")
+        with_number_in_plan(
+            TreatmentSession.objects.for_patient(patient).filter(
+                status=TreatmentSession.Status.SIGNED
+            )
+        ).order_by("performed_at", "id")
     )
+    # Counting one patient's signed sessions is bounded by that patient, not the clinic.
+    page = Paginator(sessions, BOOKLET_PAGE).get_page(request.GET.get("page"))
     record_access(request, patient=patient, action=AccessLog.Action.PRINT)
-    regions = list(BodyRegion.objects.all())
     return render(
         request,
         "treatments/booklet.html",
         {
             "patient": patient,
-            "summaries": [summary(s, session_number=n) for n, s in _numbered(sessions)],
-            "regions": regions,
+            "page": page,
+            "summaries": [summary(s, session_number=s.number_in_plan) for s in page.object_list],
+            "regions": list(BodyRegion.objects.all()),
         },
     )
-
-
-def _numbered(sessions):
-    """(number in its plan, session) without a query per session."""
-    counts: dict[int, int] = {}
-    all_of_patient = list(
-        TreatmentSession.objects.filter(
-            treatment_map_id__in={s.treatment_map_id for s in sessions}
-        ).values_list("treatment_map_id", "performed_at")
-    )
-    for session in sessions:
-        counts[session.pk] = sum(
-            1
-            for map_id, when in all_of_patient
-            if map_id == session.treatment_map_id and when <= session.performed_at
-        )
-        yield counts[session.pk], session
