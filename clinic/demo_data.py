@@ -969,6 +969,7 @@ class Generator:
             if (
                 compound_id == recall_compound
                 and recall_from <= day <= recall_expiry
+                and self.recall_used < self.recall_target
                 and self.recall_used < self.recall_target * (self.done + 1) / self.total_patients
             ):
                 lot = (recall_id, recall_number, recall_expiry)
@@ -1125,6 +1126,8 @@ def long_history_pdfs(patient_id: int) -> int:
                 [name, sha, session.pk],
             )
             count += 1
+        # The foreign keys are deferred: check now, before the triggers come back.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cursor.execute('ALTER TABLE "treatments_treatmentsession" ENABLE TRIGGER USER')
     return count
 
