@@ -36,7 +36,7 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
 
 from clinic import demo_names as names
@@ -565,19 +565,14 @@ class Generator:
             )
         if long_history:
             queue.put(("rows", 0, self.chunk(0, long_history=long_history)))
-        queue.put(
-            (
-                "done",
-                0,
-                {
-                    "next_ids": {t.table: t.next_id for t in self.tables},
-                    "chart_number": self._chart_sequence_next,
-                    "counts": {t.table: t.total for t in self.tables},
-                    "recall_uses": self.recall_used,
-                    "long_history_id": self.long_history_id,
-                },
-            )
-        )
+        queue.put(("done", 0, self.totals()))
+
+    def totals(self) -> dict:
+        return {
+            "next_ids": {t.table: t.next_id for t in self.tables},
+            "chart_number": self._chart_sequence_next,
+            "counts": {t.table: t.total for t in self.tables},
+        }
 
     # -- one patient ---------------------------------------------------------------------
 
@@ -1101,35 +1096,52 @@ class Generator:
         self.all_signed = False
 
 
-def long_history_pdfs(patient_id: int) -> int:
-    """Store the long-history patient's signed PDFs, drawn by the code signing uses.
+_INHERITED = []  # the parent's connection, kept (not closed) in a forked child
 
-    As the owner, triggers off for this transaction only: the sessions are already signed
-    (frozen), and only the two columns signing sets are written."""
+
+def render_long_history_pdfs(queue, patient_id: int, part: int, parts: int) -> None:
+    """In a forked child, after the records were committed: draw one part of the
+    long-history patient's signed PDFs with the code signing uses, store them, and put
+    [(session id, file name, SHA-256)] on the queue for the parent to record.
+
+    The child connects on its own: closing the connection it inherited would end the
+    parent's session, so that one is set aside, never closed."""
     from treatments.summary import render_pdf, with_summary_data
 
-    regions = list(BodyRegion.objects.all())
-    sessions = with_summary_data(
-        TreatmentSession.objects.filter(patient_id=patient_id, status="signed", pdf="")
-    ).order_by("performed_at", "id")
-    count = 0
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute('ALTER TABLE "treatments_treatmentsession" DISABLE TRIGGER USER')
-        for session in sessions:
+    try:
+        if connection.connection is not None:
+            _INHERITED.append(connection.connection)
+            connection.connection = None
+        regions = list(BodyRegion.objects.all())
+        sessions = with_summary_data(
+            TreatmentSession.objects.filter(patient_id=patient_id, status="signed", pdf="")
+        ).order_by("performed_at", "id")
+        stored = []
+        for session in list(sessions)[part::parts]:
             pdf = render_pdf(session, regions=regions)
             sha = hashlib.sha256(pdf).hexdigest()
             name = default_storage.save(
                 f"summaries/session-{session.pk}-{sha[:12]}.pdf", ContentFile(pdf)
             )
-            cursor.execute(
-                "UPDATE treatments_treatmentsession SET pdf = %s, pdf_sha256 = %s WHERE id = %s",
-                [name, sha, session.pk],
-            )
-            count += 1
-        # The foreign keys are deferred: check now, before the triggers come back.
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        cursor.execute('ALTER TABLE "treatments_treatmentsession" ENABLE TRIGGER USER')
-    return count
+            stored.append((session.pk, name, sha))
+        connection.close()
+        queue.put(("pdfs", 0, stored))
+    except Exception:  # reported to the parent, which stops the run
+        queue.put(("error", 0, traceback.format_exc()))
+
+
+def record_pdfs(cursor, stored: list) -> None:
+    """The two columns signing sets, on sessions already signed. As the owner, with the
+    table's triggers off for this transaction only (the frozen-signed one refuses it)."""
+    cursor.execute('ALTER TABLE "treatments_treatmentsession" DISABLE TRIGGER USER')
+    for pk, name, sha in stored:
+        cursor.execute(
+            "UPDATE treatments_treatmentsession SET pdf = %s, pdf_sha256 = %s WHERE id = %s",
+            [name, sha, pk],
+        )
+    # The foreign keys are deferred: checked now, before the triggers come back.
+    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    cursor.execute('ALTER TABLE "treatments_treatmentsession" ENABLE TRIGGER USER')
 
 
 class Writer:

@@ -21,13 +21,15 @@ from clinic.demo_data import (
     LONG_HISTORY_EMAIL,
     Generator,
     Writer,
-    long_history_pdfs,
     real_patients_exist,
+    record_pdfs,
+    render_long_history_pdfs,
 )
 from patients.models import Patient
 from treatments.models import InjectionLot
 
 CHUNK = 1000
+PDF_WORKERS = 2
 MAX_LONG_HISTORY = 3000  # sessions at least a day apart within the ten years
 
 
@@ -96,24 +98,62 @@ class Command(BaseCommand):
             total_patients=patients,
         )
         columns = {table.table: table.columns for table in generator.tables}
+        context = multiprocessing.get_context("fork")
         with transaction.atomic(), connection.cursor() as cursor:
             writer = Writer(cursor, list(columns))
             generator.start_ids(*writer.begin())
-            totals = self._write(generator, writer, columns, patients, long_history)
+            totals = self._write(context, generator, writer, columns, patients, long_history)
             writer.finish(totals["next_ids"], totals["chart_number"])
-            pdfs = long_history_pdfs(totals["long_history_id"]) if long_history else 0
+        pdfs = self._pdfs(context) if long_history else 0
         uses = InjectionLot.objects.filter(lot__lot_number=RECALL_LOT).count()
         counts = ", ".join(f"{table} {rows:,}" for table, rows in totals["counts"].items())
-        made = f"made with {pdfs} stored PDFs" if long_history else "already there"
         self.stdout.write(
-            f"seed_demo: {counts}; long-history patient {made}; lot {RECALL_LOT} used "
-            f"{uses:,} times; {time.monotonic() - started:.1f} s"
+            f"seed_demo: {counts}; {pdfs} signed PDFs stored for the long-history "
+            f"patient; lot {RECALL_LOT} used {uses:,} times; "
+            f"{time.monotonic() - started:.1f} s"
         )
 
-    def _write(self, generator, writer, columns, patients: int, long_history: int) -> dict:
+    def _pdfs(self, context) -> int:
+        """The long-history patient's PDFs, drawn by two children (a core each) from the
+        committed records, then recorded in one transaction."""
+        patient = Patient.objects.get(email=LONG_HISTORY_EMAIL)
+        queue = context.Queue()
+        children = [
+            context.Process(
+                target=render_long_history_pdfs,
+                args=(queue, patient.pk, part, PDF_WORKERS),
+                daemon=True,
+            )
+            for part in range(PDF_WORKERS)
+        ]
+        for child in children:
+            child.start()
+        stored = []
+        for child in children:
+            stored += self._receive(queue, child)
+            child.join(timeout=10)
+        with transaction.atomic(), connection.cursor() as cursor:
+            record_pdfs(cursor, stored)
+        return len(stored)
+
+    def _receive(self, queue, child):
+        """The next message from a child; a child that died without one stops the run."""
+        while True:
+            try:
+                kind, size, payload = queue.get(timeout=10)
+            except Empty:
+                if child.is_alive():
+                    continue
+                raise CommandError("a generating process stopped unexpectedly") from None
+            if kind == "error":
+                raise CommandError(f"generating the demo data failed:\n{payload}")
+            if kind == "rows":
+                return size, payload
+            return payload
+
+    def _write(self, context, generator, writer, columns, patients: int, long_history) -> dict:
         """Rows are made in a child process while this one COPYs the previous chunk:
         Python and PostgreSQL each keep a core busy. Two chunks in flight at most."""
-        context = multiprocessing.get_context("fork")
         queue = context.Queue(maxsize=2)
         child = context.Process(
             target=generator.produce, args=(queue, patients, CHUNK, long_history), daemon=True
@@ -122,17 +162,11 @@ class Command(BaseCommand):
         try:
             with tqdm(total=patients, unit="patient", file=sys.stderr, desc="seed_demo") as bar:
                 while True:
-                    try:
-                        kind, size, payload = queue.get(timeout=10)
-                    except Empty:
-                        if child.is_alive():
-                            continue
-                        raise CommandError("the generating process stopped unexpectedly") from None
-                    if kind == "error":
-                        raise CommandError(f"generating the demo data failed:\n{payload}")
-                    if kind == "done":
-                        return payload
-                    writer.copy(payload, columns)
+                    message = self._receive(queue, child)
+                    if not isinstance(message, tuple):
+                        return message  # the totals
+                    size, rows = message
+                    writer.copy(rows, columns)
                     bar.update(size)
         finally:
             child.join(timeout=10)
