@@ -1,25 +1,25 @@
 """Ten years of generated clinic records for demos and benchmarks (manage.py seed_demo).
 
-Rows are written with COPY from in-memory buffers, one transaction per chunk of patients,
-so memory stays bounded whatever the size. Each chunk is written as the owner of the
-tables with their user triggers switched off (ALTER TABLE ... DISABLE TRIGGER USER, undone
-before the commit, and rolled back with it on failure):
+Rows are made a chunk of patients at a time in a child process and written with COPY
+from in-memory buffers, so memory stays bounded whatever the size. All of it is one
+transaction, as the owner of the tables (Writer), so a failure leaves nothing behind:
 
-- pghistory's event triggers would copy every generated row into its event table and
-  double the work: generated data has no history; history starts with the first real
-  change (an edit, a signature, an amendment in the application).
-- the frozen-signed triggers refuse injections under a signed session, so a signed
-  session could only be written as a draft and then updated (two writes, an event each).
+- the tables' user triggers are off until the commit. pghistory's event triggers would
+  copy every generated row into its event table and double the work: generated rows have
+  no history, which starts with the first change made in the application. The
+  frozen-signed triggers refuse injections under a signed session, so a signed session
+  could otherwise only be written as a draft and then updated.
+- foreign keys and plain indexes are dropped and made again at the end from the
+  definitions PostgreSQL gives: one pass checks every reference and builds each index,
+  far cheaper than row by row. Primary keys, unique and check constraints stay on.
+- ALTER TABLE locks the tables until the commit: the application waits, and the ids
+  taken from the sequences at the start cannot be taken by anyone else.
 
-Foreign keys and check constraints stay on: the database still checks every row.
-The lock ALTER TABLE takes keeps the application off these tables for the few seconds of
-a chunk, which is also what makes the ids taken from the sequences safe to use.
-
-Signed sessions in bulk have no stored PDF (rendering a million is out of the question):
-their `pdf` is empty, which the PDF view answers with a 404 that says so and the restore
-check counts as missing: nothing ever serves a PDF that was not drawn from the record.
-The long-history showcase patient's sessions get real PDFs from treatments.summary, as
-signing stores them.
+Signed sessions in bulk have no stored PDF (drawing a million is out of the question):
+their `pdf` is empty, which the PDF view answers with a 404 (never a PDF drawn afresh
+as if it were the signed one) and the restore check lists as missing. The long-history
+showcase patient's sessions get real PDFs from treatments.summary, stored as signing
+stores them.
 """
 
 from __future__ import annotations
