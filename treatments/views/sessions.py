@@ -398,6 +398,8 @@ def session_pdf_amended(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _stored_pdf(file, sha256: str) -> FileResponse:
+    if not file:  # signed without a stored summary (generated demo data: seed_demo)
+        raise Http404("No PDF was stored when this session was signed: print the session page.")
     try:
         handle = file.open("rb")
     except (FileNotFoundError, ValueError):
