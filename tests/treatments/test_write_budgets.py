@@ -130,3 +130,27 @@ def test_signing_does_not_query_per_zone(client_for, practitioner, map_with):
         draft.refresh_from_db()
         assert draft.is_signed and draft.pdf_sha256
     assert_no_growth("signing", *sizes)
+
+
+def test_a_row_pointing_at_a_missing_zone_is_refused(planned_map, lots, practitioner):
+    """That every zone, region and mixture exists is asked once for all the rows (not per
+    row by full_clean): a row pointing at none is still refused and nothing is saved."""
+    from django.core.exceptions import ValidationError
+
+    from tests.factories import make_session
+    from treatments.services.sessions import PlannedInjection, save_session
+
+    draft = make_session(planned_map, lots=lots, practitioner=practitioner)
+    before = sorted(draft.injections.values_list("pk", "map_zone_id"))
+    planned = [
+        PlannedInjection(injection, [used.lot for used in injection.lots.all()])
+        for injection in draft.injections.prefetch_related("lots__lot__compound")
+    ]
+    planned[0].injection.map_zone_id = missing = 10**9
+    with pytest.raises(ValidationError) as refused:
+        save_session(session=draft, injections=planned, expected_version=draft.version)
+    label = planned[0].injection.region_label
+    assert refused.value.messages == [
+        f"{label}: map zone instance with id {missing} is not a valid choice."
+    ]
+    assert sorted(draft.injections.values_list("pk", "map_zone_id")) == before
