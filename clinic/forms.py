@@ -3,12 +3,44 @@
 from dataclasses import dataclass
 
 from django import forms
+from django.core.exceptions import ValidationError
 
 
 def show_problems(form: forms.BaseForm, problems: dict[str, list[str]]) -> None:
     """Put a service's problems on the form: beside the field they name, else on top."""
     for key, messages in problems.items():
         form.add_error(key if key in form.fields else None, messages)
+
+
+class LoadedChoiceField(forms.ModelChoiceField):
+    """A ModelChoiceField that finds the posted row among `rows`, loaded once for a whole
+    formset, instead of asking the database once per row and per field. Without `rows` it
+    queries its queryset as a ModelChoiceField does.
+
+    `rows` must be what the queryset would return: the rows a form may choose from."""
+
+    rows: dict[str, object] | None = None
+
+    def __init__(self, queryset=None, *, rows=None, **kwargs):
+        super().__init__(queryset, **kwargs)
+        if rows is not None:
+            self.load(rows)
+
+    def load(self, rows) -> None:
+        self.rows = {str(row.pk): row for row in rows}
+
+    def to_python(self, value):
+        if self.rows is None or value in self.empty_values:
+            return super().to_python(value)
+        self.validate_no_null_characters(value)
+        try:
+            return self.rows[str(getattr(value, "pk", value))]
+        except KeyError:
+            raise ValidationError(
+                self.error_messages["invalid_choice"],
+                code="invalid_choice",
+                params={"value": value},
+            ) from None
 
 
 @dataclass

@@ -35,27 +35,34 @@ class Verdict:
         return f"{name} — {self.mark}" if self.mark else name
 
 
-def assess(compounds: Iterable[Compound], jurisdiction: Jurisdiction) -> Verdict:
-    """What stands in the way of using these compounds in this jurisdiction."""
+def assess(
+    compounds: Iterable[Compound], jurisdiction: Jurisdiction, *, rules: dict | None = None
+) -> Verdict:
+    """What stands in the way of using these compounds in this jurisdiction.
+
+    `rules`: the jurisdiction's rules by compound id (rules_for), loaded once for many
+    checks; at least those of these compounds. Without it they are queried here."""
     compounds = list(compounds)
-    rules = {
-        rule.compound_id: rule
-        for rule in FormularyRule.objects.filter(jurisdiction=jurisdiction, compound__in=compounds)
-    }
+    if rules is None:
+        rules = rules_for(jurisdiction, {compound.pk for compound in compounds})
     return _verdict(compounds, rules, jurisdiction)
+
+
+def rules_for(jurisdiction: Jurisdiction, compound_ids: Iterable[int]) -> dict[int, FormularyRule]:
+    """The jurisdiction's formulary rules on these compounds, by compound id."""
+    return {
+        rule.compound_id: rule
+        for rule in FormularyRule.objects.filter(
+            jurisdiction=jurisdiction, compound_id__in=set(compound_ids)
+        )
+    }
 
 
 def assess_formulas(formulas: Iterable[Formula], jurisdiction: Jurisdiction) -> dict[int, Verdict]:
     """The verdict on each formula (ingredients prefetched), with one query for the rules:
     what a mixture dropdown shows before anything is chosen."""
     formulas = list(formulas)
-    compound_ids = {i.compound_id for f in formulas for i in f.ingredients.all()}
-    rules = {
-        rule.compound_id: rule
-        for rule in FormularyRule.objects.filter(
-            jurisdiction=jurisdiction, compound_id__in=compound_ids
-        )
-    }
+    rules = rules_for(jurisdiction, (i.compound_id for f in formulas for i in f.ingredients.all()))
     return {f.pk: _verdict(formula_compounds(f), rules, jurisdiction) for f in formulas}
 
 
@@ -89,9 +96,11 @@ def check(
     *,
     acknowledged: bool,
     note: str,
+    rules: dict | None = None,
 ) -> Verdict:
-    """Raise ValidationError with one message per problem; return the verdict otherwise."""
-    verdict = assess(compounds, jurisdiction)
+    """Raise ValidationError with one message per problem; return the verdict otherwise.
+    `rules` as for assess()."""
+    verdict = assess(compounds, jurisdiction, rules=rules)
     errors = list(verdict.refused)
     if verdict.needs_acknowledgement and not (acknowledged and note.strip()):
         errors += [

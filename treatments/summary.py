@@ -1,8 +1,13 @@
 """The session summary: one set of data for the print view, the PDF and the booklet."""
 
+import threading
+
 from django.contrib.staticfiles import finders
 from django.db.models import Count, F, Prefetch, Q, QuerySet, Window, prefetch_related_objects
 from django.template.loader import render_to_string
+from PIL import ImageFile
+from weasyprint import CSS, HTML
+from weasyprint.text.fonts import FontConfiguration
 
 from treatments.models import (
     BodyRegion,
@@ -14,6 +19,10 @@ from treatments.models import (
 from treatments.services.sessions import totals
 
 SUMMARY_CSS = "css/summary.css"
+
+# Imported with the views (a second or so), not on the first signature. Importing
+# WeasyPrint turned this on for the whole process: uploads need it off.
+ImageFile.LOAD_TRUNCATED_IMAGES = False
 
 
 def _prefetches() -> list:
@@ -71,11 +80,6 @@ def render_pdf(session: TreatmentSession, *, regions=None, amendments=None) -> b
     With `amendments` (a list, the last possibly not saved yet): the summary as amended,
     marked as such, with exactly those amendments beneath the signed original.
     """
-    from PIL import ImageFile
-    from weasyprint import CSS, HTML
-
-    ImageFile.LOAD_TRUNCATED_IMAGES = False  # importing WeasyPrint turned it on (uploads)
-
     prefetch_related_objects([session], *_prefetches())
     context = {
         **summary(session, session_number=number_in_plan(session)),
@@ -85,8 +89,26 @@ def render_pdf(session: TreatmentSession, *, regions=None, amendments=None) -> b
     if amendments is not None:
         context |= {"amendments": amendments, "as_amended": True}
     html = render_to_string("treatments/session_summary.html", context)
-    stylesheets = [CSS(filename=finders.find(SUMMARY_CSS))]
-    return HTML(string=html).write_pdf(stylesheets=stylesheets)
+    font_config, stylesheet = _pdf_setup()
+    return HTML(string=html).write_pdf(stylesheets=[stylesheet], font_config=font_config)
+
+
+_per_thread = threading.local()
+
+
+def _pdf_setup():
+    """WeasyPrint's font configuration and the parsed stylesheet, made once per thread.
+
+    A new font configuration for each PDF made WeasyPrint find and measure the fonts
+    again: a third of the time of a 14-zone summary. The PDF is the same byte for byte
+    (tests/treatments/test_signing.py). One per thread: Pango's font map is not meant to
+    be shared between threads. The template adds no @font-face, which would be added
+    to the configuration for good."""
+    if not hasattr(_per_thread, "pdf_setup"):
+        font_config = FontConfiguration()
+        stylesheet = CSS(filename=finders.find(SUMMARY_CSS), font_config=font_config)
+        _per_thread.pdf_setup = (font_config, stylesheet)
+    return _per_thread.pdf_setup
 
 
 def render_amended_pdf(session: TreatmentSession, amendments: list) -> bytes:

@@ -1,5 +1,6 @@
 import hashlib
 import io
+import threading
 from decimal import Decimal
 
 import pytest
@@ -41,6 +42,29 @@ def test_reprint_is_byte_identical(client_for, practitioner, signed):
     assert first == second
     assert hashlib.sha256(first).hexdigest() == signed.pdf_sha256
     assert AccessLog.objects.filter(action="download", object_id=str(signed.pk)).count() == 2
+
+
+def test_the_signed_pdf_is_drawn_again_byte_for_byte(signed, practitioner, monkeypatch):
+    """WeasyPrint's font configuration is kept from one PDF to the next in a thread (it
+    was a third of the time of each): what the thread drew before, here other glyphs,
+    changes no byte of the next PDF, which is the one a new configuration draws."""
+    from treatments import summary
+    from treatments.models import Amendment
+    from treatments.summary import render_amended_pdf, render_pdf, with_summary_data
+
+    stored = signed.pdf.open("rb").read()
+
+    def again() -> bytes:
+        return render_pdf(with_summary_data(TreatmentSession.objects.all()).get(pk=signed.pk))
+
+    assert again() == stored  # this thread drew it when signing
+    other = Amendment(
+        session=signed, author=practitioner, reason="Œdème noté à J+2", text="Ça va — 4 µg/mL"
+    )
+    assert render_amended_pdf(signed, [other]) != stored
+    assert again() == stored
+    monkeypatch.setattr(summary, "_per_thread", threading.local())  # as in a new thread
+    assert again() == stored
 
 
 def test_pdf_holds_patient_lots_and_volumes(signed):

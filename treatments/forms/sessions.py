@@ -8,7 +8,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from clinic.forms import show_problems
+from clinic.forms import LoadedChoiceField, show_problems
 from clinic.models import Location
 from patients.forms import DateTimeInput
 from treatments import formulary
@@ -22,7 +22,11 @@ from treatments.models import (
     SideEffect,
     TreatmentSession,
 )
-from treatments.services.sessions import PlannedInjection, injection_problems
+from treatments.services.sessions import (
+    PlannedInjection,
+    formulary_rules,
+    injection_problems,
+)
 
 CHECKLIST_FIELDS = [
     f for name, _ in Checklist.ITEMS for f in (f"check_{name}", f"check_{name}_reason")
@@ -104,6 +108,8 @@ class InjectionForm(forms.ModelForm):
             "technique",
         ]
         widgets = {"map_zone": forms.HiddenInput}
+        # Chosen among the rows loaded once for the whole formset (RowChoices).
+        field_classes = {"map_zone": LoadedChoiceField, "formula": LoadedChoiceField}
         # Short labels: a row's fields share one line on a 1,366 px screen.
         labels = {
             "volume_ml": "Volume (mL)",
@@ -121,10 +127,12 @@ class InjectionForm(forms.ModelForm):
         if self.is_bound and not self.data.get(self.add_prefix("treated")):
             for form_field in self.fields.values():
                 form_field.required = False
-        # Querysets validate a POST; the choices shown come from rows loaded once for
-        # the whole formset (not a query per row and per field).
+        # A POST is checked against, and the choices shown come from, rows loaded once
+        # for the whole formset (not a query per row and per field).
         self.fields["map_zone"].queryset = zones
+        self.fields["map_zone"].load(shared.zones)
         self.fields["formula"].queryset = formulas
+        self.fields["formula"].load(shared.formulas)
         self.fields["formula"].choices = shared.formula_choices
         self.fields["volume_ml"].widget.attrs.update({"step": "0.1", "min": "0.01"})
         self.zone = self._zone(shared.zones)
@@ -153,10 +161,10 @@ class InjectionForm(forms.ModelForm):
             or ""
         )
         shown = [lot for lot in lots if lot in usable or str(lot.pk) == chosen]
-        self.fields[name] = forms.ModelChoiceField(
-            queryset=CompoundLot.objects.filter(
-                compound=compound, expiry_date__gte=shared.day - timedelta(days=365)
-            ),
+        # Valid: any lot of the compound still usable a year before the session date.
+        oldest = shared.day - timedelta(days=365)
+        self.fields[name] = LoadedChoiceField(
+            rows=[lot for lot in lots if lot.expiry_date >= oldest],
             label=f"Lot of {compound.name} *",
             required=False,  # required for a treated zone: checked in clean()
         )
@@ -167,6 +175,11 @@ class InjectionForm(forms.ModelForm):
         if len(usable) == 1 and not self.is_bound and name not in self.initial:
             self.initial[name] = usable[0].pk
         self.lot_fields.append(name)
+
+    def _get_validation_exclusions(self):
+        # Whether the zone and mixture exist was answered when their fields found them
+        # among the loaded rows; save_session asks it again for all rows at once.
+        return super()._get_validation_exclusions() | {"map_zone", "formula"}
 
     def full_clean(self):
         super().full_clean()
@@ -214,9 +227,14 @@ class BaseInjectionFormSet(forms.BaseFormSet):
         """What the session service says of each row (formulary, lots on the session's
         date), shown beside the row's fields before anything is saved. Rows with field
         errors are checked too, so that one save reports every problem."""
-        for form in self.treated_forms():
-            if form.cleaned_data.get("map_zone") is not None:
-                show_problems(form, injection_problems(session=session, planned=form.planned()))
+        checked = [
+            (form, form.planned())
+            for form in self.treated_forms()
+            if form.cleaned_data.get("map_zone") is not None
+        ]
+        rules = formulary_rules(session=session, injections=[planned for _, planned in checked])
+        for form, planned in checked:
+            show_problems(form, injection_problems(session=session, planned=planned, rules=rules))
         return not any(form.errors for form in self.forms)
 
 

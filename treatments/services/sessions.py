@@ -47,11 +47,30 @@ class PlannedInjection:
     lots: list = field(default_factory=list)  # CompoundLot rows
 
 
-def injection_problems(*, session: TreatmentSession, planned: PlannedInjection) -> dict:
+def formulary_rules(*, session: TreatmentSession, injections: list[PlannedInjection]) -> dict:
+    """The rules of the session's jurisdiction on every compound of these injections, in
+    one query: pass them to injection_problems for each (it asks once per injection)."""
+    if session.location_id is None:
+        return {}
+    return formulary.rules_for(
+        session.location.jurisdiction,
+        (
+            ingredient.compound_id
+            for planned in injections
+            if planned.injection.formula_id is not None
+            for ingredient in planned.injection.formula.ingredients.all()
+        ),
+    )
+
+
+def injection_problems(
+    *, session: TreatmentSession, planned: PlannedInjection, rules: dict | None = None
+) -> dict:
     """What the formulary and the lots say of one injection in this session.
 
     Keyed by what the problem is about: "formula", or "lot_<compound id>" for the lot
-    of one compound (the session form names its lot fields the same way).
+    of one compound (the session form names its lot fields the same way). `rules`: from
+    formulary_rules, when checking several injections; else queried here.
     """
     injection, problems = planned.injection, defaultdict(list)
     if injection.formula_id is None or session.location_id is None:
@@ -63,6 +82,7 @@ def injection_problems(*, session: TreatmentSession, planned: PlannedInjection) 
             session.location.jurisdiction,
             acknowledged=injection.restricted_acknowledged,
             note=injection.restricted_note,
+            rules=rules,
         )
     except ValidationError as error:
         problems["formula"] += error.messages
@@ -119,6 +139,7 @@ def save_session(
     session.full_clean()
     session.save()
     problems = []
+    rules = formulary_rules(session=session, injections=injections)
     for planned in injections:
         injection = planned.injection
         injection.pk = None
@@ -126,32 +147,67 @@ def save_session(
         injection.region_label = injection.region.label
         injection.formula_name = injection.formula.name
         try:
-            injection.full_clean()
+            # That the zone, region and mixture exist is asked below for all the
+            # injections at once; the session was saved just above.
+            injection.full_clean(exclude=REFERENCES)
         except ValidationError as error:
             problems += [f"{injection.region_label}: {m}" for m in error.messages]
             continue
-        found = injection_problems(session=session, planned=planned)
+        found = injection_problems(session=session, planned=planned, rules=rules)
         problems += [f"{injection.region_label}: {m}" for ms in found.values() for m in ms]
-        if found:
-            continue
-        injection.save()
-        ingredients = {i.compound_id: i for i in injection.formula.ingredients.all()}
-        InjectionLot.objects.bulk_create(
-            InjectionLot(
-                injection=injection,
-                compound=lot.compound,
-                lot=lot,
-                compound_name=lot.compound.name,
-                lot_number=lot.lot_number,
-                lot_expiry=lot.expiry_date,
-                amount_per_ml=ingredients[lot.compound_id].amount_per_ml,
-                amount_unit=ingredients[lot.compound_id].unit,
-            )
-            for lot in planned.lots
-        )
+    problems += _missing_references(injections)
     if problems:
         raise ValidationError(problems)  # the transaction is rolled back: nothing saved
+    # One INSERT for the injections and one for their lots, however many zones.
+    Injection.objects.bulk_create(planned.injection for planned in injections)
+    InjectionLot.objects.bulk_create(
+        _lot_used(planned.injection, lot) for planned in injections for lot in planned.lots
+    )
     return session
+
+
+# The foreign keys of an injection besides its session. Model.full_clean would ask for
+# each injection and each of them whether the row exists: _missing_references asks once.
+REFERENCES = ["session", "map_zone", "region", "formula"]
+
+
+def _missing_references(injections: list[PlannedInjection]) -> list[str]:
+    """Model.full_clean's check that each referenced row exists, one query per kind."""
+    problems = []
+    for name in REFERENCES[1:]:
+        field = Injection._meta.get_field(name)
+        wanted = {getattr(p.injection, field.attname) for p in injections} - {None}
+        found = set(
+            field.related_model._base_manager.filter(pk__in=wanted).values_list("pk", flat=True)
+        )
+        for planned in injections:
+            value = getattr(planned.injection, field.attname)
+            if value is not None and value not in found:
+                error = field.error_messages["invalid"] % {
+                    "model": field.related_model._meta.verbose_name,
+                    "pk": value,
+                    "field": field.remote_field.field_name,
+                    "value": value,
+                }
+                problems.append(f"{planned.injection.region_label}: {error}")
+    return problems
+
+
+def _lot_used(injection: Injection, lot) -> InjectionLot:
+    """The lot of one compound of the injection, with what the record keeps of it."""
+    ingredient = next(
+        i for i in injection.formula.ingredients.all() if i.compound_id == lot.compound_id
+    )
+    return InjectionLot(
+        injection=injection,
+        compound=lot.compound,
+        lot=lot,
+        compound_name=lot.compound.name,
+        lot_number=lot.lot_number,
+        lot_expiry=lot.expiry_date,
+        amount_per_ml=ingredient.amount_per_ml,
+        amount_unit=ingredient.unit,
+    )
 
 
 def _injection_summary(session: TreatmentSession) -> str:
@@ -193,6 +249,10 @@ def signing_problems(session: TreatmentSession) -> list[str]:
             f"{', '.join(off_label)} {'is' if len(off_label) == 1 else 'are'} used off-label: "
             "an off-label consent must be in force for this session before it is signed."
         )
+    rules = formulary.rules_for(
+        session.location.jurisdiction,
+        (used.compound_id for injection in injections for used in injection.lots.all()),
+    )
     for injection in injections:
         problems += [f"{injection.region_label}: {m}" for m in injection.needle_errors().values()]
         try:
@@ -201,6 +261,7 @@ def signing_problems(session: TreatmentSession) -> list[str]:
                 session.location.jurisdiction,
                 acknowledged=injection.restricted_acknowledged,
                 note=injection.restricted_note,
+                rules=rules,
             )
         except ValidationError as error:
             problems += [f"{injection.region_label}: {message}" for message in error.messages]
