@@ -1,10 +1,10 @@
 """The benchmark's data: generated once per size, then only looked up.
 
-ensure_data() is the one place that makes it. Today it builds a stand-in with the
-factories and services (generate_stand_in); `manage.py seed_demo` (issue 12, item 1) will
-replace it: generate() is then `call_command("seed_demo", "--patients", str(patients),
-"--long-history", str(long_history), "--recall-uses", str(recall_uses))`, and the rest
-(the showcase records the pages are driven on, found by find_showcase) stays as it is.
+ensure_data() is the one place that makes it, through generate(). Today that builds a
+stand-in with the factories and services (generate_stand_in); `manage.py seed_demo`
+(issue 12, item 1) will replace it: generate() then calls the command, the stand-in
+goes, and the rest (the showcase records the pages are driven on, found by
+find_showcase) stays as it is.
 
 The records looked up are those of the shared seed_demo interface: every demo patient's
 email is at demo.mesochart.invalid; the long-history patient is
@@ -35,6 +35,8 @@ class Showcase:
     map_id: int
     session_id: int  # a signed session of the long-history patient, with its stored PDF
     region_label: str  # a zone injected in that session
+    region_code: str
+    lot_number: str  # a lot used in that zone
     recall_lot_id: int
     compound_id: int  # the recall lot's compound
     compound_name: str
@@ -63,9 +65,19 @@ def ensure_data(patients: int, *, long_history: int = 200, recall_uses: int | No
         recall_uses = ZONES_PER_SESSION * (long_history + RECALL_PATIENTS)
     if demo_patients() == 0:
         started = time.perf_counter()
-        generate_stand_in(patients, long_history=long_history, recall_uses=recall_uses)
+        generate(patients, long_history=long_history, recall_uses=recall_uses)
         print(f"data generated in {time.perf_counter() - started:.0f} s")
     return find_showcase()
+
+
+def generate(patients: int, *, long_history: int, recall_uses: int) -> None:
+    """The one call to switch to seed_demo (its defaults: 200 sessions, 50,000 uses):
+
+    from django.core.management import call_command
+    call_command("seed_demo", patients=patients, long_history=long_history,
+                 recall_uses=recall_uses)
+    """
+    generate_stand_in(patients, long_history=long_history, recall_uses=recall_uses)
 
 
 def find_showcase() -> Showcase:
@@ -78,6 +90,7 @@ def find_showcase() -> Showcase:
         patient=long_patient, status=TreatmentSession.Status.SIGNED
     ).exclude(pdf="")
     session = signed.order_by("-performed_at", "-pk").first()
+    injection = session.injections.select_related("region").order_by("pk").first()
     lot = CompoundLot.objects.select_related("compound").get(lot_number=RECALL_LOT)
     # A patient from the middle of the list, not the long-history one, whose surname is
     # long enough for a one-letter slip to find it again.
@@ -95,7 +108,9 @@ def find_showcase() -> Showcase:
         long_sessions=signed.count(),
         map_id=session.treatment_map_id,
         session_id=session.pk,
-        region_label=session.injections.order_by("pk").first().region_label,
+        region_label=injection.region_label,
+        region_code=injection.region.code,
+        lot_number=injection.lots.order_by("pk").first().lot_number,
         recall_lot_id=lot.pk,
         compound_id=lot.compound_id,
         compound_name=lot.compound.name,

@@ -91,8 +91,11 @@ def drive(clients: list[Client], page: dict, seconds: float, warm_up: bool = Tru
     def one(client: Client, timed: bool) -> None:
         nonlocal failed
         session_id = client.drafts[0] if page["kind"] == "sign" else None
-        answer = client.request(page)
-        problem = check(page, answer)
+        try:
+            answer = client.request(page)
+            problem = check(page, answer)
+        except Exception as exc:  # noqa: BLE001  (counted, never a silent stop)
+            answer, problem = None, f"{type(exc).__name__}: {exc}"
         with lock:
             if problem is None and timed:
                 latencies.append(answer.seconds * 1000)
