@@ -348,6 +348,7 @@ def run(
     finally:
         server.terminate()
         server.wait(timeout=30)
+        plan_file.unlink()  # it holds the clients' authenticator keys
     results = json.loads(results_file.read_text())
     return _report(results, driven, plan["baseline"], workers_mb, out_dir)
 
