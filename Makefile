@@ -105,10 +105,15 @@ backup: db
 stop: $(VENV)/.runtime
 	@$(PY) -m clinic.devdb stop
 
-# Benchmarks (not tests): search over 100,000 patients; print view and PDF of 20 zones.
-bench: setup
-	$(PY) -m tests.bench.bench_search
-	$(PY) -m tests.bench.bench_summary
+# Benchmark (not a test): every key page against a baseline page, on gunicorn (2 workers)
+# with BENCH_CLIENTS concurrent clients, BENCH_SECONDS per page, on the mesochart_bench
+# database holding BENCH_PATIENTS patients (generated once per size). See BENCHMARKS.md.
+BENCH_PATIENTS ?= 100000
+BENCH_SECONDS ?= 10
+BENCH_CLIENTS ?= 4
+bench: $(VENV)/.dev setup
+	$(PY) -m tests.bench.bench --patients $(BENCH_PATIENTS) --seconds $(BENCH_SECONDS) \
+	  --clients $(BENCH_CLIENTS)
 
 # Faults and load against gunicorn (not tests): PostgreSQL crashed under load, 8
 # practitioners saving for 60 s, 32 clients crawling. Its own PostgreSQL cluster under

@@ -309,15 +309,18 @@ def _clean_test_image():
     return clean_image(upload())
 
 
-def make_scanned_consent(patient, recorded_by, *, template=None, kind="photography"):
-    """A consent signed today, its signature a scanned image (through clean_image)."""
+def make_scanned_consent(
+    patient, recorded_by, *, template=None, kind="photography", signed_on=None
+):
+    """A consent signed today (or on `signed_on`), its signature a scanned image (through
+    clean_image)."""
     from patients.models import Consent
 
     image = _clean_test_image()
     consent = Consent(
         patient=patient,
         template=template or ConsentTemplateFactory(kind=kind),
-        signed_on=timezone.localdate(),
+        signed_on=signed_on or timezone.localdate(),
         signed_by=patient.full_name,
         method=Consent.Method.SCAN,
         recorded_by=recorded_by,

@@ -1,55 +1,66 @@
-"""The benchmarks (make bench) run once at a tiny size on the test database, so a
-change to the models or views that breaks them fails the suite. No timing targets
-here: the figures only have to exist."""
+"""The benchmark (make bench) runs once at a tiny size on the test database, with its own
+gunicorn and client process, so a change to the pages, the models or the sign-in that
+breaks it fails the suite. No timing targets here: every page must answer with its
+marker, and the table must have every row."""
+
+import os
 
 import pytest
 
-from tests.bench import bench_search, bench_summary
-from tests.factories import PatientFactory
-from treatments.models import InjectionLot, TreatmentSession
+from tests.bench import bench, data
+from treatments.models import TreatmentSession
 
-pytestmark = pytest.mark.django_db
+# Committed data: gunicorn reads it from its own connections.
+pytestmark = pytest.mark.django_db(transaction=True)
 
-
-def test_search_benchmark_runs_and_finds_its_patient():
-    result = bench_search.run(patients=50, runs=1)
-
-    assert result.patients == 50 and result.runs == 1
-    assert len(result.searches) == 11
-    assert all(s.median_ms > 0 and s.p95_ms > 0 for s in result.searches)
-    found = {s.label: s.sample_found for s in result.searches}
-    # The typo only finds long enough names, and the first page is in name order.
-    for label in ("surname", "full name, lower case, no accents", "chart number", "phone"):
-        assert found[label], f"{label}: the sampled patient is not on the result page"
-    assert found["birth date"] and found["birth date, month first"] and found["birth year"]
-    assert found["surname, two letters swapped"]
-    first_page = result.searches[-1]
-    assert first_page.term == "" and first_page.on_page > 0
-    # The seeded chart numbers are not handed out again to a patient added afterwards.
-    # (The sequence is not rolled back between tests: it may be further on already.)
-    assert int(PatientFactory().chart_number.removeprefix("MC-")) > 50
-
-
-def test_summary_benchmark_runs_on_a_session_saved_by_the_app():
-    result = bench_summary.run(zones=2, runs=1)
-
-    assert result.zones == 2 and result.pdf_runs == 1
-    assert result.print_status == 200 and result.print_zones_shown == 2
-    assert result.pdf.startswith(b"%PDF")
-    assert result.print_median_ms > 0 and result.pdf_median_ms > 0
-    # Written by save_session: the lot details are copied onto every injection.
-    session = TreatmentSession.objects.get(notes="bench: 2 zones")
-    lots = InjectionLot.objects.filter(injection__session=session)
-    assert lots.count() == 2 * len(bench_summary.COMPOUNDS)
-    assert not lots.filter(compound_name="").exists()
+PAGES = [
+    "search: full name",
+    "search: surname with a typo",
+    "search: chart number",
+    "search: birth date",
+    "chart (5 sessions)",
+    "map page",
+    "session page",
+    "print view",
+    "stored PDF",
+    "dashboard",
+    "lot recall DEMO-RECALL-1 (first page)",
+    "booklet (5 sessions)",
+    "session list",
+    "console: compound list",
+    "console: compound history",
+    "save a 14-zone draft",
+    "sign it (PDF drawn)",
+]
 
 
-def test_summary_benchmark_reuses_a_complete_session_only(practitioner):
-    from treatments.models import Injection
+def test_the_benchmark_drives_every_page_on_gunicorn(settings, tmp_path):
+    show = data.ensure_data(20, long_history=5, recall_uses=30)
+    assert show.patients == 20 and show.long_sessions == 5
+    url = bench.database_url()
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "MIGRATION_DATABASE_URL": url,
+        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+    }
 
-    first = bench_summary.session_with_zones(practitioner, 2)
-    assert bench_summary.session_with_zones(practitioner, 2) == first
+    # Without warm-up requests: about 30 s on a busy machine.
+    report = bench.run(show, clients=2, seconds=0.2, env=env, out_dir=tmp_path, warm_up=False)
 
-    # An interrupted build (an injection without its lots) is not timed: a new one is made.
-    InjectionLot.objects.filter(injection=Injection.objects.filter(session=first).first()).delete()
-    assert bench_summary.session_with_zones(practitioner, 2) != first
+    assert report.failed == 0, report.table
+    assert [row.name for row in report.rows] == PAGES
+    assert report.baseline.requests > 0
+    for row in report.rows:
+        assert row.requests > 0 and row.median_ms > 0 and row.p95_ms >= row.median_ms, row
+    # The sign page signed drafts the save page made, with their PDF.
+    signed = TreatmentSession.objects.filter(
+        status=TreatmentSession.Status.SIGNED, practitioner__username__startswith="bench-"
+    ).exclude(pdf="")
+    assert signed.count() == report.rows[-1].requests > 0
+    assert len(report.workers_mb) == bench.WORKERS and all(mb > 0 for mb in report.workers_mb)
+    table = (tmp_path / "latest.md").read_text()
+    assert table == report.table
+    for name in ["baseline", *PAGES]:
+        assert f"| {name}" in table
+    assert "resident memory after the run" in table

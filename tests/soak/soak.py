@@ -32,52 +32,22 @@ import os
 import random
 import re
 import socket
-import subprocess
 import sys
 import threading
 import time
-import uuid
 from dataclasses import dataclass, field
-from datetime import timedelta
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(BASE_DIR))
 
-from tests.soak.browser import (  # noqa: E402
-    SECURITY_HEADERS,
-    Answer,
-    Browser,
-    Figures,
-    links,
-    sign_in,
-)
+from tests.live.browser import SECURITY_HEADERS, Answer, Browser, Figures, links  # noqa: E402
+from tests.live.people import Person, make_person  # noqa: E402
+from tests.live.server import free_port, start_gunicorn, workers_booted  # noqa: E402
 
 WORKERS = int(os.environ.get("WEB_CONCURRENCY") or 2)  # as clinic/gunicorn.conf.py counts
 CONFLICT = "Someone else saved this session"
 SESSION_URL = re.compile(r"^/sessions/(\d+)/$")
-
-
-@dataclass
-class Person:
-    """A practitioner with an authenticator, and a patient with a planned map of their own."""
-
-    username: str
-    key: bytes
-    patient_id: int
-    form: dict  # a valid session form for the map (without csrf, version, notes)
-
-    def code(self) -> str:
-        from django_otp.oath import totp
-
-        return f"{totp(self.key):06d}"
-
-    def browser(self, port: int, figures: Figures | None = None) -> Browser:
-        from tests.factories import TEST_PASSWORD
-
-        browser = Browser(port, figures)
-        sign_in(browser, self.username, TEST_PASSWORD, self.code())
-        return browser
 
 
 class Checks:
@@ -119,91 +89,6 @@ def prepare(pgroot: Path):
     return cluster
 
 
-def _catalogue():
-    """A clinic, a two-compound mixture on its formulary, and a lot of each compound
-    usable for months yet (the cluster is kept between runs: expired lots are left)."""
-    from django.utils import timezone
-
-    from clinic.models import Location
-    from tests.factories import (
-        CompoundFactory,
-        CompoundLotFactory,
-        FormulaFactory,
-        LocationFactory,
-        list_on_formulary,
-    )
-    from treatments.models import CompoundLot, Formula
-
-    formula = Formula.objects.filter(name="Soak mixture").first()
-    if formula is None:
-        location = LocationFactory(name="Soak clinic")
-        compounds = [CompoundFactory(name=f"Soak compound {n}") for n in (1, 2)]
-        for compound in compounds:
-            list_on_formulary(compound, location.jurisdiction)
-        formula = FormulaFactory(name="Soak mixture", compounds=compounds)
-    lots = {}
-    for ingredient in formula.ingredients.select_related("compound"):
-        compound = ingredient.compound
-        usable = timezone.localdate() + timedelta(days=90)
-        lots[compound.name] = CompoundLot.objects.filter(
-            compound=compound, expiry_date__gt=usable
-        ).first() or CompoundLotFactory(
-            # The cluster is kept between runs, and the factory's numbering starts again
-            # in each process: a number of its own (a run at a later date needs new lots).
-            compound=compound,
-            lot_number=f"SOAK-{uuid.uuid4().hex[:8]}",
-        )
-    return Location.objects.get(name="Soak clinic"), formula, lots
-
-
-def make_person(username: str) -> Person:
-    """The practitioner (kept between runs, with a new authenticator each run) and a new
-    patient with a two-zone map."""
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
-    from clinic.roles import PRACTITIONER
-    from tests.factories import MapZoneFactory, PatientFactory, TreatmentMapFactory, UserFactory
-    from tests.treatments.session_helpers import session_post
-
-    location, formula, lots = _catalogue()
-    user = UserFactory(username=username, roles=[PRACTITIONER])
-    TOTPDevice.objects.filter(user=user).delete()
-    device = TOTPDevice.objects.create(user=user, name="soak phone", confirmed=True)
-    treatment_map = TreatmentMapFactory(
-        patient=PatientFactory(), location=location, created_by=user
-    )
-    for code in ("thigh_outer_right", "thigh_outer_left"):
-        MapZoneFactory(treatment_map=treatment_map, region_code=code, formula=formula)
-    return Person(
-        username, device.bin_key, treatment_map.patient_id, session_post(treatment_map, lots)
-    )
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def start_gunicorn(port: int, log: Path) -> subprocess.Popen:
-    command = [
-        str(Path(sys.executable).parent / "gunicorn"),
-        "--config",
-        str(BASE_DIR / "clinic" / "gunicorn.conf.py"),
-        "--bind",
-        f"127.0.0.1:{port}",
-    ]
-    with log.open("w") as out:
-        server = subprocess.Popen(command, cwd=BASE_DIR, stdout=out, stderr=subprocess.STDOUT)  # noqa: S603
-    deadline = time.monotonic() + 30
-    while Browser(port).get("/healthz").status != 200:
-        if server.poll() is not None or time.monotonic() > deadline:
-            server.kill()
-            raise SystemExit(f"gunicorn did not start; see {log}")
-        time.sleep(0.2)
-    return server
-
-
 def gunicorn_error_is_secured(port: int) -> bool:
     """gunicorn answers a malformed request line itself: with the security headers too?"""
     with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
@@ -212,10 +97,6 @@ def gunicorn_error_is_secured(port: int) -> bool:
     return head.startswith("http/1.1 400") and all(
         f"\r\n{name.lower()}:" in head for name in SECURITY_HEADERS
     )
-
-
-def workers_booted(log: Path) -> int:
-    return log.read_text(errors="replace").count("Booting worker")
 
 
 # --- Writing sessions through the pages ------------------------------------------------------

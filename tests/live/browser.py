@@ -1,5 +1,6 @@
-"""A plain HTTP client for the soak script: one person's browser (a keep-alive connection,
-cookies, the CSRF token of the page it just read), and the figures of many of them."""
+"""A plain HTTP client for the soak script and the benchmark: one person's browser (a
+keep-alive connection, cookies, the CSRF token of the page it just read), and the figures
+of many of them."""
 
 import html
 import http.client
@@ -126,19 +127,21 @@ class Browser:
             self._conn = None
 
 
-def sign_in(browser: Browser, username: str, password: str, code: str) -> None:
-    """Both steps, through the pages: the password, then the authenticator's code."""
+def sign_in(browser: Browser, username: str, password: str, code: str | None) -> None:
+    """Through the pages: the password, then the authenticator's code. With a code the
+    second step must be asked for; without one (REQUIRE_2FA off, a practitioner) it must not."""
     token = browser.get("/accounts/login/").csrf_token()
     answer = browser.post("/accounts/login/", {"username": username, "password": password}, token)
     assert answer.status == 302, f"sign-in of {username}: HTTP {answer.status}"
-    page = browser.get("/")
-    assert page.status == 302 and "/accounts/2fa/" in page.location, (
-        f"{username} was not asked for a code: HTTP {page.status} {page.location}"
-    )
-    second = urlsplit(page.location)
-    path = f"{second.path}?{second.query}"
-    answer = browser.post(path, {"code": code}, browser.get(path).csrf_token())
-    assert answer.status == 302, f"code of {username} refused: HTTP {answer.status}"
+    if code is not None:
+        page = browser.get("/")
+        assert page.status == 302 and "/accounts/2fa/" in page.location, (
+            f"{username} was not asked for a code: HTTP {page.status} {page.location}"
+        )
+        second = urlsplit(page.location)
+        path = f"{second.path}?{second.query}"
+        answer = browser.post(path, {"code": code}, browser.get(path).csrf_token())
+        assert answer.status == 302, f"code of {username} refused: HTTP {answer.status}"
     assert browser.get("/").status == 200, f"{username} is not signed in"
 
 

@@ -1,0 +1,44 @@
+"""gunicorn as `make run` starts it (clinic/gunicorn.conf.py), on a free loopback port:
+for the soak script and the benchmark."""
+
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from tests.live.browser import Browser
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_gunicorn(port: int, log: Path, env: dict | None = None) -> subprocess.Popen:
+    """Started, and answering /healthz; `env` replaces this process's environment."""
+    command = [
+        str(Path(sys.executable).parent / "gunicorn"),
+        "--config",
+        str(BASE_DIR / "clinic" / "gunicorn.conf.py"),
+        "--bind",
+        f"127.0.0.1:{port}",
+    ]
+    with log.open("w") as out:
+        server = subprocess.Popen(  # noqa: S603
+            command, cwd=BASE_DIR, stdout=out, stderr=subprocess.STDOUT, env=env
+        )
+    deadline = time.monotonic() + 30
+    while Browser(port).get("/healthz").status != 200:
+        if server.poll() is not None or time.monotonic() > deadline:
+            server.kill()
+            raise SystemExit(f"gunicorn did not start; see {log}")
+        time.sleep(0.2)
+    return server
+
+
+def workers_booted(log: Path) -> int:
+    return log.read_text(errors="replace").count("Booting worker")
