@@ -140,6 +140,4 @@ def test_own_and_role_permissions_both_count(db):
 def test_templates_are_compiled_once():
     """Django's cached loader wraps the others (the default when no loaders are set)."""
     loaders = engines["django"].engine.template_loaders
-    assert [type(loader).__module__ for loader in loaders] == [
-        "django.template.loaders.cached"
-    ]
+    assert [type(loader).__module__ for loader in loaders] == ["django.template.loaders.cached"]
