@@ -95,8 +95,10 @@ class TreatmentSessionQuerySet(models.QuerySet):
         """Performed on `day` (local time), as a range of performed_at: the index on
         (status, performed_at) serves it, where performed_at__date (a cast of every row)
         read the whole table: 0.5 ms instead of 205 ms on 1,000,000 sessions."""
-        start = timezone.make_aware(datetime.combine(day, time.min))
-        return self.filter(performed_at__gte=start, performed_at__lt=start + timedelta(days=1))
+        start, end = (
+            timezone.make_aware(datetime.combine(d, time.min)) for d in (day, day + timedelta(1))
+        )  # a day of 23 or 25 hours when the clocks change
+        return self.filter(performed_at__gte=start, performed_at__lt=end)
 
     def booked_between(self, start, end) -> "TreatmentSessionQuerySet":
         """Sessions whose next appointment falls in [start, end), counting only the latest
