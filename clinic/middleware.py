@@ -14,8 +14,8 @@ from clinic.signals import SIGNED_IN_AT
 class SignInLifetimeMiddleware:
     """End a sign-in SIGN_IN_MAX_AGE after it began, however active the user is.
 
-    Idle sign-out is the session's own expiry (SESSION_COOKIE_AGE, renewed on
-    every request). After logout the request goes on as anonymous, and
+    Idle sign-out is the session's own expiry (SESSION_COOKIE_AGE, renewed by the
+    requests: clinic/sessions.py). After logout the request goes on as anonymous, and
     LoginRequiredMiddleware sends it to the sign-in page.
     """
 

@@ -184,7 +184,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Sign-in ----------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
     "clinic.lockout.SignInLockBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "clinic.auth_backend.OneQueryPermissionBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -200,10 +200,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-# Idle sign-out: every request pushes the session expiry forward, so the
-# session ends IDLE_TIMEOUT_MINUTES after the last request.
+# Idle sign-out: requests push the session expiry forward, so the session ends
+# IDLE_TIMEOUT_MINUTES (to within a minute: clinic/sessions.py) after the last request.
+# The row is rewritten at most once a minute, not on every request: a page that only
+# reads writes nothing.
+SESSION_ENGINE = "clinic.sessions"
 SESSION_COOKIE_AGE = env_int("IDLE_TIMEOUT_MINUTES", 30, minimum=1) * 60
-SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 # Absolute cap per sign-in, enforced by clinic.middleware.SignInLifetimeMiddleware.
 SIGN_IN_MAX_AGE = timedelta(hours=env_int("SIGN_IN_MAX_HOURS", 12, minimum=1))

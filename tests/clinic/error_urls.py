@@ -25,16 +25,20 @@ def bad_sql(request):
 
 def database_goes_away(request):
     """The view succeeds, then the database is gone before the session is saved (the
-    session middleware saves it on the way out). The test restores the connection."""
+    session middleware saves it on the way out: a page that changes the session, since a
+    plain read no longer saves it, clinic/sessions.py). The test restores the connection."""
+    request.session["last_page"] = request.path
     connection.close()
     connection.settings_dict["HOST"] = NO_SERVER_HERE
     return HttpResponse("done")
 
 
 def session_deleted_meanwhile(request):
-    """As if the user signed out in another tab while this request ran."""
+    """As if the user signed out in another tab while this request ran, on a page that
+    changes the session (so the middleware saves it on the way out)."""
     from django.contrib.sessions.models import Session
 
+    request.session["last_page"] = request.path
     Session.objects.filter(session_key=request.session.session_key).delete()
     return HttpResponse("done")
 

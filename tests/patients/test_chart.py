@@ -116,12 +116,13 @@ def test_chart_query_count_does_not_grow_with_records(
     sign_consent(patient, "treatment")
     _add_records(patient, practitioner, 2)
     client.get(patient.get_absolute_url())  # warm the content-type cache
-    # Session, user, the second-factor device and permissions (5); patient, needle
+    # Session, user, the second-factor device and permissions (4); patient, needle
     # rule, maps, sessions, flagged
     # follow-ups, consents with their templates, the consents in force (the one
     # definition, as a query), newest templates, the latest photos and the photos per
-    # region, measurements (11); the access-log row (1); session save (3).
-    with django_assert_num_queries(20) as few:
+    # region, measurements (11); the access-log row (1); no session save
+    # (clinic/sessions.py).
+    with django_assert_num_queries(16) as few:
         client.get(patient.get_absolute_url())
     sign_consent(patient, "photography")
     sign_consent(patient, "off_label")

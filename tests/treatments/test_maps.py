@@ -239,11 +239,11 @@ def test_map_page_query_count_is_constant(
         ),
     )
     client.get(small.get_absolute_url())
-    # Session, user, the second-factor device, permissions (5); the map, its zones with
+    # Session, user, the second-factor device, permissions (4); the map, its zones with
     # regions, baselines and
     # formulas, the formulas' ingredients with compounds, all regions for the diagram,
-    # the needle rule (5); the access-log row (1); saving the session (3).
-    with django_assert_num_queries(14) as few:
+    # the needle rule (5); the access-log row (1); the session row is not rewritten.
+    with django_assert_num_queries(10) as few:
         client.get(small.get_absolute_url())
     with django_assert_num_queries(len(few.captured_queries)):
         response = client.get(big.get_absolute_url())

