@@ -1205,7 +1205,12 @@ class Writer:
                 "SELECT setval(pg_get_serial_sequence(%s, 'id'), %s, false)",
                 [table, next_ids[table]],
             )
-        cursor.execute("SELECT setval('patients_chart_number_seq', %s, false)", [chart_number])
+        # Never backwards: a patient registered meanwhile drew its number from the sequence.
+        cursor.execute(
+            "SELECT setval('patients_chart_number_seq', GREATEST(%s, "
+            "(SELECT last_value + 1 FROM patients_chart_number_seq)), false)",
+            [chart_number],
+        )
         for definition in self.indexes:
             cursor.execute(definition)
         for table, name, definition in self.foreign_keys:

@@ -26,7 +26,7 @@ from clinic.demo_data import (
     render_long_history_pdfs,
 )
 from patients.models import Patient
-from treatments.models import InjectionLot
+from treatments.models import InjectionLot, TreatmentSession
 
 CHUNK = 1000
 PDF_WORKERS = 2
@@ -54,7 +54,11 @@ class Command(BaseCommand):
         parser.add_argument(
             "--allow-real-data",
             action="store_true",
-            help="Add demo patients to a database that holds real ones.",
+            help=(
+                "Add demo patients to a database that holds real ones. Not for a clinic "
+                "in use: the run locks the clinical tables (pages wait until it ends) and "
+                "adds demo compounds, mixtures, clinics and formulary rules."
+            ),
         )
 
     def handle(self, *args, **options):
@@ -104,7 +108,11 @@ class Command(BaseCommand):
             generator.start_ids(*writer.begin())
             totals = self._write(context, generator, writer, columns, patients, long_history)
             writer.finish(totals["next_ids"], totals["chart_number"])
-        pdfs = self._pdfs(context) if long_history else 0
+        # Also on a later run, when an earlier one stopped before drawing them all.
+        missing = TreatmentSession.objects.filter(
+            patient__email=LONG_HISTORY_EMAIL, status=TreatmentSession.Status.SIGNED, pdf=""
+        )
+        pdfs = self._pdfs(context) if missing.exists() else 0
         uses = InjectionLot.objects.filter(lot__lot_number=RECALL_LOT).count()
         counts = ", ".join(f"{table} {rows:,}" for table, rows in totals["counts"].items())
         self.stdout.write(
@@ -128,21 +136,24 @@ class Command(BaseCommand):
         ]
         for child in children:
             child.start()
+        # One message from each child, in whatever order they finish.
         stored = []
+        for _ in children:
+            stored += self._receive(queue, *children)
         for child in children:
-            stored += self._receive(queue, child)
             child.join(timeout=10)
         with transaction.atomic(), connection.cursor() as cursor:
             record_pdfs(cursor, stored)
         return len(stored)
 
-    def _receive(self, queue, child):
-        """The next message from a child; a child that died without one stops the run."""
+    def _receive(self, queue, *children):
+        """The next message from the children; when none comes and every child has
+        ended, one died without sending it, and the run stops."""
         while True:
             try:
                 kind, size, payload = queue.get(timeout=10)
             except Empty:
-                if child.is_alive():
+                if any(child.is_alive() for child in children):
                     continue
                 raise CommandError("a generating process stopped unexpectedly") from None
             if kind == "error":
