@@ -36,8 +36,12 @@ def _effect(session, user, kind, onset_after, lasted=None, **extra):
 
 
 def _flagged(effect, now=None) -> bool:
-    """What SideEffect.objects.with_attention says of this effect (at `now`)."""
-    return SideEffect.objects.with_attention(now).get(pk=effect.pk).needs_attention
+    """What SideEffect.objects.with_attention says of this effect (at `now`), checked
+    against the dashboard's list (needing_attention, spelt for its indexes)."""
+    flagged = SideEffect.objects.with_attention(now).get(pk=effect.pk).needs_attention
+    listed = SideEffect.objects.needing_attention(now).filter(pk=effect.pk).exists()
+    assert listed == flagged
+    return flagged
 
 
 @pytest.mark.parametrize(
@@ -50,6 +54,7 @@ def _flagged(effect, now=None) -> bool:
         ("soreness", timedelta(days=4), False),
         ("soreness", timedelta(days=9), True),
         ("discoloration", timedelta(days=10), False),
+        ("discoloration", timedelta(days=15), True),
         ("infection", timedelta(days=1), True),  # any infection
         ("other", timedelta(hours=1), True),
     ],
@@ -63,6 +68,9 @@ def test_an_unresolved_effect_is_flagged_once_past_its_course(session, practitio
     effect = _effect(session, practitioner, "swelling", timedelta(hours=2))
     assert not _flagged(effect, now=effect.onset + timedelta(days=4))
     assert _flagged(effect, now=effect.onset + timedelta(days=6))
+    burning = _effect(session, practitioner, "burning", timedelta(hours=2))
+    assert not _flagged(burning, now=burning.onset + timedelta(minutes=15))
+    assert _flagged(burning, now=burning.onset + timedelta(minutes=25))
 
 
 def test_record_a_follow_up_after_signing(client_for, practitioner, session, treatment_consent):

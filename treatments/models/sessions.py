@@ -324,6 +324,10 @@ class InjectionLot(models.Model):
         return f"{self.compound.name}: lot {self.lot.lot_number}"
 
 
+# How long a resolved side effect lasted (NULL while ongoing): indexed for the flags.
+RESOLVED_AFTER = ExpressionWrapper(F("resolved_at") - F("onset"), output_field=DurationField())
+
+
 class SideEffectQuerySet(models.QuerySet):
     def with_attention(self, now=None) -> "SideEffectQuerySet":
         """Annotate `needs_attention`: infection and unexpected effects always, others once
@@ -344,8 +348,29 @@ class SideEffectQuerySet(models.QuerySet):
         )
 
     def needing_attention(self, now=None) -> "SideEffectQuerySet":
-        """Flags a practitioner has not yet reviewed: the chart's and the dashboard's list."""
-        return self.with_attention(now).filter(needs_attention=True, reviewed_at__isnull=True)
+        """Flags a practitioner has not yet reviewed: the chart's and the dashboard's list.
+
+        The same rule as `needs_attention`, spelt so that the two partial indexes serve
+        it (a bitmap OR over a few hundred rows): an effect lasted longer than its limit
+        if it resolved later than that after its onset, or is ongoing and began before
+        `now` less the limit. The COALESCE form read every side effect (parallel seq
+        scan: 23-46 ms on 129,146 effects, EXPLAIN ANALYZE, issue 12)."""
+        now = now or timezone.now()
+        overdue = reduce(
+            operator.or_,
+            (
+                Q(kind=kind)
+                if limit is None
+                else Q(kind=kind, resolved_after__gt=limit)
+                | Q(kind=kind, resolved_at__isnull=True, onset__lt=now - limit)
+                for kind, (limit, _) in SideEffect.EXPECTED_COURSE.items()
+            ),
+        )
+        return (
+            self.with_attention(now)
+            .alias(resolved_after=RESOLVED_AFTER)
+            .filter(overdue, reviewed_at__isnull=True)
+        )
 
 
 @pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent())
@@ -399,6 +424,21 @@ class SideEffect(models.Model):
 
     class Meta:
         ordering = ["onset", "id"]
+        indexes = [
+            # The flags not yet reviewed (needing_attention): resolved ones by kind and
+            # how long they lasted, ongoing ones by onset.
+            models.Index(
+                F("kind"),
+                RESOLVED_AFTER,
+                name="side_effect_resolved_idx",
+                condition=Q(reviewed_at__isnull=True),
+            ),
+            models.Index(
+                F("onset"),
+                name="side_effect_ongoing_idx",
+                condition=Q(reviewed_at__isnull=True, resolved_at__isnull=True),
+            ),
+        ]
         triggers = [NO_DELETE]
 
     def __str__(self) -> str:
