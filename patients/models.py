@@ -72,7 +72,7 @@ class PatientQuerySet(models.QuerySet):
     pghistory.UpdateEvent(),
     pghistory.DeleteEvent(),
     # Derived columns: PostgreSQL computes them and refuses copies into history.
-    exclude=["search_name", "phone_digits"],
+    exclude=["search_name", "name_keys", "phone_digits"],
 )
 class Patient(models.Model):
     chart_number = models.CharField(max_length=16, unique=True, editable=False)
@@ -111,6 +111,25 @@ class Patient(models.Model):
         output_field=models.TextField(),
         db_persist=True,
     )
+    # The typo search's keys (NameKeys), stored: computing them for each candidate row
+    # cost more than the rest of the search (patients/search.py).
+    name_keys = models.GeneratedField(
+        # PostgreSQL computes no generated column from another: search_name's expression.
+        expression=NameKeys(
+            Unaccent(
+                Lower(
+                    Concat(
+                        F("first_name"),
+                        Value(" "),
+                        F("last_name"),
+                        output_field=models.TextField(),
+                    )
+                )
+            )
+        ),
+        output_field=ArrayField(models.TextField()),
+        db_persist=True,
+    )
     phone_digits = models.GeneratedField(
         expression=Func(F("phone"), Value(r"\D"), Value(""), Value("g"), function="regexp_replace"),
         output_field=models.CharField(max_length=25),
@@ -131,7 +150,7 @@ class Patient(models.Model):
                 opclasses=["gin_trgm_ops"],
             ),
             # The typo search's index: a slipped word's neighbours are looked up by key.
-            GinIndex(NameKeys("search_name"), name="patient_name_keys"),
+            GinIndex(fields=["name_keys"], name="patient_name_keys_stored"),
             models.Index(fields=["date_of_birth"], name="patient_date_of_birth"),
             # Matches SORTS["name"] in patients/search.py: case and accents ignored.
             models.Index(
