@@ -13,9 +13,9 @@ import time
 from dataclasses import asdict, dataclass
 from datetime import date
 
-DEMO_DOMAIN = "demo.mesochart.invalid"
-LONG_HISTORY_EMAIL = f"long-history@{DEMO_DOMAIN}"
-RECALL_LOT = "DEMO-RECALL-1"
+# seed_demo's own names for what it makes (imported once Django is set up).
+from clinic.demo_catalogue import RECALL_LOT
+from clinic.demo_data import DEMO_DOMAIN, LONG_HISTORY_EMAIL
 
 
 @dataclass(frozen=True)
