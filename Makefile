@@ -10,7 +10,7 @@ CHROMIUM ?= /usr/bin/chromium
 # The browser tests read it too (tests/e2e/conftest.py).
 export CHROMIUM
 
-.PHONY: run test stop db setup browser system-libs lint format bench backup soak lock
+.PHONY: run test stop db setup browser system-libs lint format bench backup soak lock messages catalogue
 
 # Locked sets (see "Dependencies" in the README): `make run` installs the local set
 # (production + the project-local PostgreSQL), `make test` the development set. Every
@@ -48,10 +48,20 @@ STATIC_FILES := $(shell find static -type f)
 var/static/staticfiles.json: $(STATIC_FILES) $(VENV)/.runtime
 	@$(MANAGE) collectstatic --no-input -v 0
 
+# The compiled message catalogues (French), made again when a .po file changes.
+PO_FILES := $(shell find locale -name '*.po' 2>/dev/null)
+MO_FILES := $(PO_FILES:.po=.mo)
+%.mo: %.po $(VENV)/.runtime
+	@$(MANAGE) compilemessages -v 0
+messages: $(MO_FILES)
+# Extract the marked strings into locale/fr_CA/LC_MESSAGES/django.po (then translate them).
+catalogue: $(VENV)/.runtime
+	@$(MANAGE) makemessages -l fr_CA --no-obsolete --ignore 'var/*' --ignore 'tests/*' -v 0
+
 setup: system-libs db
 	@$(MANAGE) preflight
 	@$(MANAGE) migrate --no-input -v 0
-	@$(MAKE) -s --no-print-directory var/static/staticfiles.json
+	@$(MAKE) -s --no-print-directory var/static/staticfiles.json messages
 
 run: setup
 	@$(MANAGE) preflight --port $(PORT)
@@ -60,7 +70,8 @@ run: setup
 	@echo "MesoChart: http://127.0.0.1:$(PORT)/  (Ctrl-C to stop; 'make stop' stops PostgreSQL)"
 	@$(VENV)/bin/gunicorn --config clinic/gunicorn.conf.py --bind 127.0.0.1:$(PORT)
 
-# WeasyPrint (PDF summaries) needs Pango and the browser tests Chromium: Debian packages.
+# WeasyPrint (PDF summaries) needs Pango, the message catalogues gettext and the browser
+# tests Chromium: Debian packages.
 # clinic/syslibs.py looks for them as they are loaded (the dynamic loader, the browser's
 # own --version), with the system Python, before the virtualenv is made. As root a
 # missing one is installed with apt-get; anyone else is told the one command to run.
@@ -72,6 +83,12 @@ system-libs:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(PANGO) >/dev/null; \
 	  fi; \
 	  $(PYTHON) clinic/syslibs.py pango; }
+	@$(PYTHON) clinic/syslibs.py gettext 2>/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "Installing gettext for the message catalogues (apt-get)..."; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext >/dev/null; \
+	  fi; \
+	  $(PYTHON) clinic/syslibs.py gettext; }
 
 # Playwright cannot download its own browser here: the tests drive Debian's Chromium.
 browser:

@@ -106,6 +106,9 @@ MIDDLEWARE = [
     "clinic.middleware.RefuseNullBytesMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The browser's language until a signed-in user's own choice is known
+    # (clinic.middleware.UserLanguageMiddleware, after authentication).
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -273,7 +276,12 @@ PGTRIGGER_MIGRATIONS = False
 PGTRIGGER_INSTALL_ON_MIGRATE = True
 
 # --- Internationalisation -------------------------------------------------------
-LANGUAGE_CODE = "en-us"
+# English and Canadian French. Each user's language is on their profile (the browser's
+# language until they pick one); each patient's printed papers follow their preferred
+# language. The catalogues live in locale/ and are compiled by `make` (compilemessages).
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("fr-ca", "Français")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
 try:
     import zoneinfo

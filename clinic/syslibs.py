@@ -2,6 +2,7 @@
 
     python3 clinic/syslibs.py pango [LIBRARY ...]
     python3 clinic/syslibs.py chromium [PATH]
+    python3 clinic/syslibs.py gettext
 
 Exit 0 when everything is there; otherwise print what is missing and the one command
 that installs it (Debian/Ubuntu package names) and exit 1. The Makefile runs it with
@@ -33,6 +34,9 @@ PANGO_LIBRARIES = (
 # Debian/Ubuntu packages: the two Pango ones bring GObject, HarfBuzz and Fontconfig.
 PANGO_PACKAGES = ("libpango-1.0-0", "libpangoft2-1.0-0")
 CHROMIUM_PACKAGE = "chromium"
+# Django's compilemessages runs msgfmt, makemessages xgettext and msgmerge: all in gettext.
+GETTEXT_PROGRAMS = ("msgfmt", "xgettext", "msgmerge")
+GETTEXT_PACKAGE = "gettext"
 DEFAULT_CHROMIUM = "/usr/bin/chromium"
 
 
@@ -78,12 +82,26 @@ def chromium_problem(path: str = DEFAULT_CHROMIUM) -> str | None:
     return None
 
 
+def gettext_problem(programs: tuple[str, ...] | list[str] = GETTEXT_PROGRAMS) -> str | None:
+    """None when the gettext programs that compile and extract the catalogues are on PATH."""
+    missing = [name for name in programs if shutil.which(name) is None]
+    if not missing:
+        return None
+    return (
+        f"The French and English message catalogues are compiled with gettext; "
+        f"{', '.join(missing)} is not on PATH.\n"
+        f"Install it once: sudo apt-get install {GETTEXT_PACKAGE}"
+    )
+
+
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in {"pango", "chromium"}:
-        print("usage: syslibs.py pango [LIBRARY ...] | chromium [PATH]", file=sys.stderr)
+    if not argv or argv[0] not in {"pango", "chromium", "gettext"}:
+        print("usage: syslibs.py pango [LIBRARY ...] | chromium [PATH] | gettext", file=sys.stderr)
         return 2
     if argv[0] == "pango":
         problem = pango_problem(argv[1:] or PANGO_LIBRARIES)
+    elif argv[0] == "gettext":
+        problem = gettext_problem()
     else:
         problem = chromium_problem(
             argv[1] if len(argv) > 1 else os.environ.get("CHROMIUM", DEFAULT_CHROMIUM)
