@@ -4,6 +4,8 @@ from dataclasses import dataclass
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 
 def show_problems(form: forms.BaseForm, problems: dict[str, list[str]]) -> None:
@@ -68,7 +70,7 @@ def problems_of(form: forms.BaseForm, *, where: str, anchor: str) -> list[Proble
 def formset_problems(formset: forms.BaseFormSet, *, where, anchor: str) -> list[Problem]:
     """The summary lines of a formset: its own errors, then each form's. `where(form)` names
     a form's row; each row's box has the id `<anchor>-<row index>`."""
-    found = [Problem("All rows", e, f"{anchor}-0") for e in formset.non_form_errors()]
+    found = [Problem(gettext("All rows"), e, f"{anchor}-0") for e in formset.non_form_errors()]
     for index, form in enumerate(formset.forms):
         found += problems_of(form, where=where(form), anchor=f"{anchor}-{index}")
     return found
@@ -77,21 +79,23 @@ def formset_problems(formset: forms.BaseFormSet, *, where, anchor: str) -> list[
 class AuditSearchForm(forms.Form):
     """The privacy officer's search over the access log."""
 
-    patient = forms.CharField(required=False, max_length=100, help_text="Chart number or name.")
-    user = forms.CharField(required=False, max_length=150, label="User name")
+    patient = forms.CharField(
+        required=False, max_length=100, label=_("Patient"), help_text=_("Chart number or name.")
+    )
+    user = forms.CharField(required=False, max_length=150, label=_("User name"))
     date_from = forms.DateField(
-        required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
+        required=False, label=_("From"), widget=forms.DateInput(attrs={"type": "date"})
     )
     date_to = forms.DateField(
-        required=False, label="To", widget=forms.DateInput(attrs={"type": "date"})
+        required=False, label=_("To"), widget=forms.DateInput(attrs={"type": "date"})
     )
-    action = forms.ChoiceField(required=False, choices=[("", "Any action")])
+    action = forms.ChoiceField(required=False, label=_("Action"), choices=[("", _("Any action"))])
 
     def __init__(self, *args, **kwargs):
         from clinic.models import AccessLog
 
         super().__init__(*args, **kwargs)
-        self.fields["action"].choices = [("", "Any action"), *AccessLog.Action.choices]
+        self.fields["action"].choices = [("", _("Any action")), *AccessLog.Action.choices]
         for name, field in self.fields.items():
             field.widget.attrs["class"] = "form-select" if name == "action" else "form-control"
 

@@ -7,6 +7,7 @@ from django.http import HttpResponseBadRequest
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
+from django.utils.translation import gettext
 
 from clinic.signals import SIGNED_IN_AT
 
@@ -28,7 +29,7 @@ class SignInLifetimeMiddleware:
             began = datetime.fromtimestamp(started, tz=UTC) if started else None
             if began is None or timezone.now() - began > settings.SIGN_IN_MAX_AGE:
                 logout(request)
-                messages.info(request, "Your sign-in has expired. Please sign in again.")
+                messages.info(request, gettext("Your sign-in has expired. Please sign in again."))
         return self.get_response(request)
 
 
@@ -45,7 +46,7 @@ class RefuseNullBytesMiddleware:
             for key, values in params.lists():
                 if "\x00" in key or any("\x00" in value for value in values):
                     return HttpResponseBadRequest(
-                        "A parameter holds a NUL character.", content_type="text/plain"
+                        gettext("A parameter holds a NUL character."), content_type="text/plain"
                     )
         return self.get_response(request)
 
@@ -78,7 +79,9 @@ class RefuseOversizedBodiesMiddleware:
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
-            return HttpResponseBadRequest("Malformed Content-Length.", content_type="text/plain")
+            return HttpResponseBadRequest(
+                gettext("Malformed Content-Length."), content_type="text/plain"
+            )
         limit = settings.REQUEST_BODY_MAX_BYTES
         if length > limit:
             return render(

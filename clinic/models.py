@@ -9,6 +9,7 @@ from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.core.validators import RegexValidator
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from clinic.fields import ADDRESS_MAX_LENGTH, FreeCharField, FreeTextField
 
@@ -54,10 +55,10 @@ class AccessLog(models.Model):
     """
 
     class Action(models.TextChoices):
-        VIEW = "view", "Viewed"
-        PRINT = "print", "Printed"
-        EXPORT = "export", "Exported"
-        DOWNLOAD = "download", "Downloaded"
+        VIEW = "view", _("Viewed")
+        PRINT = "print", _("Printed")
+        EXPORT = "export", _("Exported")
+        DOWNLOAD = "download", _("Downloaded")
 
     at = models.DateTimeField(auto_now_add=True, db_index=True)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -75,7 +76,7 @@ class AccessLog(models.Model):
 
     class Meta:
         # Not just "access log": the console also lists the sign-in log (axes).
-        verbose_name = "patient record access log"
+        verbose_name = _("patient record access log")
         ordering = ["-at", "-id"]
         indexes = [models.Index(fields=["content_type", "object_id", "at"])]
         triggers = [
@@ -118,19 +119,19 @@ class SignInLog(AxesAccessLog):
 
     class Meta:
         proxy = True
-        verbose_name = "sign-in log"
+        verbose_name = _("sign-in log")
 
 
 class Jurisdiction(models.Model):
     """A province or state (ISO 3166-2): it decides which compounds may be injected."""
 
     code = models.CharField(
-        "ISO 3166-2 code",
+        _("ISO 3166-2 code"),
         max_length=6,
         unique=True,
         validators=[
             RegexValidator(
-                r"^[A-Z]{2}-[A-Z0-9]{1,3}$", "Use an ISO 3166-2 code such as CA-ON or US-FL."
+                r"^[A-Z]{2}-[A-Z0-9]{1,3}$", _("Use an ISO 3166-2 code such as CA-ON or US-FL.")
             )
         ],
     )
@@ -155,7 +156,7 @@ class Location(models.Model):
     name = FreeCharField(max_length=100, unique=True)
     address = FreeTextField(blank=True, max_length=ADDRESS_MAX_LENGTH)
     phone = FreeCharField(
-        max_length=25, blank=True, help_text="Printed on session summaries for patients to call."
+        max_length=25, blank=True, help_text=_("Printed on session summaries for patients to call.")
     )
     jurisdiction = models.ForeignKey(Jurisdiction, on_delete=models.PROTECT, related_name="+")
     active = models.BooleanField(default=True)

@@ -20,6 +20,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 from django_otp import login as otp_login
 from django_otp import match_token
@@ -75,10 +77,10 @@ class SecondFactorMiddleware:
 
 class CodeForm(forms.Form):
     code = forms.CharField(
-        label="Code",
+        label=_("Code"),
         max_length=16,
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "autofocus": True}),
-        help_text="The 6 digits your authenticator app shows, or one of your recovery codes.",
+        help_text=_("The 6 digits your authenticator app shows, or one of your recovery codes."),
     )
 
     def clean_code(self) -> str:
@@ -107,7 +109,9 @@ def _refuse_code(request: HttpRequest, form: CodeForm) -> HttpResponse | None:
             },
             status=429,
         )
-    form.add_error("code", "That code is not valid. Check the time on your phone and try again.")
+    form.add_error(
+        "code", gettext("That code is not valid. Check the time on your phone and try again.")
+    )
     return None
 
 
@@ -127,7 +131,13 @@ def verify(request: HttpRequest) -> HttpResponse:
             if isinstance(device, StaticDevice):
                 left = StaticToken.objects.filter(device=device).count()
                 messages.warning(
-                    request, f"Recovery code used: {left} left. Set up a new phone if you lost it."
+                    request,
+                    ngettext(
+                        "Recovery code used: %(left)d left. Set up a new phone if you lost it.",
+                        "Recovery code used: %(left)d left. Set up a new phone if you lost it.",
+                        left,
+                    )
+                    % {"left": left},
                 )
             return redirect(_next(request))
         if (locked := _refuse_code(request, form)) is not None:

@@ -4,6 +4,7 @@ from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.translation import gettext
 
 # Clocks of the workstation and the server differ a little; a time typed a few
 # minutes ahead is still "now".
@@ -17,7 +18,7 @@ def not_in_future(value) -> None:
     else:
         future = value > timezone.localdate()
     if future:
-        raise ValidationError("This date is in the future.", code="future")
+        raise ValidationError(gettext("This date is in the future."), code="future")
 
 
 # Invisible controls that change the direction of the text around them: a value holding
@@ -44,9 +45,12 @@ def no_bidi_controls(value: str) -> None:
     for position, char in enumerate(value or "", start=1):
         if char in BIDI_CONTROLS:
             raise ValidationError(
-                "This text holds an invisible text-direction character (U+%(code)04X %(name)s, "
-                "character %(position)d), which would display the text around it reversed. "
-                "Remove it (it often comes with text pasted from a message or a web page).",
+                gettext(
+                    "This text holds an invisible text-direction character (U+%(code)04X "
+                    "%(name)s, character %(position)d), which would display the text around it "
+                    "reversed. Remove it (it often comes with text pasted from a message or a "
+                    "web page)."
+                ),
                 code="bidi_control",
                 params={"code": ord(char), "name": BIDI_CONTROLS[char], "position": position},
             )

@@ -8,6 +8,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from patients.images import MAX_UPLOAD_BYTES, CleanImage, clean_image
 from patients.models import (
@@ -75,9 +77,24 @@ class PatientForm(forms.ModelForm):
             "contraindication_notes": forms.Textarea(attrs={"rows": 2}),
             "phototype": forms.RadioSelect,
         }
+        labels = {
+            "first_name": _("First name"),
+            "last_name": _("Last name"),
+            "date_of_birth": _("Date of birth"),
+            "sex": _("Sex"),
+            "phone": _("Phone"),
+            "email": _("Email"),
+            "address": _("Address"),
+            "allergies": _("Allergies"),
+            "current_medications": _("Current medications"),
+            "medical_history": _("Medical history"),
+            "contraindication_notes": _("Contraindication notes"),
+        }
         help_texts = {
-            "phototype": "Sets the default needle length (the catalogue's needle rules; "
-            "shipped: 4 mm for I–IV, 6 mm for V–VI).",
+            "phototype": _(
+                "Sets the default needle length (the catalogue's needle rules; "
+                "shipped: 4 mm for I–IV, 6 mm for V–VI)."
+            ),
         }
 
     def __init__(self, *args, clinical: bool = True, **kwargs):
@@ -99,7 +116,7 @@ class PatientForm(forms.ModelForm):
 
         sections = [
             Fieldset(
-                "Identity and contact",
+                _("Identity and contact"),
                 pair("first_name", "last_name"),
                 pair("date_of_birth", "sex"),
                 pair("phone", "email"),
@@ -108,14 +125,14 @@ class PatientForm(forms.ModelForm):
         ]
         if clinical:
             sections += [
-                Fieldset("Skin", "phototype"),
+                Fieldset(_("Skin"), "phototype"),
                 Fieldset(
-                    "Medical",
+                    _("Medical"),
                     pair("allergies", "current_medications"),
                     "medical_history",
                 ),
                 Fieldset(
-                    "Contraindications",
+                    _("Contraindications"),
                     pair("pregnant_or_breastfeeding", "anticoagulant_treatment"),
                     pair("active_skin_infection", "compound_allergy"),
                     "contraindication_notes",
@@ -129,7 +146,7 @@ class PatientForm(forms.ModelForm):
     def _clean_name(self, field: str) -> str:
         value = " ".join(self.cleaned_data.get(field, "").split())
         if not value:
-            raise ValidationError("This field is required.", code="required")
+            raise ValidationError(gettext("This field is required."), code="required")
         return value
 
     def clean_first_name(self):
@@ -142,10 +159,13 @@ class PatientForm(forms.ModelForm):
         born = self.cleaned_data["date_of_birth"]
         today = timezone.localdate()
         if born > today:
-            raise ValidationError("The date of birth cannot be in the future.", code="future")
+            raise ValidationError(
+                gettext("The date of birth cannot be in the future."), code="future"
+            )
         if today.year - born.year > MAX_AGE_YEARS:
             raise ValidationError(
-                f"That would make the patient older than {MAX_AGE_YEARS}; check the year.",
+                gettext("That would make the patient older than %(years)d; check the year.")
+                % {"years": MAX_AGE_YEARS},
                 code="too_old",
             )
         return born
@@ -156,7 +176,9 @@ class PatientForm(forms.ModelForm):
             PHONE_VALIDATOR(phone)
         digits = re.sub(r"\D", "", phone)
         if phone and not 7 <= len(digits) <= 15:
-            raise ValidationError("A phone number has 7 to 15 digits.", code="phone_digits")
+            raise ValidationError(
+                gettext("A phone number has 7 to 15 digits."), code="phone_digits"
+            )
         return phone
 
     def clean_email(self):
@@ -164,8 +186,8 @@ class PatientForm(forms.ModelForm):
 
 
 class PatientSearchForm(forms.Form):
-    q = forms.CharField(required=False, max_length=100, label="Find a patient")
-    archived = forms.BooleanField(required=False, label="Include archived")
+    q = forms.CharField(required=False, max_length=100, label=_("Find a patient"))
+    archived = forms.BooleanField(required=False, label=_("Include archived"))
     # A crafted sort is simply not one of the choices: the form drops it.
     sort = forms.ChoiceField(required=False, choices=[(key, key) for key in SORTS])
 
@@ -183,7 +205,7 @@ class ConsentForm(forms.ModelForm):
     signature_data = forms.CharField(required=False, widget=forms.HiddenInput)
     scan = forms.FileField(
         required=False,
-        label="Scan of the signed form (JPEG or PNG)",
+        label=_("Scan of the signed form (JPEG or PNG)"),
         widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png"}),
     )
 
@@ -191,7 +213,11 @@ class ConsentForm(forms.ModelForm):
         model = Consent
         fields = ["template", "signed_on", "signed_by", "method"]
         widgets = {"signed_on": DateInput(), "method": forms.RadioSelect}
-        labels = {"template": "Consent"}
+        labels = {
+            "template": _("Consent"),
+            "signed_on": _("Signed on"),
+            "method": _("Method"),
+        }
 
     def __init__(self, *args, kind: str | None = None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -200,7 +226,8 @@ class ConsentForm(forms.ModelForm):
         self.fields["template"].queryset = current
         self.fields["template"].empty_label = None
         self.fields["template"].label_from_instance = lambda t: (
-            f"{t.get_kind_display()} (version {t.version})"
+            gettext("%(kind)s (version %(version)s)")
+            % {"kind": t.get_kind_display(), "version": t.version}
         )
         self.fields["method"].choices = Consent.Method.choices  # no blank choice
         self.initial["method"] = self.initial.get("method") or Consent.Method.DRAWN
@@ -220,7 +247,7 @@ class ConsentForm(forms.ModelForm):
                 self.cleaned_image = clean_image(_decode_data_url(data.get("signature_data")))
             elif method == Consent.Method.SCAN:
                 if not data.get("scan"):
-                    raise ValidationError("Attach the scan of the signed form.")
+                    raise ValidationError(gettext("Attach the scan of the signed form."))
                 self.cleaned_image = clean_image(data["scan"])
         except ValidationError as error:
             field = "signature_data" if method == Consent.Method.DRAWN else "scan"
@@ -231,25 +258,26 @@ class ConsentForm(forms.ModelForm):
 def _decode_data_url(value: str | None) -> SimpleUploadedFile:
     prefix = "data:image/png;base64,"
     if not value:
-        raise ValidationError("Draw the signature in the box, or choose the scanned form.")
+        raise ValidationError(gettext("Draw the signature in the box, or choose the scanned form."))
+    unreadable = gettext("The drawn signature could not be read; please sign again.")
     if not value.startswith(prefix) or len(value) > MAX_UPLOAD_BYTES * 4 // 3:
-        raise ValidationError("The drawn signature could not be read; please sign again.")
+        raise ValidationError(unreadable)
     try:
         raw = base64.b64decode(value[len(prefix) :], validate=True)
     except (binascii.Error, ValueError):
-        raise ValidationError("The drawn signature could not be read; please sign again.") from None
+        raise ValidationError(unreadable) from None
     return SimpleUploadedFile("signature.png", raw, content_type="image/png")
 
 
 class WithdrawConsentForm(forms.Form):
     reason = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 2}), max_length=1000, label="Reason for withdrawal"
+        widget=forms.Textarea(attrs={"rows": 2}), max_length=1000, label=_("Reason for withdrawal")
     )
 
 
 class PhotoForm(forms.ModelForm):
     upload = forms.FileField(
-        label="Photo (JPEG or PNG)",
+        label=_("Photo (JPEG or PNG)"),
         widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png"}),
     )
 
@@ -259,6 +287,13 @@ class PhotoForm(forms.ModelForm):
         widgets = {
             "taken_at": DateTimeInput(),
             "notes": forms.Textarea(attrs={"rows": 2}),
+        }
+        labels = {
+            "taken_at": _("Taken at"),
+            "view": _("View"),
+            "posture": _("Posture"),
+            "phase": _("Phase"),
+            "notes": _("Notes"),
         }
 
     def __init__(self, *args, **kwargs):
@@ -279,6 +314,15 @@ class MeasurementForm(forms.ModelForm):
         model = Measurement
         fields = ["site", "landmark", "value", "unit", "posture", "measured_on", "notes"]
         widgets = {"measured_on": DateInput()}
+        labels = {
+            "site": _("Site"),
+            "landmark": _("Landmark"),
+            "value": _("Value"),
+            "unit": _("Unit"),
+            "posture": _("Posture"),
+            "measured_on": _("Measured on"),
+            "notes": _("Notes"),
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -5,12 +5,19 @@ from datetime import datetime
 
 from django.apps import apps
 from django.contrib.auth import get_user_model
+from django.utils.translation import pgettext_lazy
 from pghistory.models import Events
 
 from patients.models import Patient
 
 # Columns that say nothing to a reader (bookkeeping, stored file names, hashes).
 HIDDEN_FIELDS = {"version", "search_vector", "updated_at"}
+# pghistory's event labels, as the history page names them.
+LABELS = {
+    "insert": pgettext_lazy("history event", "insert"),
+    "update": pgettext_lazy("history event", "update"),
+    "delete": pgettext_lazy("history event", "delete"),
+}
 
 
 @dataclass
@@ -20,6 +27,10 @@ class Change:
     label: str  # insert, update, delete
     user: str  # who, from the request that made it ("" for a script or a migration)
     fields: list[tuple[str, object, object]]  # (field, before, after); after only on insert
+
+    @property
+    def label_display(self) -> str:
+        return str(LABELS.get(self.label, self.label))
 
 
 # The record's rows that others point at, below the patient: a zone points at its map, an

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
+from django.utils.formats import number_format
+from django.utils.translation import gettext
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 MAX_UPLOAD_BYTES = settings.IMAGE_UPLOAD_MAX_BYTES
@@ -38,13 +40,16 @@ def clean_image(upload, *, max_bytes: int = MAX_UPLOAD_BYTES) -> CleanImage:
     size = getattr(upload, "size", None)
     if size is not None and size > max_bytes:
         raise _refuse(
-            f"The file is {size / 1_048_576:.1f} MB; the limit is {max_bytes // 1_048_576} MB."
+            gettext("The file is %(size)s MB; the limit is %(limit)d MB.")
+            % {"size": number_format(size / 1_048_576, 1), "limit": max_bytes // 1_048_576}
         )
     raw = upload.read(max_bytes + 1)
     if len(raw) > max_bytes:
-        raise _refuse(f"The file is larger than {max_bytes // 1_048_576} MB.")
+        raise _refuse(
+            gettext("The file is larger than %(limit)d MB.") % {"limit": max_bytes // 1_048_576}
+        )
     if not raw:
-        raise _refuse("The file is empty.")
+        raise _refuse(gettext("The file is empty."))
 
     # WeasyPrint turns this on for the whole process when it is imported (the first PDF):
     # a half-received JPEG would then decode with a grey lower half instead of failing.
@@ -54,12 +59,15 @@ def clean_image(upload, *, max_bytes: int = MAX_UPLOAD_BYTES) -> CleanImage:
             fmt = probe.format
             width, height = probe.size
             if fmt not in ALLOWED_FORMATS:
-                raise _refuse("Only JPEG and PNG images are accepted.")
+                raise _refuse(gettext("Only JPEG and PNG images are accepted."))
             # Checked from the header, before any pixel is decoded.
             if width * height > MAX_PIXELS:
                 raise _refuse(
-                    f"The image is {width}×{height} pixels; the limit is "
-                    f"{MAX_PIXELS // 1_000_000} megapixels."
+                    gettext(
+                        "The image is %(width)d×%(height)d pixels; the limit is "
+                        "%(limit)d megapixels."
+                    )
+                    % {"width": width, "height": height, "limit": MAX_PIXELS // 1_000_000}
                 )
             probe.verify()
         with Image.open(io.BytesIO(raw)) as image:
@@ -68,7 +76,7 @@ def clean_image(upload, *, max_bytes: int = MAX_UPLOAD_BYTES) -> CleanImage:
     except ValidationError:
         raise
     except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError, ValueError):
-        raise _refuse("The file is not a readable JPEG or PNG image.") from None
+        raise _refuse(gettext("The file is not a readable JPEG or PNG image.")) from None
 
     encoded, extension = _encode(upright, fmt)
     thumb = upright.copy()

@@ -15,6 +15,8 @@ from django.db.models import F, Func, Q, Value
 from django.db.models.functions import Coalesce, Concat, Lower
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from clinic.fields import ADDRESS_MAX_LENGTH, FreeCharField, FreeTextField
 from clinic.models import NO_DELETE
@@ -22,7 +24,7 @@ from clinic.validators import not_in_future
 
 PHONE_VALIDATOR = RegexValidator(
     r"^\+?[0-9 ().-]+$",
-    "Enter a phone number using digits, spaces, dots, dashes, brackets and a leading +.",
+    _("Enter a phone number using digits, spaces, dots, dashes, brackets and a leading +."),
 )
 
 
@@ -47,19 +49,19 @@ class NameKeys(Func):
 class Phototype(models.IntegerChoices):
     """Fitzpatrick skin phototype. It sets the default needle length."""
 
-    I = 1, "I — very fair: always burns, never tans"  # noqa: E741
-    II = 2, "II — fair: usually burns, tans with difficulty"
-    III = 3, "III — medium: sometimes burns, tans gradually"
-    IV = 4, "IV — olive: rarely burns, tans easily"
-    V = 5, "V — brown: very rarely burns, tans very easily"
-    VI = 6, "VI — dark brown to black: never burns"
+    I = 1, _("I — very fair: always burns, never tans")  # noqa: E741
+    II = 2, _("II — fair: usually burns, tans with difficulty")
+    III = 3, _("III — medium: sometimes burns, tans gradually")
+    IV = 4, _("IV — olive: rarely burns, tans easily")
+    V = 5, _("V — brown: very rarely burns, tans very easily")
+    VI = 6, _("VI — dark brown to black: never burns")
 
 
 class Sex(models.TextChoices):
-    FEMALE = "F", "Female"
-    MALE = "M", "Male"
-    INTERSEX = "X", "Intersex"
-    UNDISCLOSED = "U", "Not disclosed"
+    FEMALE = "F", _("Female")
+    MALE = "M", _("Male")
+    INTERSEX = "X", _("Intersex")
+    UNDISCLOSED = "U", _("Not disclosed")
 
 
 class PatientQuerySet(models.QuerySet):
@@ -86,16 +88,18 @@ class Patient(models.Model):
 
     # Null until a practitioner assesses it (an assistant may register the patient).
     phototype = models.PositiveSmallIntegerField(
-        "skin phototype (Fitzpatrick)", choices=Phototype.choices, null=True, blank=True
+        _("skin phototype (Fitzpatrick)"), choices=Phototype.choices, null=True, blank=True
     )
     allergies = FreeTextField(blank=True)
     current_medications = FreeTextField(blank=True)
     medical_history = FreeTextField(blank=True)
     # Contraindications to mesotherapy the practitioner must see before injecting.
-    pregnant_or_breastfeeding = models.BooleanField("pregnancy or breastfeeding", default=False)
-    anticoagulant_treatment = models.BooleanField("anticoagulant treatment", default=False)
-    active_skin_infection = models.BooleanField("active skin infection at the site", default=False)
-    compound_allergy = models.BooleanField("known allergy to a compound", default=False)
+    pregnant_or_breastfeeding = models.BooleanField(_("pregnancy or breastfeeding"), default=False)
+    anticoagulant_treatment = models.BooleanField(_("anticoagulant treatment"), default=False)
+    active_skin_infection = models.BooleanField(
+        _("active skin infection at the site"), default=False
+    )
+    compound_allergy = models.BooleanField(_("known allergy to a compound"), default=False)
     contraindication_notes = FreeTextField(blank=True)
 
     archived = models.BooleanField(default=False)
@@ -206,8 +210,10 @@ class Patient(models.Model):
             archived = Patient.objects.filter(pk=self.pk, archived=True).exists()
         if archived:
             raise ValidationError(
-                "This patient is archived: the record is read-only. Restore it before "
-                "recording anything.",
+                gettext(
+                    "This patient is archived: the record is read-only. Restore it before "
+                    "recording anything."
+                ),
                 code="archived",
             )
 
@@ -232,9 +238,9 @@ class Patient(models.Model):
 
 
 class ConsentKind(models.TextChoices):
-    TREATMENT = "treatment", "Treatment"
-    PHOTOGRAPHY = "photography", "Photography"
-    OFF_LABEL = "off_label", "Off-label use of compounds and mixtures"
+    TREATMENT = "treatment", _("Treatment")
+    PHOTOGRAPHY = "photography", _("Photography")
+    OFF_LABEL = "off_label", _("Off-label use of compounds and mixtures")
 
 
 class ConsentTemplateQuerySet(models.QuerySet):
@@ -263,7 +269,10 @@ class ConsentTemplate(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} consent, version {self.version}"
+        return gettext("%(kind)s consent, version %(version)s") % {
+            "kind": self.get_kind_display(),
+            "version": self.version,
+        }
 
     def save(self, *args, **kwargs) -> None:
         if self.version is None:
@@ -321,14 +330,14 @@ class Consent(models.Model):
     """A consent signed by (or for) a patient, on one version of a template."""
 
     class Method(models.TextChoices):
-        DRAWN = "drawn", "Signed on screen"
-        SCAN = "scan", "Scan of the signed paper form"
+        DRAWN = "drawn", _("Signed on screen")
+        SCAN = "scan", _("Scan of the signed paper form")
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="consents")
     template = models.ForeignKey(ConsentTemplate, on_delete=models.PROTECT, related_name="+")
     signed_on = models.DateField(validators=[not_in_future])
     signed_by = FreeCharField(
-        "signed by", max_length=200, help_text="The patient, or the legal representative."
+        _("signed by"), max_length=200, help_text=_("The patient, or the legal representative.")
     )
     method = models.CharField(max_length=10, choices=Method.choices)
     signature = models.ImageField(upload_to=consent_upload_to)
@@ -349,7 +358,11 @@ class Consent(models.Model):
         triggers = [NO_DELETE]
 
     def __str__(self) -> str:
-        return f"{self.template} signed {self.signed_on:%Y-%m-%d} by {self.signed_by}"
+        return gettext("%(template)s signed %(date)s by %(name)s") % {
+            "template": self.template,
+            "date": f"{self.signed_on:%Y-%m-%d}",
+            "name": self.signed_by,
+        }
 
     @property
     def kind(self) -> str:
@@ -359,23 +372,23 @@ class Consent(models.Model):
 @pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class Photo(models.Model):
     class View(models.TextChoices):
-        FRONT = "front", "Front"
-        BACK = "back", "Back"
-        LEFT = "left", "Left side"
-        RIGHT = "right", "Right side"
+        FRONT = "front", _("Front")
+        BACK = "back", _("Back")
+        LEFT = "left", _("Left side")
+        RIGHT = "right", _("Right side")
 
     class Posture(models.TextChoices):
-        STANDING = "standing", "Standing"
-        LYING = "lying", "Lying"
+        STANDING = "standing", _("Standing")
+        LYING = "lying", _("Lying")
 
     class Phase(models.TextChoices):
-        BEFORE = "before", "Before treatment"
-        AFTER = "after", "After treatment"
-        FOLLOW_UP = "follow_up", "Follow-up"
+        BEFORE = "before", _("Before treatment")
+        AFTER = "after", _("After treatment")
+        FOLLOW_UP = "follow_up", _("Follow-up")
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="photos")
     taken_at = models.DateTimeField(validators=[not_in_future])
-    region = FreeCharField("body region", max_length=100)
+    region = FreeCharField(_("body region"), max_length=100)
     view = models.CharField(max_length=10, choices=View.choices)
     posture = models.CharField(max_length=10, choices=Posture.choices, default=Posture.STANDING)
     phase = models.CharField(max_length=10, choices=Phase.choices)
@@ -408,16 +421,16 @@ class Measurement(models.Model):
         KG = "kg", "kg"
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="measurements")
-    site = FreeCharField(max_length=100, help_text="For example: right thigh")
+    site = FreeCharField(max_length=100, help_text=_("For example: right thigh"))
     landmark = FreeCharField(
-        max_length=200, blank=True, help_text="For example: 15 cm above the patella"
+        max_length=200, blank=True, help_text=_("For example: 15 cm above the patella")
     )
     value = models.DecimalField(
         max_digits=6,
         decimal_places=1,
         validators=[
             MinValueValidator(Decimal("0.1")),
-            MaxValueValidator(Decimal("500"), "That value is implausible; check the unit."),
+            MaxValueValidator(Decimal("500"), _("That value is implausible; check the unit.")),
         ],
     )
     unit = models.CharField(max_length=4, choices=Unit.choices, default=Unit.CM)
@@ -437,4 +450,9 @@ class Measurement(models.Model):
         triggers = [NO_DELETE]
 
     def __str__(self) -> str:
-        return f"{self.site}: {self.value} {self.unit} on {self.measured_on:%Y-%m-%d}"
+        return gettext("%(site)s: %(value)s %(unit)s on %(date)s") % {
+            "site": self.site,
+            "value": self.value,
+            "unit": self.unit,
+            "date": f"{self.measured_on:%Y-%m-%d}",
+        }

@@ -6,6 +6,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from clinic.concurrency import StaleEdit, what_changed
 from patients.images import CleanImage
@@ -67,7 +68,7 @@ def withdraw_consent(*, consent: Consent, user: AbstractBaseUser, reason: str) -
     current = Consent.objects.select_for_update().select_related("patient").get(pk=consent.pk)
     current.patient.check_writable()
     if current.withdrawn_at is not None:
-        raise ValidationError("This consent was already withdrawn.")
+        raise ValidationError(gettext("This consent was already withdrawn."), code="withdrawn")
     current.withdrawn_at = timezone.now()
     current.withdrawn_by = user
     current.withdrawal_reason = reason
@@ -125,8 +126,10 @@ def check_photo_allowed(patient: Patient) -> None:
     patient.check_writable()
     if not has_consent(patient, ConsentKind.PHOTOGRAPHY):
         raise ValidationError(
-            "No photography consent is in force for this patient: record a signed photography "
-            "consent before uploading photos.",
+            gettext(
+                "No photography consent is in force for this patient: record a signed "
+                "photography consent before uploading photos."
+            ),
             code="no_consent",
         )
 

@@ -5,6 +5,7 @@ from django.db import transaction
 from django.db.models import Count
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from clinic.access import (
@@ -119,7 +120,11 @@ def patient_create(request: HttpRequest) -> HttpResponse:
         patient = save_patient(
             patient=form.save(commit=False), fields=list(form.fields), expected_version=None
         )
-        messages.success(request, f"{patient.full_name} was added as {patient.chart_number}.")
+        messages.success(
+            request,
+            gettext("%(name)s was added as %(chart)s.")
+            % {"name": patient.full_name, "chart": patient.chart_number},
+        )
         return redirect(patient)
     return render(request, "patients/patient_form.html", {"form": form, "patient": None})
 
@@ -148,7 +153,7 @@ def patient_edit(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            messages.success(request, "Patient record saved.")
+            messages.success(request, gettext("Patient record saved."))
             return redirect(patient)
     # Shown (first or again with errors): the form holds the whole record.
     record_access(request, patient=patient, action=AccessLog.Action.VIEW)
@@ -164,21 +169,26 @@ def patient_archive(request: HttpRequest, pk: int) -> HttpResponse:
     patient = get_patient_for(request, pk, CHANGE_CLINICAL)
     form = ArchiveForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "The archive request was incomplete; nothing was changed.")
+        messages.error(request, gettext("The archive request was incomplete; nothing was changed."))
         return redirect(patient)
     if request.POST.get("restore"):
         restore_patient(patient=patient)
-        messages.success(request, f"{patient.full_name} is active again.")
+        messages.success(
+            request, gettext("%(name)s is active again.") % {"name": patient.full_name}
+        )
         return redirect(patient)
     try:
         archive_patient(patient=patient, expected_version=form.cleaned_data["version"])
     except StaleEdit:
         messages.error(
-            request, "The record changed while you were looking at it; review it and try again."
+            request,
+            gettext("The record changed while you were looking at it; review it and try again."),
         )
     else:
         messages.success(
-            request, f"{patient.full_name} was archived. The record is kept and can be restored."
+            request,
+            gettext("%(name)s was archived. The record is kept and can be restored.")
+            % {"name": patient.full_name},
         )
     return redirect(patient)
 
@@ -249,7 +259,9 @@ def consent_new(request: HttpRequest, pk: int) -> HttpResponse:
         kind=request.GET.get("kind"),
     )
     if not form.fields["template"].queryset.exists():
-        messages.error(request, "No consent wording exists yet: a catalogue administrator adds it.")
+        messages.error(
+            request, gettext("No consent wording exists yet: a catalogue administrator adds it.")
+        )
     if request.method == "POST" and form.is_valid():
         consent = form.save(commit=False)
         try:
@@ -257,7 +269,9 @@ def consent_new(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            messages.success(request, f"{consent.template} recorded.")
+            messages.success(
+                request, gettext("%(consent)s recorded.") % {"consent": consent.template}
+            )
             return redirect(patient)
     record_access(request, patient=patient, action=AccessLog.Action.VIEW)
     return render(request, "patients/consent_form.html", {"form": form, "patient": patient})
@@ -269,14 +283,14 @@ def consent_withdraw(request: HttpRequest, pk: int, consent_pk: int) -> HttpResp
     consent = get_object_or_404(Consent, pk=consent_pk, patient=patient)
     form = WithdrawConsentForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Give the reason for the withdrawal; nothing was changed.")
+        messages.error(request, gettext("Give the reason for the withdrawal; nothing was changed."))
         return redirect(patient)
     try:
         withdraw_consent(consent=consent, user=request.user, reason=form.cleaned_data["reason"])
     except ValidationError as error:
         messages.error(request, error.messages[0])
     else:
-        messages.success(request, "The consent is withdrawn; the signed record is kept.")
+        messages.success(request, gettext("The consent is withdrawn; the signed record is kept."))
     return redirect(patient)
 
 
@@ -300,7 +314,7 @@ def photo_new(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            messages.success(request, "Photo added.")
+            messages.success(request, gettext("Photo added."))
             return redirect(patient)
     record_access(request, patient=patient, action=AccessLog.Action.VIEW)
     return render(
@@ -327,7 +341,7 @@ def photo_compare(request: HttpRequest, pk: int) -> HttpResponse:
         patient.photos.filter(region=region, view=view, archived=False).order_by("taken_at", "id")
     )
     if not candidates:
-        raise Http404("No photos of that region and view.")
+        raise Http404(gettext("No photos of that region and view."))
     by_id = {str(photo.pk): photo for photo in candidates}
     befores = [photo for photo in candidates if photo.phase == Photo.Phase.BEFORE]
     left = by_id.get(request.GET.get("left", "")) or (befores or candidates)[0]
@@ -357,7 +371,10 @@ def measurement_new(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            messages.success(request, f"Measurement recorded: {measurement}.")
+            messages.success(
+                request,
+                gettext("Measurement recorded: %(measurement)s.") % {"measurement": measurement},
+            )
             if "another" in request.POST:
                 return redirect("patients:measurement_new", pk=patient.pk)
             return redirect(patient)
@@ -375,7 +392,7 @@ def _private_file(field) -> FileResponse:
     try:
         handle = field.open("rb")
     except (FileNotFoundError, ValueError):
-        raise Http404("The file is missing from storage.") from None
+        raise Http404(gettext("The file is missing from storage.")) from None
     response = FileResponse(handle, content_type=_content_type(field.name))
     response["Cache-Control"] = "private, no-store"
     response["X-Content-Type-Options"] = "nosniff"

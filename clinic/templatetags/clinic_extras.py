@@ -4,6 +4,7 @@ from datetime import timedelta
 from django import template
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
+from django.utils.translation import ngettext
 
 from clinic.numbers import plain
 
@@ -16,7 +17,7 @@ def minutes(value: timedelta | None) -> str:
     if value is None:
         return ""
     count = round(value.total_seconds() / 60)
-    return f"{count} minute" if count == 1 else f"{count} minutes"
+    return ngettext("%(count)d minute", "%(count)d minutes", count) % {"count": count}
 
 
 register.filter("plain", plain)
