@@ -14,7 +14,7 @@ from django.db import connection, models
 from django.db.models import F, Func, Q, Value
 from django.db.models.functions import Coalesce, Concat, Lower
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -452,7 +452,7 @@ class Measurement(models.Model):
     def __str__(self) -> str:
         return gettext("%(site)s: %(value)s %(unit)s on %(date)s") % {
             "site": self.site,
-            "value": self.value,
+            "value": formats.localize(self.value),
             "unit": self.unit,
             "date": f"{self.measured_on:%Y-%m-%d}",
         }
