@@ -30,7 +30,7 @@ from patients.forms import (
     WithdrawConsentForm,
 )
 from patients.history import record_changes
-from patients.models import Consent, ConsentKind, Measurement, Photo
+from patients.models import Consent, ConsentKind, Measurement, Patient, Photo
 from patients.search import search_patients, use_search_threshold
 from patients.services import (
     StaleEdit,
@@ -144,7 +144,7 @@ def patient_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 expected_version=form.cleaned_data.get("version"),
             )
         except StaleEdit as stale:
-            conflict = stale.changed
+            conflict = _form_labels(stale.changed, form)
             # Keep what this user typed; the next save knowingly replaces the newer version.
             data = request.POST.copy()
             data["version"] = stale.current.version
@@ -162,6 +162,17 @@ def patient_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "patients/patient_form.html",
         {"form": form, "patient": patient, "conflict": conflict},
     )
+
+
+def _form_labels(changed: dict, form: PatientForm) -> dict:
+    """The conflict's fields named as the form names them (in the reader's language):
+    what_changed names them by verbose name, which most patient fields leave implicit."""
+    by_verbose_name = {
+        str(Patient._meta.get_field(name).verbose_name): field.label
+        for name, field in form.fields.items()
+        if name != "version"
+    }
+    return {by_verbose_name.get(label, label): values for label, values in changed.items()}
 
 
 @require_POST

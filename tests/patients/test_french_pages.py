@@ -362,3 +362,18 @@ def test_photo_comparison_and_history_pages_in_french(client_for, practitioner, 
         ],
         ["Who saw or changed", ">From<", ">Viewed<", ">insert<", "(system)"],
     )
+
+
+def test_an_edit_conflict_names_the_fields_in_french(client_for, practitioner, patient):
+    client = client_for(practitioner)
+    url = reverse("patients:edit", args=[patient.pk])
+    opened_at = patient.version
+    client.post(url, {**NEW_PATIENT, "last_name": "Tremblay", "version": opened_at})
+    page = client.post(
+        url, {**NEW_PATIENT, "last_name": "Lefebvre", "version": opened_at}, **FRENCH
+    ).content.decode()
+    _assert_french(
+        page,
+        ["Quelqu’un d’autre a enregistré ce dossier", "<strong>Nom</strong>: Gagnon → Tremblay"],
+        ["Someone else saved", "Last name"],
+    )
