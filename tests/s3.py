@@ -72,7 +72,7 @@ class S3Server:
         if name not in {b["Name"] for b in s3.list_buckets()["Buckets"]}:
             s3.create_bucket(Bucket=name)
         bucket = Bucket(self, name)
-        for key in bucket.keys():
+        for key in bucket.object_keys():
             s3.delete_object(Bucket=name, Key=key)
         return bucket
 
@@ -93,7 +93,7 @@ class Bucket:
             **CREDENTIALS,
         }
 
-    def keys(self) -> list[str]:
+    def object_keys(self) -> list[str]:
         pages = self.server.client().get_paginator("list_objects_v2").paginate(Bucket=self.name)
         return sorted(item["Key"] for page in pages for item in page.get("Contents", []))
 

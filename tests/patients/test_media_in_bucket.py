@@ -93,7 +93,7 @@ def test_photo_and_signature_are_served_alike_from_either_storage(
             assert (settings.MEDIA_ROOT / name).read_bytes() == body
         return
     # In the bucket, byte for byte, encrypted, refused to anyone without credentials...
-    assert media.keys() == sorted(stored)
+    assert media.object_keys() == sorted(stored)
     for name, body in stored.items():
         assert media.read(name) == body
         assert media.encryption(name) == "AES256"

@@ -26,10 +26,10 @@ def test_the_signed_pdf_is_served_alike_from_either_storage(
     if media is None:
         assert (settings.MEDIA_ROOT / signed.pdf.name).read_bytes() == body
         return
-    assert signed.pdf.name in media.keys()
+    assert signed.pdf.name in media.object_keys()
     assert hashlib.sha256(media.read(signed.pdf.name)).hexdigest() == signed.pdf_sha256
     assert media.encryption(signed.pdf.name) == "AES256"
     assert media.anonymous_status(signed.pdf.name) == 403
     # The signature of the consent the session stands on went to the bucket too.
-    assert any(key.startswith("consents/") for key in media.keys())
+    assert any(key.startswith("consents/") for key in media.object_keys())
     assert not settings.MEDIA_ROOT.exists() or not any(settings.MEDIA_ROOT.rglob("*"))
