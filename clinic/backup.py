@@ -10,7 +10,10 @@ that makes backups never holds the key that opens them. Inside the tar:
 - ``manifest.json``: format, creation time, SHA-256 and size of every other member,
   and the row count of every table (counted in the same snapshot as the dump);
 - ``database.dump``: ``pg_dump --format=custom`` of the configured database;
-- ``media/<name>``: every file of the default storage, read through ``default_storage``.
+- ``media/<name>``: every file of the default storage, read through ``default_storage``:
+  the MEDIA_ROOT folder, or with MEDIA_STORAGE=s3 every object of the bucket (listed and
+  downloaded through the storage API; restore uploads them into the bucket configured
+  then, encrypted as any other write).
 
 Plaintext (the dump, the tar) only ever lives in a private (0700) temporary folder
 that is removed afterwards.
@@ -546,7 +549,8 @@ def _check_media_free(manifest: dict) -> None:
         if default_storage.exists(stored) and _sha256_of_stored(stored) != member["sha256"]:
             raise BackupError(
                 f"The media storage already holds a different {stored}; restore into an "
-                "empty media folder (MEDIA_ROOT)."
+                "empty media storage (a new MEDIA_ROOT folder, or a new bucket with "
+                "MEDIA_STORAGE=s3)."
             )
 
 

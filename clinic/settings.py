@@ -13,6 +13,8 @@ import dj_database_url
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
+from clinic.storage import S3, media_storage, media_storage_kind
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("MESOCHART_VAR_DIR", BASE_DIR / "var"))
 
@@ -50,7 +52,17 @@ def env_list(name: str, default: list[str]) -> list[str]:
 
 
 def local_secret_key() -> str:
-    """A development key generated once under var/ (never committed)."""
+    """A development key generated once under var/ (never committed): one server only.
+
+    Refused in production (PRODUCTION on, or media in a bucket, which means several app
+    servers) unless DEBUG is on: each server would make its own key, and a session signed
+    by one would be refused by the next; and an app server keeps no file of its own.
+    """
+    if not DEBUG and (PRODUCTION or MEDIA_STORAGE == S3):
+        raise ImproperlyConfigured(
+            "SECRET_KEY must be set in the environment in production (PRODUCTION=true or "
+            "MEDIA_STORAGE=s3): the same key on every app server, at least 50 characters"
+        )
     path = VAR_DIR / "secret_key"
     if not path.exists():
         VAR_DIR.mkdir(parents=True, exist_ok=True)
@@ -61,6 +73,9 @@ def local_secret_key() -> str:
 
 
 DEBUG = env_bool("DEBUG", False)
+# Production: a server of a deployment (several, with MEDIA_STORAGE=s3), not `make run`.
+PRODUCTION = env_bool("PRODUCTION", False)
+MEDIA_STORAGE = media_storage_kind(os.environ)
 SECRET_KEY = os.environ.get("SECRET_KEY") or local_secret_key()
 if len(SECRET_KEY) < 50:
     raise ImproperlyConfigured("SECRET_KEY must be at least 50 characters long")
@@ -297,11 +312,22 @@ STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", VAR_DIR / "static"))
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
+# Media: "local" (MEDIA_ROOT, one server) or "s3" (a bucket shared by every app server);
+# MEDIA_STORAGE and MEDIA_S3_* are read in clinic/storage.py.
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": media_storage(os.environ),
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 FILE_UPLOAD_PERMISSIONS = 0o600
+# An upload over 2.5 MB, and a media file read back from the bucket over 4 MB, wait in a
+# temporary file while the request lasts (deleted when it ends): the only writes an app
+# server makes besides its log. FILE_UPLOAD_TEMP_DIR picks the folder (default: the
+# system's, TMPDIR or /tmp).
+FILE_UPLOAD_TEMP_DIR = os.environ.get("FILE_UPLOAD_TEMP_DIR") or None
+# Nothing shared is cached: sessions, sign-in failures and locks are rows in PostgreSQL
+# (clinic.sessions, django-axes' database handler). The per-process memory cache holds only
+# what each server can rebuild by itself, so app servers need no shared cache.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # The largest image accepted (a photo, a consent scan, a drawn signature), and the largest
 # request body: that image with its form. A larger body is answered 413 from its
 # Content-Length before it is read (clinic.middleware.RefuseOversizedBodiesMiddleware).

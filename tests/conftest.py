@@ -7,7 +7,9 @@ from django.utils import timezone
 
 from clinic import dbroles
 from clinic.roles import ASSISTANT, CATALOGUE_ADMIN, PRACTITIONER, PRIVACY_OFFICER
+from clinic.storage import media_storage
 from tests.factories import UserFactory
+from tests.s3 import S3Server
 
 
 @pytest.fixture(scope="session")
@@ -31,6 +33,33 @@ def django_db_setup(django_db_setup, django_db_modify_db_settings, django_db_blo
 def _media_root(settings, tmp_path):
     # Uploaded files never land in the developer's var/media.
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory):
+    """moto's S3 server, one per xdist worker, for the whole run (about a second to start)."""
+    server = S3Server.start(tmp_path_factory.mktemp("s3") / "moto.log")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def s3_media(settings, monkeypatch, s3_server, worker_id):
+    """Media in an empty bucket of the S3 server for this test, as MEDIA_STORAGE=s3 sets it
+    (clinic/storage.py); the bucket is returned to look into."""
+    bucket = s3_server.empty_bucket(f"mesochart-media-{worker_id}")
+    for name, value in bucket.env.items():
+        monkeypatch.setenv(name, value)
+    settings.STORAGES = {**settings.STORAGES, "default": media_storage(bucket.env)}
+    return bucket
+
+
+@pytest.fixture
+def media(request):
+    """Parametrise a test with ("local", "s3") (indirect) to run it on both storages; name
+    it first among the test's arguments, before the fixtures that store files."""
+    kind = getattr(request, "param", "local")
+    return request.getfixturevalue("s3_media") if kind == "s3" else None
 
 
 @pytest.fixture(autouse=True)

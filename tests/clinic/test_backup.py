@@ -25,6 +25,7 @@ from django.utils import timezone
 from pyrage import x25519
 
 from clinic.backup import MANIFEST, Target, table_row_counts
+from clinic.storage import media_storage
 from patients.models import Consent, Photo
 from tests.dates import datetime_input
 from tests.patients import conftest as patient_fixtures
@@ -319,3 +320,30 @@ def test_keygen_writes_a_private_key_file_once(tmp_path):
     assert recipient.startswith("age1")
     with pytest.raises(CommandError, match="already exists"):
         call_command("backup_keygen", str(path))
+
+
+def test_media_in_a_bucket_is_backed_up_and_restored_into_another_bucket(
+    settings, tmp_path, keys, fresh_db, s3_media, s3_server, worker_id, signed_session, photo
+):
+    """MEDIA_STORAGE=s3: the archive holds the bucket's objects (listed and read through
+    the storage API), and restore puts them into an empty bucket, encrypted as written."""
+    objects = {key: s3_media.read(key) for key in s3_media.object_keys()}
+    # Consent signatures (2), the photo and its thumbnail, the signed PDF.
+    assert len(objects) == 5 and signed_session.pdf.name in objects
+    archive = tmp_path / "clinic.tar.age"
+    assert "5 files" in _backup(archive)
+    assert not Path(settings.MEDIA_ROOT).exists()  # nothing went through the local disk
+
+    target = s3_server.empty_bucket(f"mesochart-restore-{worker_id}")
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": media_storage({**s3_media.env, "MEDIA_S3_BUCKET": target.name}),
+    }
+    report = _restore(archive, fresh_db)
+    assert "1 signed session PDFs, 1 photos" in report
+    assert "All checksums and row counts match the backup." in report
+    assert {key: target.read(key) for key in target.object_keys()} == objects
+    assert {target.encryption(key) for key in objects} == {"AES256"}
+    assert hashlib.sha256(objects[signed_session.pdf.name]).hexdigest() == (
+        signed_session.pdf_sha256
+    )

@@ -7,6 +7,7 @@ from django.test import RequestFactory
 from django.urls import reverse
 
 from clinic.roles import PRACTITIONER
+from clinic.storage import media_storage
 
 pytestmark = pytest.mark.django_db
 
@@ -25,6 +26,16 @@ def test_preflight_passes_with_a_free_port_and_a_database():
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     call_command("preflight", port=port)
+
+
+def test_preflight_checks_the_media_bucket(s3_media, settings):
+    call_command("preflight")
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": media_storage({**s3_media.env, "MEDIA_S3_BUCKET": "no-such-bucket"}),
+    }
+    with pytest.raises(CommandError, match="The media bucket 'no-such-bucket' answered 404"):
+        call_command("preflight")
 
 
 def test_demo_user_gets_a_generated_password_once(capsys):

@@ -10,6 +10,7 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from clinic.settings import env_bool, env_int, env_list
+from clinic.storage import media_storage
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 
@@ -65,6 +66,10 @@ def test_check_deploy_complains_without_them():
         ("SECRET_KEY", "short", "SECRET_KEY must be at least 50 characters"),
         ("TIME_ZONE", "Mars/Olympus", "is not a known time zone"),
         ("DATABASE_URL", "sqlite:///tmp/x.db", "DATABASE_URL must point at PostgreSQL"),
+        ("MEDIA_STORAGE", "ftp", "MEDIA_STORAGE must be 'local' or 's3'"),
+        # The key file under var/ is for `make run` only: several servers need one key.
+        ("MEDIA_STORAGE", "s3", "SECRET_KEY must be set in the environment in production"),
+        ("PRODUCTION", "true", "SECRET_KEY must be set in the environment in production"),
     ],
 )
 def test_malformed_values_stop_start_up(variable, value, message):
@@ -72,6 +77,49 @@ def test_malformed_values_stop_start_up(variable, value, message):
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr
     assert message in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("media", "message"),
+    [
+        ({}, "MEDIA_STORAGE=s3 needs MEDIA_S3_BUCKET"),
+        ({"MEDIA_S3_BUCKET": "b", "MEDIA_S3_SSE": "none"}, "MEDIA_S3_SSE must be AES256"),
+        ({"MEDIA_S3_BUCKET": "b", "MEDIA_S3_KMS_KEY_ID": "k"}, "needs MEDIA_S3_SSE=aws:kms"),
+    ],
+)
+def test_a_bucket_needs_its_name_and_encryption(media, message):
+    env = {"MEDIA_STORAGE": "s3", "SECRET_KEY": PRODUCTION_ENV["SECRET_KEY"], **media}
+    result = _manage("check", env=env)
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+def test_check_deploy_is_clean_with_media_in_a_bucket():
+    bucket = {"MEDIA_STORAGE": "s3", "MEDIA_S3_BUCKET": "clinic-media", "PRODUCTION": "true"}
+    result = _manage(
+        "check", "--deploy", "--fail-level", "WARNING", env={**PRODUCTION_ENV, **bucket}
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_bucket_options_encrypt_and_never_overwrite():
+    options = media_storage(
+        {
+            "MEDIA_STORAGE": "S3",
+            "MEDIA_S3_BUCKET": "clinic-media",
+            "MEDIA_S3_REGION": "ca-central-1",
+            "MEDIA_S3_SSE": "aws:kms",
+            "MEDIA_S3_KMS_KEY_ID": "alias/clinic",
+        }
+    )["OPTIONS"]
+    assert options["bucket_name"] == "clinic-media" and options["region_name"] == "ca-central-1"
+    assert options["endpoint_url"] is None  # AWS itself unless MEDIA_S3_ENDPOINT_URL is set
+    assert options["object_parameters"] == {
+        "ServerSideEncryption": "aws:kms",
+        "SSEKMSKeyId": "alias/clinic",
+    }
+    assert options["file_overwrite"] is False and options["default_acl"] is None
+    assert media_storage({})["BACKEND"] == "django.core.files.storage.FileSystemStorage"
 
 
 def test_env_helpers(monkeypatch):

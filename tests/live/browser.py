@@ -8,6 +8,7 @@ import re
 import statistics
 import threading
 import time
+import uuid
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 from urllib.parse import urlencode, urljoin, urlsplit
@@ -28,6 +29,7 @@ class Answer:
     headers: dict[str, str]
     body: str
     seconds: float
+    content: bytes = b""  # the body as received (a photo, a PDF)
 
     @property
     def location(self) -> str:
@@ -70,12 +72,20 @@ class Browser:
     def post(self, path: str, fields: dict, token: str) -> Answer:
         return self.request("POST", path, {**fields, "csrfmiddlewaretoken": token})
 
-    def request(self, method: str, path: str, fields: dict | None = None) -> Answer:
+    def upload(self, path: str, fields: dict, files: dict, token: str) -> Answer:
+        """A multipart form post; `files` maps a field to (file name, content type, bytes)."""
+        return self.request("POST", path, {**fields, "csrfmiddlewaretoken": token}, files)
+
+    def request(
+        self, method: str, path: str, fields: dict | None = None, files: dict | None = None
+    ) -> Answer:
         headers = {"Host": f"127.0.0.1:{self.port}"}
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         body = None
-        if fields is not None:
+        if files is not None:
+            body, headers["Content-Type"] = _multipart(fields or {}, files)
+        elif fields is not None:
             body = urlencode(fields, doseq=True)
             headers["Content-Type"] = "application/x-www-form-urlencoded"
         started = time.perf_counter()
@@ -90,12 +100,13 @@ class Browser:
                 if not reused:
                     raise
                 response = self._send(method, path, body, headers)
-            text = response.read().decode("utf-8", "replace")
+            content = response.read()
             answer = Answer(
                 response.status,
                 {k.lower(): v for k, v in response.getheaders()},
-                text,
+                content.decode("utf-8", "replace"),
                 time.perf_counter() - started,
+                content,
             )
             self._keep_cookies(response.msg.get_all("Set-Cookie") or [])
             if response.will_close:
@@ -125,6 +136,24 @@ class Browser:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
+
+
+def _multipart(fields: dict, files: dict) -> tuple[bytes, str]:
+    boundary = uuid.uuid4().hex
+    parts = []
+    for name, value in fields.items():
+        parts.append(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'
+            f"{value}\r\n".encode()
+        )
+    for name, (filename, content_type, data) in files.items():
+        head = (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; '
+            f'filename="{filename}"\r\nContent-Type: {content_type}\r\n\r\n'
+        )
+        parts.append(head.encode() + data + b"\r\n")
+    body = b"".join(parts) + f"--{boundary}--\r\n".encode()
+    return body, f"multipart/form-data; boundary={boundary}"
 
 
 def sign_in(browser: Browser, username: str, password: str, code: str | None) -> None:

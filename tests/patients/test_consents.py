@@ -29,7 +29,10 @@ def _statuses(client, patient):
     return {s.kind: s.state for s in response.context["consent_statuses"]}
 
 
-def test_a_drawn_signature_is_recorded_as_an_image(client_for, practitioner, patient, templates):
+@pytest.mark.parametrize("media", ["local", "s3"], indirect=True)
+def test_a_drawn_signature_is_recorded_as_an_image(
+    media, client_for, practitioner, patient, templates
+):
     client = client_for(practitioner)
     response = client.post(reverse("patients:consent_new", args=[patient.pk]), _post(templates))
     assert response.status_code == 302

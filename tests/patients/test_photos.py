@@ -104,8 +104,9 @@ def test_upload_needs_a_photography_consent(client_for, practitioner, patient, t
     assert not Photo.objects.exists()
 
 
+@pytest.mark.parametrize("media", ["local", "s3"], indirect=True)
 def test_upload_stores_under_a_server_name_and_serves_through_the_view(
-    client_for, practitioner, patient, sign_consent
+    media, client_for, practitioner, patient, sign_consent
 ):
     sign_consent(patient)
     client = client_for(practitioner)

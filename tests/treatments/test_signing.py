@@ -24,14 +24,16 @@ def _pdf_text(data: bytes) -> str:
     return " ".join(text.split())
 
 
-def test_signing_stores_the_pdf_with_its_hash(signed, practitioner):
+@pytest.mark.parametrize("media", ["local", "s3"], indirect=True)
+def test_signing_stores_the_pdf_with_its_hash(media, signed, practitioner):
     assert signed.signed_by == practitioner and signed.signed_at is not None
     stored = signed.pdf.open("rb").read()
     assert stored.startswith(b"%PDF")
     assert hashlib.sha256(stored).hexdigest() == signed.pdf_sha256
 
 
-def test_reprint_is_byte_identical(client_for, practitioner, signed):
+@pytest.mark.parametrize("media", ["local", "s3"], indirect=True)
+def test_reprint_is_byte_identical(media, client_for, practitioner, signed):
     client = client_for(practitioner)
     first = b"".join(
         client.get(reverse("treatments:session_pdf", args=[signed.pk])).streaming_content

@@ -2,12 +2,18 @@
 
 import socket
 
+from django.core.files.storage import default_storage
 from django.core.management.base import BaseCommand, CommandError
 from django.db import OperationalError, connection
 
+from clinic.storage import media_bucket_problem
+
 
 class Command(BaseCommand):
-    help = "Check that the database answers and, with --port, that the port is free."
+    help = (
+        "Check that the database answers, that the media bucket does (MEDIA_STORAGE=s3) "
+        "and, with --port, that the port is free."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--port", type=int, help="TCP port the server will listen on")
@@ -24,6 +30,9 @@ class Command(BaseCommand):
                 f"Cannot reach the database {settings_dict.get('NAME')!r} at {where}: {reason}. "
                 "Check DATABASE_URL, or unset it to use the local PostgreSQL."
             ) from None
+        problem = media_bucket_problem(default_storage)
+        if problem:
+            raise CommandError(problem)
         if port is not None:
             with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
                 try:
