@@ -1,4 +1,5 @@
 from django import template
+from django.utils.translation import pgettext
 
 from treatments.diagram import THIN_REGIONS, VIEWS
 
@@ -58,7 +59,12 @@ def body_diagram(
     and `skip_to` (an element id) is where a link before the diagram lets the keyboard go.
     `views` limits the drawing to some views (for printing only the ones treated).
     """
-    labels = {region.code: region.label for region in regions}
+    labels = {region.code: region.shown_label() for region in regions}
+    # The patient's sides, one letter each: R and L in English, D and G in French.
+    right, left = (
+        pgettext("patient's right, one letter", "R"),
+        pgettext("patient's left, one letter", "L"),
+    )
     chosen = set(selected)
     drawn = []
     for view in VIEWS:
@@ -73,7 +79,7 @@ def body_diagram(
                 "outline": [_element(shape) for shape in view.outline],
                 "features": [_element(shape) for shape in view.features],
                 # The patient's sides as seen on this view, in its top corners.
-                "sides": ("L", "R") if view.key == "back" else ("R", "L"),
+                "sides": (left, right) if view.key == "back" else (right, left),
                 "sides_at": _corners(left, top, width),
                 "regions": [
                     {

@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_POST
 
 from clinic.access import VIEW_CLINICAL, requires
@@ -184,12 +185,18 @@ def lot_quarantine(request: HttpRequest, pk: int) -> HttpResponse:
             messages.error(request, message)
     else:
         if lifting:
-            messages.success(request, f"The quarantine of lot {lot.lot_number} is lifted.")
+            messages.success(
+                request,
+                gettext("The quarantine of lot %(number)s is lifted.") % {"number": lot.lot_number},
+            )
         else:
             messages.success(
                 request,
-                f"Lot {lot.lot_number} of {lot.compound.name} is quarantined: it can no "
-                "longer be chosen for an injection.",
+                gettext(
+                    "Lot %(number)s of %(compound)s is quarantined: it can no longer be chosen "
+                    "for an injection."
+                )
+                % {"number": lot.lot_number, "compound": lot.compound.name},
             )
     if request.user.has_perm(VIEW_CLINICAL):
         return redirect("treatments:lot_recall", pk=lot.pk)
