@@ -15,8 +15,8 @@ from django.utils.translation import gettext_lazy as _
 
 from clinic.fields import FreeCharField, FreeTextField
 from clinic.models import Jurisdiction
-from clinic.numbers import plain
 from patients.models import Phototype
+from treatments.formats import amount
 
 
 class ActiveQuerySet(models.QuerySet):
@@ -134,7 +134,7 @@ class Compound(models.Model):
         ordering = ["name"]
 
     def __str__(self) -> str:
-        return f"{self.name} {plain(self.concentration)} {self.unit}"
+        return f"{self.name} {amount(self.concentration)} {self.unit}"
 
 
 class CompoundLotQuerySet(models.QuerySet):
@@ -303,7 +303,7 @@ class FormulaIngredient(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.compound.name} {plain(self.amount_per_ml)} {self.unit}/mL"
+        return f"{self.compound.name} {amount(self.amount_per_ml)} {self.unit}/mL"
 
 
 @pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
@@ -368,7 +368,7 @@ class NeedleRule(models.Model):
     def __str__(self) -> str:
         return gettext("Phototype %(phototype)s: %(length)s mm, %(gauge)sG") % {
             "phototype": Phototype(self.phototype).name,
-            "length": plain(self.length_mm),
+            "length": amount(self.length_mm),
             "gauge": self.gauge,
         }
 
@@ -380,7 +380,7 @@ MAX_VOLUME_PER_ZONE = MaxValueValidator(
     lazy(
         lambda: (
             gettext("At most %(volume)s mL in one zone per session.")
-            % {"volume": plain(MAX_VOLUME_PER_ZONE_ML)}
+            % {"volume": amount(MAX_VOLUME_PER_ZONE_ML)}
         ),
         str,
     )(),
@@ -403,7 +403,7 @@ class NeedleChoice:
         if length is not None and depth is not None and depth > length:
             errors["depth_mm"] = gettext(
                 "The depth cannot exceed the needle length (%(length)s mm)."
-            ) % {"length": plain(length)}
+            ) % {"length": amount(length)}
         rule = self.needle_rule()
         if (
             rule is not None
@@ -416,7 +416,7 @@ class NeedleChoice:
                 "reason for %(length)s mm."
             ) % {
                 "phototype": Phototype(rule.phototype).name,
-                "default": plain(rule.length_mm),
-                "length": plain(length),
+                "default": amount(rule.length_mm),
+                "length": amount(length),
             }
         return errors

@@ -17,10 +17,10 @@ from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 
 from clinic.concurrency import StaleEdit, what_changed
-from clinic.numbers import plain
 from patients.models import ConsentKind
 from patients.services import has_consent
 from treatments import formulary
+from treatments.formats import amount
 from treatments.models import (
     Amendment,
     Checklist,
@@ -241,7 +241,7 @@ def _lot_used(injection: Injection, lot) -> InjectionLot:
 
 def _injection_summary(session: TreatmentSession) -> str:
     rows = session.injections.select_related("region").order_by("region__label")
-    return "; ".join(f"{i.region.shown_label()} {plain(i.volume_ml)} mL" for i in rows) or gettext(
+    return "; ".join(f"{i.region.shown_label()} {amount(i.volume_ml)} mL" for i in rows) or gettext(
         "none"
     )
 
@@ -249,7 +249,7 @@ def _injection_summary(session: TreatmentSession) -> str:
 def _injection_summary_of(injections: list[PlannedInjection]) -> str:
     rows = sorted(injections, key=lambda p: p.injection.region.label)
     return "; ".join(
-        f"{p.injection.region.shown_label()} {plain(p.injection.volume_ml)} mL" for p in rows
+        f"{p.injection.region.shown_label()} {amount(p.injection.volume_ml)} mL" for p in rows
     ) or gettext("none")
 
 
