@@ -13,7 +13,8 @@ def _element(shape: tuple) -> dict:
     kind, *values = shape
     if kind == "path":
         return {"kind": "path", "d": values[0]}
-    cx, cy, rx, ry = values
+    # As text: a number in a template is localised (2,5 in French), which SVG cannot read.
+    cx, cy, rx, ry = (f"{value:g}" for value in values)
     return {"kind": "ellipse", "cx": cx, "cy": cy, "rx": rx, "ry": ry}
 
 
@@ -64,10 +65,8 @@ def body_diagram(
     """
     labels = {region.code: region.shown_label() for region in regions}
     # The patient's sides, one letter each: R and L in English, D and G in French.
-    right, left = (
-        pgettext("patient's right, one letter", "R"),
-        pgettext("patient's left, one letter", "L"),
-    )
+    right_side = pgettext("patient's right, one letter", "R")
+    left_side = pgettext("patient's left, one letter", "L")
     chosen = set(selected)
     drawn = []
     for view in VIEWS:
@@ -82,7 +81,7 @@ def body_diagram(
                 "outline": [_element(shape) for shape in view.outline],
                 "features": [_element(shape) for shape in view.features],
                 # The patient's sides as seen on this view, in its top corners.
-                "sides": (left, right) if view.key == "back" else (right, left),
+                "sides": (left_side, right_side) if view.key == "back" else (right_side, left_side),
                 "sides_at": _corners(left, top, width),
                 "regions": [
                     {
