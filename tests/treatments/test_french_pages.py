@@ -239,6 +239,10 @@ def test_the_lot_recall_pages_in_french(client_for, practitioner, signed, lots):
     printed = _page(client, reverse("treatments:lot_recall_print", args=[lot.pk]), **FRENCH)
     assert "Liste de contacts du rappel — lot PHOS-26 de Phosphatidylcholine" in printed
     assert "confidentiel" in printed and "confidential" not in printed
+    csv = _page(client, reverse("treatments:lot_recall_csv", args=[lot.pk]), **FRENCH)
+    header, row = csv.lstrip("\ufeff").splitlines()[:2]
+    assert header.startswith("Numéro de dossier,Nom,Prénom,Date de naissance")
+    assert ",Brouillon," not in row and ",Signée," in row and ",5," in row  # plain amounts
     search = _page(client, reverse("treatments:lots") + "?q=PHOS", **FRENCH)
     assert "Rappel de lot" in search and "Phosphatidylcholine lot PHOS-26 (pér." in search
 

@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
 from clinic.access import VIEW_CLINICAL, requires
@@ -93,23 +94,25 @@ def lot_recall_print(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+# The column names in the language of the person downloading; the values keep one
+# format whatever the language (dot decimals, ISO dates), for the tools that read them.
 CSV_HEADER = [
-    "Chart number",
-    "Last name",
-    "First name",
-    "Date of birth",
-    "Phone",
-    "Email",
-    "Address",
-    "Session date",
-    "Session status",
-    "Location",
-    "Zones",
-    "Mixture injected (mL)",
-    "Compound",
-    "Compound received",
-    "Unit",
-    "Session link",
+    _("Chart number"),
+    _("Last name"),
+    _("First name"),
+    _("Date of birth"),
+    _("Phone"),
+    _("Email"),
+    _("Address"),
+    _("Session date"),
+    _("Session status"),
+    _("Location"),
+    _("Zones"),
+    _("Mixture injected (mL)"),
+    _("Compound"),
+    _("Compound received"),
+    _("Unit"),
+    _("Session link"),
 ]
 
 
