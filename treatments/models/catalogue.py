@@ -99,7 +99,7 @@ class Compound(models.Model):
     class Unit(models.TextChoices):
         MG_PER_ML = "mg/mL", "mg/mL"
         MCG_PER_ML = "mcg/mL", "µg/mL"
-        IU_PER_ML = "IU/mL", "IU/mL"
+        IU_PER_ML = "IU/mL", _("IU/mL")
         PERCENT = "%", "%"
         DILUTION = "dil", _("homeopathic dilution")
 
@@ -284,7 +284,7 @@ class FormulaIngredient(models.Model):
         MG = "mg", "mg"
         MCG = "mcg", "µg"
         ML = "mL", "mL"
-        IU = "IU", "IU"
+        IU = "IU", _("IU")
 
     formula = models.ForeignKey(Formula, on_delete=models.CASCADE, related_name="ingredients")
     compound = models.ForeignKey(Compound, on_delete=models.PROTECT, related_name="+")
