@@ -72,6 +72,9 @@ def _reference_data_after_flush(request):
         return
     request.getfixturevalue("transactional_db")
     importlib.import_module("treatments.migrations.0002_reference_data").load(django_apps, None)
+    importlib.import_module("treatments.migrations.0015_bodyregion_label_fr").add_french_labels(
+        django_apps, None
+    )
 
 
 @pytest.fixture

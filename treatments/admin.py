@@ -8,6 +8,8 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from clinic.admin import NoDeleteAdmin, ReadOnlyAdmin
 from clinic.audit import record_access, record_list_access
@@ -34,11 +36,15 @@ class NoDeleteInline(admin.TabularInline):
 
 
 class LotStatusFilter(admin.SimpleListFilter):
-    title = "status"
+    title = _("status")
     parameter_name = "status"
 
     def lookups(self, request, model_admin):
-        return [("usable", "Usable today"), ("expired", "Expired"), ("quarantined", "Quarantined")]
+        return [
+            ("usable", _("Usable today")),
+            ("expired", _("Expired")),
+            ("quarantined", _("Quarantined")),
+        ]
 
     def queryset(self, request, queryset):
         today = timezone.localdate()
@@ -96,7 +102,10 @@ class CompoundLotForm(forms.ModelForm):
 
     quarantine_change = forms.BooleanField(required=False)
     quarantine_note = forms.CharField(
-        label="Reason", required=False, max_length=300, widget=forms.TextInput(attrs={"size": 60})
+        label=_("Reason"),
+        required=False,
+        max_length=300,
+        widget=forms.TextInput(attrs={"size": 60}),
     )
     # Set by CompoundLotAdmin.get_form: who is editing, and whether they may change the
     # quarantine (without the permission the fields are gone, not merely hidden).
@@ -113,7 +122,9 @@ class CompoundLotForm(forms.ModelForm):
             del self.fields["quarantine_change"], self.fields["quarantine_note"]
             return
         self.fields["quarantine_change"].label = (
-            "Lift the quarantine" if self.instance.is_quarantined else "Quarantine this lot"
+            gettext("Lift the quarantine")
+            if self.instance.is_quarantined
+            else gettext("Quarantine this lot")
         )
 
     def clean(self):
@@ -148,18 +159,24 @@ class CompoundLotAdmin(NoDeleteAdmin):
     readonly_fields = ["quarantine"]
 
     # The icon answers the column's question: a green tick is a lot that may be used.
-    @admin.display(boolean=True, description="Usable today")
+    @admin.display(boolean=True, description=_("Usable today"))
     def usable(self, lot: CompoundLot) -> bool:
         return not (lot.is_expired or lot.is_quarantined)
 
-    @admin.display(description="Quarantine")
+    @admin.display(description=_("Quarantine"))
     def quarantine(self, lot: CompoundLot) -> str:
         if lot.is_quarantined:
             since = timezone.localtime(lot.quarantined_at)
-            return f"Quarantined since {since:%Y-%m-%d %H:%M}: {lot.quarantine_reason}"
+            return gettext("Quarantined since %(since)s: %(reason)s") % {
+                "since": f"{since:%Y-%m-%d %H:%M}",
+                "reason": lot.quarantine_reason,
+            }
         if lot.quarantine_lifted_at is not None:
             lifted = timezone.localtime(lot.quarantine_lifted_at)
-            return f"Quarantine lifted {lifted:%Y-%m-%d %H:%M}: {lot.quarantine_lift_reason}"
+            return gettext("Quarantine lifted %(lifted)s: %(reason)s") % {
+                "lifted": f"{lifted:%Y-%m-%d %H:%M}",
+                "reason": lot.quarantine_lift_reason,
+            }
         return ""
 
     def _may_change_quarantine(self, request, obj) -> bool:
@@ -203,7 +220,7 @@ class FormulaAdmin(NoDeleteAdmin):
             .prefetch_related("ingredients__compound")
         )
 
-    @admin.display(description="Ingredients")
+    @admin.display(description=_("Ingredients"))
     def ingredient_list(self, formula: Formula) -> str:
         return "; ".join(str(ingredient) for ingredient in formula.ingredients.all())
 
@@ -229,9 +246,9 @@ class NeedleRuleAdmin(NoDeleteAdmin):
 
 @admin.register(BodyRegion)
 class BodyRegionAdmin(NoDeleteAdmin):
-    list_display = ["label", "code", "view", "side", "sort_order", "active"]
+    list_display = ["label", "label_fr", "code", "view", "side", "sort_order", "active"]
     list_filter = ["view", "side", "active"]
-    search_fields = ["label", "code"]
+    search_fields = ["label", "label_fr", "code"]
 
 
 @admin.register(Indication)

@@ -9,6 +9,9 @@ Shapes for the right half of the front and face views are drawn once and mirrore
 import re
 from dataclasses import dataclass
 
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
 WIDTH = 200
 _NUMBER_PAIR = re.compile(r"(-?\d+(?:\.\d+)?),(-?\d+(?:\.\d+)?)")
 
@@ -121,7 +124,7 @@ FACE_REGIONS = {
 @dataclass(frozen=True)
 class View:
     key: str
-    title: str
+    title: str  # lazy: translated when drawn
     viewbox: str
     outline: list
     regions: dict[str, tuple]
@@ -149,12 +152,26 @@ CLOSEUP_REGIONS = {
 }
 
 VIEWS = [
-    View("front", "Front", "0 0 200 440", BODY_OUTLINE, FRONT_REGIONS, FRONT_FEATURES),
-    View("back", "Back", "0 0 200 440", BODY_OUTLINE, BACK_REGIONS, BACK_FEATURES),
-    View("face", "Face and neck", "0 0 200 280", FACE_OUTLINE, FACE_REGIONS, FACE_FEATURES),
+    View(
+        "front",
+        pgettext_lazy("body view", "Front"),
+        "0 0 200 440",
+        BODY_OUTLINE,
+        FRONT_REGIONS,
+        FRONT_FEATURES,
+    ),
+    View(
+        "back",
+        pgettext_lazy("body view", "Back"),
+        "0 0 200 440",
+        BODY_OUTLINE,
+        BACK_REGIONS,
+        BACK_FEATURES,
+    ),
+    View("face", _("Face and neck"), "0 0 200 280", FACE_OUTLINE, FACE_REGIONS, FACE_FEATURES),
     View(
         "closeup",
-        "Waist and thighs, close-up",
+        _("Waist and thighs, close-up"),
         "54 144 92 160",
         BODY_OUTLINE,
         CLOSEUP_REGIONS,

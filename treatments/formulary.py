@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
 
 from clinic.models import Jurisdiction
 from treatments.models import Compound, Formula, FormularyRule
@@ -27,12 +28,13 @@ class Verdict:
     def mark(self) -> str:
         """How a mixture dropdown marks the mixture: refused, restricted, or nothing."""
         if self.refused:
-            return "not allowed here"
-        return "restricted: acknowledgement needed" if self.restricted else ""
+            return gettext("not allowed here")
+        return gettext("restricted: acknowledgement needed") if self.restricted else ""
 
     def marked(self, name: str) -> str:
         """A mixture's name as its dropdown option: marked when refused or restricted."""
-        return f"{name} — {self.mark}" if self.mark else name
+        mark = self.mark
+        return f"{name} — {mark}" if mark else name
 
 
 def assess(
@@ -71,18 +73,28 @@ def _verdict(compounds: list[Compound], rules: dict, jurisdiction: Jurisdiction)
     where = f"{jurisdiction.name} ({jurisdiction.code})"
     for compound in compounds:
         rule = rules.get(compound.pk)
+        names = {"compound": compound.name, "where": where}
         if not compound.active:
-            verdict.refused.append(f"{compound.name} is inactive in the catalogue.")
+            verdict.refused.append(
+                gettext("%(compound)s is inactive in the catalogue.") % {"compound": compound.name}
+            )
         elif rule is None:
             verdict.refused.append(
-                f"{compound.name} is not on the formulary of {where}; a catalogue "
-                "administrator must list it first."
+                gettext(
+                    "%(compound)s is not on the formulary of %(where)s; a catalogue "
+                    "administrator must list it first."
+                )
+                % names
             )
         elif rule.status == FormularyRule.Status.PROHIBITED:
-            verdict.refused.append(f"{compound.name} is prohibited in {where}.")
+            verdict.refused.append(gettext("%(compound)s is prohibited in %(where)s.") % names)
+        elif rule.status == FormularyRule.Status.RESTRICTED and rule.note:
+            verdict.restricted.append(
+                gettext("%(compound)s is restricted in %(where)s (%(note)s).")
+                % {**names, "note": rule.note}
+            )
         elif rule.status == FormularyRule.Status.RESTRICTED:
-            note = f" ({rule.note})" if rule.note else ""
-            verdict.restricted.append(f"{compound.name} is restricted in {where}{note}.")
+            verdict.restricted.append(gettext("%(compound)s is restricted in %(where)s.") % names)
     return verdict
 
 
@@ -104,7 +116,8 @@ def check(
     errors = list(verdict.refused)
     if verdict.needs_acknowledgement and not (acknowledged and note.strip()):
         errors += [
-            f"{message} Tick the acknowledgement and write a note to go ahead."
+            gettext("%(problem)s Tick the acknowledgement and write a note to go ahead.")
+            % {"problem": message}
             for message in verdict.restricted
         ]
     if errors:

@@ -36,10 +36,11 @@
         box.innerHTML = html;
       })
       .catch(function () {
-        box.insertAdjacentHTML(
-          "afterbegin",
-          '<div class="col-12 small text-danger">The lots could not be loaded: save to see them.</div>'
-        );
+        // The message is the form's data-lots-failed, in the page's language.
+        var note = document.createElement("div");
+        note.className = "col-12 small text-danger";
+        note.textContent = form.getAttribute("data-lots-failed");
+        box.insertBefore(note, box.firstChild);
       })
       .finally(function () {
         box.removeAttribute("aria-busy");

@@ -1,11 +1,15 @@
 // "Apply to several zones" in the page itself: the values typed once are copied into
 // the zones ticked (or all), which can then be adjusted one by one. Without this
-// script the same buttons post the form and the server fills the zones.
+// script the same buttons post the form and the server fills the zones. What it says
+// comes from the form's data-say-* attributes, translated by the template.
 (function () {
   "use strict";
   var form = document.querySelector("form[data-apply-form]");
   if (!form) return;
   var FIELDS = ["needle_length_mm", "gauge", "depth_mm", "technique", "formula", "planned_volume_ml"];
+  function say(what) {
+    return form.getAttribute("data-say-" + what) || "";
+  }
   var status = document.createElement("p");
   status.className = "small text-success mb-0";
   status.setAttribute("role", "status");
@@ -17,7 +21,7 @@
     });
     if (!rows.length) {
       status.className = "small text-danger mb-0";
-      status.textContent = "Tick the zones to fill, or apply to all zones.";
+      status.textContent = say("none-ticked");
       return;
     }
     var filled = 0;
@@ -32,10 +36,12 @@
       });
     });
     status.className = "small text-success mb-0";
+    // Counts are 1 or more here: English and French both use the singular for 1 only.
     status.textContent = filled
-      ? "Filled " + filled + " field" + (filled > 1 ? "s" : "") + " in " + rows.length +
-        " zone" + (rows.length > 1 ? "s" : "") + ". Adjust any zone, then save the plan."
-      : "Fill at least one value to apply.";
+      ? say("filled-" + (filled > 1 ? "many" : "one") + "-" + (rows.length > 1 ? "many" : "one"))
+          .replace("{fields}", filled)
+          .replace("{zones}", rows.length)
+      : say("nothing-filled");
   }
 
   form.querySelectorAll("[data-apply]").forEach(function (button) {

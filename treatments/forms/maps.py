@@ -1,6 +1,7 @@
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from clinic.forms import show_problems
 from clinic.models import Location
@@ -18,8 +19,8 @@ class MapForm(forms.ModelForm):
         queryset=BodyRegion.objects.active(),
         to_field_name="code",
         widget=forms.CheckboxSelectMultiple,
-        label="Zones to treat",
-        error_messages={"required": "Choose at least one zone on the diagram or in the list."},
+        label=_("Zones to treat"),
+        error_messages={"required": _("Choose at least one zone on the diagram or in the list.")},
     )
 
     class Meta:
@@ -35,8 +36,16 @@ class MapForm(forms.ModelForm):
         ]
         widgets = {"mapped_at": DateTimeInput(), "notes": forms.Textarea(attrs={"rows": 2})}
         help_texts = {
-            "mapped_standing": "Cellulite and fat pads largely disappear lying down: map and "
-            "measure with the patient standing, before cleansing and positioning on the table.",
+            "mapped_standing": _(
+                "Cellulite and fat pads largely disappear lying down: map and measure with "
+                "the patient standing, before cleansing and positioning on the table."
+            ),
+        }
+        labels = {
+            "indication": _("Indication"),
+            "location": _("Location"),
+            "planned_sessions": _("Planned sessions"),
+            "notes": _("Notes"),
         }
 
     def __init__(self, *args, **kwargs):
@@ -54,7 +63,7 @@ class MapForm(forms.ModelForm):
     def clean_mapped_standing(self):
         if not self.cleaned_data.get("mapped_standing"):
             raise ValidationError(
-                "Confirm that the area was mapped and measured with the patient standing.",
+                _("Confirm that the area was mapped and measured with the patient standing."),
                 code="not_standing",
             )
         return True
@@ -62,13 +71,16 @@ class MapForm(forms.ModelForm):
 
 # Short labels: a zone's fields share one line on a 1,366 px screen.
 SHORT_LABELS = {
-    "needle_length_mm": "Needle (mm)",
-    "gauge": "Gauge (G)",
-    "depth_mm": "Depth (mm)",
-    "spacing_mm": "Spacing (mm)",
-    "planned_volume_ml": "Volume (mL)",
-    "baseline": "Baseline",
-    "needle_override_reason": "Why another needle",
+    "needle_length_mm": _("Needle (mm)"),
+    "gauge": _("Gauge (G)"),
+    "depth_mm": _("Depth (mm)"),
+    "spacing_mm": _("Spacing (mm)"),
+    "planned_volume_ml": _("Volume (mL)"),
+    "baseline": _("Baseline"),
+    "needle_override_reason": _("Why another needle"),
+    "technique": _("Technique"),
+    "formula": _("Formula"),
+    "restricted_note": _("Restricted note"),
 }
 
 
@@ -109,7 +121,10 @@ class ZonePlanForm(forms.ModelForm):
         self.fields["formula"].queryset = formulas
         self.fields["formula"].choices = _formula_choices(formula_rows, verdicts, "---------")
         self.fields["baseline"].queryset = baselines
-        self.fields["baseline"].choices = [("", "none"), *((m.pk, str(m)) for m in baseline_rows)]
+        self.fields["baseline"].choices = [
+            ("", _("none")),
+            *((m.pk, str(m)) for m in baseline_rows),
+        ]
         self.fields["baseline"].required = False
         for name in ("needle_length_mm", "depth_mm", "spacing_mm"):
             self.fields[name].widget.attrs["step"] = "0.5"
@@ -140,17 +155,19 @@ class ApplyToZonesForm(forms.Form):
             field.required = False
             field.label = SHORT_LABELS.get(name, field.label)
         self.fields["formula"].queryset = formulas
-        self.fields["formula"].choices = _formula_choices(formula_rows, verdicts, "(leave as is)")
-        self.fields["technique"].choices = [("", "(leave as is)"), *MapZone.Technique.choices]
+        self.fields["formula"].choices = _formula_choices(
+            formula_rows, verdicts, _("(leave as is)")
+        )
+        self.fields["technique"].choices = [("", _("(leave as is)")), *MapZone.Technique.choices]
         for name in ("needle_length_mm", "depth_mm"):
             self.fields[name].widget.attrs["step"] = "0.5"
         self.fields["planned_volume_ml"].widget.attrs["step"] = "0.1"
         self.fields["zones"] = forms.TypedMultipleChoiceField(
-            choices=[(zone.pk, zone.region.label) for zone in zones],
+            choices=[(zone.pk, zone.region.shown_label()) for zone in zones],
             coerce=int,
             required=False,
             widget=forms.CheckboxSelectMultiple,
-            label="Apply to this zone",
+            label=_("Apply to this zone"),
         )
 
     def values(self) -> dict:
@@ -201,7 +218,7 @@ def zone_forms(*, treatment_map: TreatmentMap, data=None, applying: str = ""):
         if applying == "all":
             chosen = {form.instance.pk for form in rows.forms}
         if not chosen:
-            apply_form.add_error("zones", "Tick the zones to fill, or apply to all zones.")
+            apply_form.add_error("zones", _("Tick the zones to fill, or apply to all zones."))
         for form in rows.forms:
             if form.instance.pk in chosen:
                 form.initial.update(apply_form.values())

@@ -7,6 +7,9 @@ from datetime import date, timedelta
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from clinic.forms import LoadedChoiceField, show_problems
 from clinic.models import Location
@@ -29,7 +32,7 @@ from treatments.services.sessions import (
 )
 
 CHECKLIST_FIELDS = [
-    f for name, _ in Checklist.ITEMS for f in (f"check_{name}", f"check_{name}_reason")
+    f for name, _label in Checklist.ITEMS for f in (f"check_{name}", f"check_{name}_reason")
 ]
 
 
@@ -55,16 +58,26 @@ class SessionForm(forms.ModelForm):
             "notes": forms.Textarea(attrs={"rows": 2}),
             **{
                 f"check_{name}": forms.CheckboxInput(attrs={"class": "form-check-input"})
-                for name, _ in Checklist.ITEMS
+                for name, _label in Checklist.ITEMS
             },
             **{
                 f"check_{name}_reason": forms.TextInput(
                     attrs={
-                        "placeholder": "Reason, if not done",
+                        "placeholder": _("Reason, if not done"),
                         "class": "form-control form-control-sm",
                     }
                 )
-                for name, _ in Checklist.ITEMS
+                for name, _label in Checklist.ITEMS
+            },
+        }
+        labels = {
+            "location": _("Location"),
+            "immediate_reactions": _("Immediate reactions"),
+            "next_appointment": _("Next appointment"),
+            "notes": _("Notes"),
+            **{
+                f"check_{name}_reason": format_lazy(_("{item}: reason, if not done"), item=label)
+                for name, label in Checklist.ITEMS
             },
         }
 
@@ -76,7 +89,8 @@ class SessionForm(forms.ModelForm):
 
     def checklist_rows(self):
         return [
-            (self[f"check_{name}"], self[f"check_{name}_reason"]) for name, _ in Checklist.ITEMS
+            (self[f"check_{name}"], self[f"check_{name}_reason"])
+            for name, _label in Checklist.ITEMS
         ]
 
 
@@ -86,13 +100,13 @@ class InjectionForm(forms.ModelForm):
     treated = forms.BooleanField(
         required=False,
         initial=True,
-        label="Treated today",
+        label=_("Treated today"),
         widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
     )
     restricted_acknowledged = forms.BooleanField(
-        required=False, label="I acknowledge the restricted compounds"
+        required=False, label=_("I acknowledge the restricted compounds")
     )
-    restricted_note = forms.CharField(required=False, max_length=300, label="Note")
+    restricted_note = forms.CharField(required=False, max_length=300, label=_("Note"))
 
     class Meta:
         model = Injection
@@ -112,11 +126,14 @@ class InjectionForm(forms.ModelForm):
         field_classes = {"map_zone": LoadedChoiceField, "formula": LoadedChoiceField}
         # Short labels: a row's fields share one line on a 1,366 px screen.
         labels = {
-            "volume_ml": "Volume (mL)",
-            "points": "Points",
-            "needle_length_mm": "Needle (mm)",
-            "gauge": "Gauge (G)",
-            "needle_override_reason": "Why another needle",
+            "formula": _("Formula"),
+            "volume_ml": _("Volume (mL)"),
+            "points": _("Points"),
+            "depth_mm": _("Depth (mm)"),
+            "needle_length_mm": _("Needle (mm)"),
+            "gauge": _("Gauge (G)"),
+            "technique": _("Technique"),
+            "needle_override_reason": _("Why another needle"),
         }
 
     def __init__(self, *args, session, zones, formulas, shared: "RowChoices", **kwargs):
@@ -165,11 +182,11 @@ class InjectionForm(forms.ModelForm):
         oldest = shared.day - timedelta(days=365)
         self.fields[name] = LoadedChoiceField(
             rows=[lot for lot in lots if lot.expiry_date >= oldest],
-            label=f"Lot of {compound.name} *",
+            label=gettext("Lot of %(compound)s *") % {"compound": compound.name},
             required=False,  # required for a treated zone: checked in clean()
         )
         self.fields[name].choices = [
-            ("", "choose the lot"),
+            ("", gettext("choose the lot")),
             *((lot.pk, _lot_label(lot, shared.day)) for lot in shown),
         ]
         if len(usable) == 1 and not self.is_bound and name not in self.initial:
@@ -201,7 +218,7 @@ class InjectionForm(forms.ModelForm):
     def clean(self):
         data = super().clean()
         if data.get("treated") and data.get("map_zone") is None:
-            raise ValidationError("This row is not a zone of the treatment map.")
+            raise ValidationError(gettext("This row is not a zone of the treatment map."))
         return data
 
     def planned(self) -> PlannedInjection:
@@ -240,9 +257,15 @@ class BaseInjectionFormSet(forms.BaseFormSet):
 
 def _lot_label(lot: CompoundLot, day: date) -> str:
     """The lot number and its expiry, short enough for a narrow dropdown."""
-    expired = " (expired on the session date)" if lot.is_expired_on(day) else ""
-    quarantined = " — quarantined" if lot.is_quarantined else ""
-    return f"{lot.lot_number} — exp. {lot.expiry_date:%Y-%m-%d}{expired}{quarantined}"
+    label = gettext("%(number)s — exp. %(date)s") % {
+        "number": lot.lot_number,
+        "date": f"{lot.expiry_date:%Y-%m-%d}",
+    }
+    if lot.is_expired_on(day):
+        label += " " + gettext("(expired on the session date)")
+    if lot.is_quarantined:
+        label += " — " + gettext("quarantined")
+    return label
 
 
 @dataclass
@@ -384,6 +407,13 @@ class SideEffectForm(forms.ModelForm):
     class Meta:
         model = SideEffect
         fields = ["kind", "onset", "resolved_at", "severity", "notes"]
+        labels = {
+            "kind": _("Kind"),
+            "onset": _("Onset"),
+            "resolved_at": _("Resolved at"),
+            "severity": _("Severity"),
+            "notes": _("Notes"),
+        }
         widgets = {
             "onset": DateTimeInput(),
             "resolved_at": DateTimeInput(),
@@ -401,17 +431,17 @@ class AmendmentForm(forms.ModelForm):
         model = Amendment
         fields = ["reason", "text"]
         widgets = {"text": forms.Textarea(attrs={"rows": 3})}
-        labels = {"text": "Correction"}
+        labels = {"reason": pgettext_lazy("amendment", "Reason"), "text": _("Correction")}
 
 
 class ResolveForm(forms.Form):
-    resolved_at = forms.DateTimeField(label="Resolved at", widget=DateTimeInput())
+    resolved_at = forms.DateTimeField(label=_("Resolved at"), widget=DateTimeInput())
 
 
 class ReviewForm(forms.Form):
     note = forms.CharField(
-        label="What was decided",
+        label=_("What was decided"),
         max_length=1000,
         widget=forms.Textarea(attrs={"rows": 2}),
-        error_messages={"required": "Say what was decided (seen, called, treated…)."},
+        error_messages={"required": _("Say what was decided (seen, called, treated…).")},
     )

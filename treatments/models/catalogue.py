@@ -9,11 +9,14 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
+from django.utils.functional import lazy
+from django.utils.translation import get_language, gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from clinic.fields import FreeCharField, FreeTextField
 from clinic.models import Jurisdiction
-from clinic.numbers import plain
 from patients.models import Phototype
+from treatments.formats import amount
 
 
 class ActiveQuerySet(models.QuerySet):
@@ -21,21 +24,28 @@ class ActiveQuerySet(models.QuerySet):
         return self.filter(active=True)
 
 
+def french_active() -> bool:
+    """Whether the page or print being drawn is in French (fr, fr-ca)."""
+    return (get_language() or "").lower().startswith("fr")
+
+
 class BodyRegion(models.Model):
     """A zone of the body diagram. Shipped by a migration; shapes in treatments/diagram.py."""
 
     class View(models.TextChoices):
-        FRONT = "front", "Front"
-        BACK = "back", "Back"
-        FACE = "face", "Face and neck"
+        FRONT = "front", pgettext_lazy("body view", "Front")
+        BACK = "back", pgettext_lazy("body view", "Back")
+        FACE = "face", _("Face and neck")
 
     class Side(models.TextChoices):
-        LEFT = "left", "Left"
-        RIGHT = "right", "Right"
-        MIDLINE = "midline", "Midline"
+        LEFT = "left", pgettext_lazy("patient's side", "Left")
+        RIGHT = "right", pgettext_lazy("patient's side", "Right")
+        MIDLINE = "midline", _("Midline")
 
     code = models.SlugField(max_length=40, unique=True)
     label = FreeCharField(max_length=100)
+    # Shipped regions come with one (migration 0015); the console edits both.
+    label_fr = FreeCharField(_("French label"), max_length=100, blank=True)
     view = models.CharField(max_length=10, choices=View.choices)
     side = models.CharField(max_length=10, choices=Side.choices)
     sort_order = models.PositiveSmallIntegerField(default=0)
@@ -48,7 +58,14 @@ class BodyRegion(models.Model):
         ordering = ["sort_order", "label"]
 
     def __str__(self) -> str:
-        return self.label
+        return self.shown_label()
+
+    def shown_label(self, english: str = "") -> str:
+        """The label in the active language: the French one in French where given, else
+        `english` (an injection's snapshot of the label) or the English label."""
+        if self.label_fr and french_active():
+            return self.label_fr
+        return english or self.label
 
 
 class Indication(models.Model):
@@ -71,7 +88,7 @@ class CompoundCategory(models.Model):
 
     class Meta:
         ordering = ["name"]
-        verbose_name_plural = "compound categories"
+        verbose_name_plural = _("compound categories")
 
     def __str__(self) -> str:
         return self.name
@@ -82,15 +99,15 @@ class Compound(models.Model):
     class Unit(models.TextChoices):
         MG_PER_ML = "mg/mL", "mg/mL"
         MCG_PER_ML = "mcg/mL", "µg/mL"
-        IU_PER_ML = "IU/mL", "IU/mL"
+        IU_PER_ML = "IU/mL", _("IU/mL")
         PERCENT = "%", "%"
-        DILUTION = "dil", "homeopathic dilution"
+        DILUTION = "dil", _("homeopathic dilution")
 
     class Form(models.TextChoices):
-        AMPOULE = "ampoule", "Ampoule"
-        VIAL = "vial", "Vial"
-        POWDER = "powder", "Powder for reconstitution"
-        SOLUTION = "solution", "Solution"
+        AMPOULE = "ampoule", _("Ampoule")
+        VIAL = "vial", _("Vial")
+        POWDER = "powder", _("Powder for reconstitution")
+        SOLUTION = "solution", _("Solution")
 
     name = FreeCharField(max_length=120, unique=True)
     category = models.ForeignKey(CompoundCategory, on_delete=models.PROTECT, related_name="+")
@@ -101,12 +118,14 @@ class Compound(models.Model):
     form = models.CharField(max_length=10, choices=Form.choices, default=Form.AMPOULE)
     manufacturer = FreeCharField(max_length=120, blank=True)
     notes = FreeTextField(blank=True)
-    active = models.BooleanField(default=True, help_text="Inactive compounds cannot be planned.")
+    active = models.BooleanField(default=True, help_text=_("Inactive compounds cannot be planned."))
     off_label = models.BooleanField(
-        "used off-label",
+        _("used off-label"),
         default=False,
-        help_text="Injected outside its authorised use: a session using it can be signed "
-        "only with the patient's off-label consent in force.",
+        help_text=_(
+            "Injected outside its authorised use: a session using it can be signed "
+            "only with the patient's off-label consent in force."
+        ),
     )
 
     objects = ActiveQuerySet.as_manager()
@@ -115,7 +134,7 @@ class Compound(models.Model):
         ordering = ["name"]
 
     def __str__(self) -> str:
-        return f"{self.name} {plain(self.concentration)} {self.unit}"
+        return f"{self.name} {amount(self.concentration)} {self.unit}"
 
 
 class CompoundLotQuerySet(models.QuerySet):
@@ -188,7 +207,11 @@ class CompoundLot(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.compound.name} lot {self.lot_number} (exp. {self.expiry_date:%Y-%m-%d})"
+        return gettext("%(compound)s lot %(number)s (exp. %(date)s)") % {
+            "compound": self.compound.name,
+            "number": self.lot_number,
+            "date": f"{self.expiry_date:%Y-%m-%d}",
+        }
 
     def is_expired_on(self, day: date) -> bool:
         return self.expiry_date < day
@@ -210,11 +233,14 @@ class CompoundLot(models.Model):
         """Stop the lot from being used from now on. Saved by the caller (the service)."""
         if self.is_quarantined:
             raise ValidationError(
-                f"Lot {self.lot_number} is already quarantined "
-                f"(since {timezone.localtime(self.quarantined_at):%Y-%m-%d %H:%M})."
+                gettext("Lot %(number)s is already quarantined (since %(since)s).")
+                % {
+                    "number": self.lot_number,
+                    "since": f"{timezone.localtime(self.quarantined_at):%Y-%m-%d %H:%M}",
+                }
             )
         if not reason.strip():
-            raise ValidationError("Give the reason for the quarantine.")
+            raise ValidationError(gettext("Give the reason for the quarantine."))
         self.quarantined_at = at or timezone.now()
         self.quarantined_by = by
         self.quarantine_reason = reason.strip()
@@ -223,9 +249,11 @@ class CompoundLot(models.Model):
 
     def lift_quarantine(self, *, by, reason: str, at=None) -> None:
         if not self.is_quarantined:
-            raise ValidationError(f"Lot {self.lot_number} is not quarantined.")
+            raise ValidationError(
+                gettext("Lot %(number)s is not quarantined.") % {"number": self.lot_number}
+            )
         if not reason.strip():
-            raise ValidationError("Give the reason for lifting the quarantine.")
+            raise ValidationError(gettext("Give the reason for lifting the quarantine."))
         self.quarantined_at = self.quarantined_by = None
         self.quarantine_reason = ""
         self.quarantine_lifted_at = at or timezone.now()
@@ -256,12 +284,12 @@ class FormulaIngredient(models.Model):
         MG = "mg", "mg"
         MCG = "mcg", "µg"
         ML = "mL", "mL"
-        IU = "IU", "IU"
+        IU = "IU", _("IU")
 
     formula = models.ForeignKey(Formula, on_delete=models.CASCADE, related_name="ingredients")
     compound = models.ForeignKey(Compound, on_delete=models.PROTECT, related_name="+")
     amount_per_ml = models.DecimalField(
-        "amount per mL of mixture",
+        _("amount per mL of mixture"),
         max_digits=10,
         decimal_places=3,
         validators=[MinValueValidator(Decimal("0.001"))],
@@ -275,7 +303,7 @@ class FormulaIngredient(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.compound.name} {plain(self.amount_per_ml)} {self.unit}/mL"
+        return f"{self.compound.name} {amount(self.amount_per_ml)} {self.unit}/mL"
 
 
 @pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
@@ -284,16 +312,16 @@ class FormularyRule(models.Model):
     formulary there: a compound must be listed before it can be planned."""
 
     class Status(models.TextChoices):
-        PERMITTED = "permitted", "Permitted"
-        RESTRICTED = "restricted", "Restricted (acknowledgement and note required)"
-        PROHIBITED = "prohibited", "Prohibited"
+        PERMITTED = "permitted", _("Permitted")
+        RESTRICTED = "restricted", _("Restricted (acknowledgement and note required)")
+        PROHIBITED = "prohibited", _("Prohibited")
 
     jurisdiction = models.ForeignKey(
         Jurisdiction, on_delete=models.PROTECT, related_name="formulary_rules"
     )
     compound = models.ForeignKey(Compound, on_delete=models.PROTECT, related_name="formulary_rules")
     status = models.CharField(max_length=12, choices=Status.choices)
-    note = FreeTextField(blank=True, help_text="Shown to the practitioner when planning.")
+    note = FreeTextField(blank=True, help_text=_("Shown to the practitioner when planning."))
 
     class Meta:
         ordering = ["jurisdiction__code", "compound__name"]
@@ -302,7 +330,11 @@ class FormularyRule(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.compound.name} in {self.jurisdiction.code}: {self.get_status_display()}"
+        return gettext("%(compound)s in %(place)s: %(status)s") % {
+            "compound": self.compound.name,
+            "place": self.jurisdiction.code,
+            "status": self.get_status_display(),
+        }
 
 
 class NeedleRuleQuerySet(models.QuerySet):
@@ -319,13 +351,13 @@ class NeedleRule(models.Model):
 
     phototype = models.PositiveSmallIntegerField(choices=Phototype.choices, unique=True)
     length_mm = models.DecimalField(
-        "needle length (mm)",
+        _("needle length (mm)"),
         max_digits=4,
         decimal_places=1,
         validators=[MinValueValidator(Decimal("1")), MaxValueValidator(Decimal("13"))],
     )
     gauge = models.PositiveSmallIntegerField(
-        "gauge (G)", validators=[MinValueValidator(25), MaxValueValidator(34)]
+        _("gauge (G)"), validators=[MinValueValidator(25), MaxValueValidator(34)]
     )
 
     objects = NeedleRuleQuerySet.as_manager()
@@ -334,14 +366,24 @@ class NeedleRule(models.Model):
         ordering = ["phototype"]
 
     def __str__(self) -> str:
-        length = plain(self.length_mm)
-        return f"Phototype {Phototype(self.phototype).name}: {length} mm, {self.gauge}G"
+        return gettext("Phototype %(phototype)s: %(length)s mm, %(gauge)sG") % {
+            "phototype": Phototype(self.phototype).name,
+            "length": amount(self.length_mm),
+            "gauge": self.gauge,
+        }
 
 
 # One cap for the plan and the session alike.
 MAX_VOLUME_PER_ZONE_ML = Decimal("10")
 MAX_VOLUME_PER_ZONE = MaxValueValidator(
-    MAX_VOLUME_PER_ZONE_ML, f"At most {plain(MAX_VOLUME_PER_ZONE_ML)} mL in one zone per session."
+    MAX_VOLUME_PER_ZONE_ML,
+    lazy(
+        lambda: (
+            gettext("At most %(volume)s mL in one zone per session.")
+            % {"volume": amount(MAX_VOLUME_PER_ZONE_ML)}
+        ),
+        str,
+    )(),
 )
 
 
@@ -359,7 +401,9 @@ class NeedleChoice:
         errors = {}
         length, depth = self.needle_length_mm, self.depth_mm
         if length is not None and depth is not None and depth > length:
-            errors["depth_mm"] = f"The depth cannot exceed the needle length ({plain(length)} mm)."
+            errors["depth_mm"] = gettext(
+                "The depth cannot exceed the needle length (%(length)s mm)."
+            ) % {"length": amount(length)}
         rule = self.needle_rule()
         if (
             rule is not None
@@ -367,8 +411,12 @@ class NeedleChoice:
             and length != rule.length_mm
             and not self.needle_override_reason.strip()
         ):
-            errors["needle_override_reason"] = (
-                f"The default needle for phototype {Phototype(rule.phototype).name} is "
-                f"{plain(rule.length_mm)} mm: give the reason for {plain(length)} mm."
-            )
+            errors["needle_override_reason"] = gettext(
+                "The default needle for phototype %(phototype)s is %(default)s mm: give the "
+                "reason for %(length)s mm."
+            ) % {
+                "phototype": Phototype(rule.phototype).name,
+                "default": amount(rule.length_mm),
+                "length": amount(length),
+            }
         return errors

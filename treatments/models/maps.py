@@ -22,6 +22,8 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.functional import cached_property
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from clinic.fields import FreeCharField, FreeTextField
 from clinic.models import NO_DELETE, Location
@@ -75,9 +77,9 @@ class TreatmentMapQuerySet(models.QuerySet):
 @pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent())
 class TreatmentMap(models.Model):
     class Status(models.TextChoices):
-        ACTIVE = "active", "Active"
-        COMPLETED = "completed", "Completed"
-        ABANDONED = "abandoned", "Abandoned"
+        ACTIVE = "active", _("Active")
+        COMPLETED = "completed", _("Completed")
+        ABANDONED = "abandoned", _("Abandoned")
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="treatment_maps")
     indication = models.ForeignKey(Indication, on_delete=models.PROTECT, related_name="+")
@@ -85,18 +87,18 @@ class TreatmentMap(models.Model):
         Location,
         on_delete=models.PROTECT,
         related_name="+",
-        help_text="Where the sessions take place: its jurisdiction sets the formulary.",
+        help_text=_("Where the sessions take place: its jurisdiction sets the formulary."),
     )
     # Cellulite and fat pads largely disappear lying down: the mapping is done standing.
     mapped_standing = models.BooleanField(
-        "the area was mapped and measured with the patient standing"
+        _("the area was mapped and measured with the patient standing")
     )
-    mapped_at = models.DateTimeField("mapped at", validators=[not_in_future])
+    mapped_at = models.DateTimeField(_("mapped at"), validators=[not_in_future])
     planned_sessions = models.PositiveSmallIntegerField(
         validators=[MinValueValidator(1), MaxValueValidator(30)]
     )
     days_between = models.PositiveSmallIntegerField(
-        "days between sessions", validators=[MinValueValidator(1), MaxValueValidator(180)]
+        _("days between sessions"), validators=[MinValueValidator(1), MaxValueValidator(180)]
     )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
     notes = FreeTextField(blank=True)
@@ -118,7 +120,10 @@ class TreatmentMap(models.Model):
         triggers = [NO_DELETE]
 
     def __str__(self) -> str:
-        return f"{self.indication} map of {self.mapped_at:%Y-%m-%d}"
+        return gettext("%(indication)s map of %(date)s") % {
+            "indication": self.indication,
+            "date": f"{self.mapped_at:%Y-%m-%d}",
+        }
 
     def get_absolute_url(self) -> str:
         return reverse("treatments:map", args=[self.pk])
@@ -133,15 +138,15 @@ class MapZone(NeedleChoice, models.Model):
     """One zone of a map and how it is to be treated."""
 
     class Technique(models.TextChoices):
-        NAPPAGE = "nappage", "Nappage"
-        POINT = "point", "Point by point"
-        PAPULE = "papule", "Papule"
-        OTHER = "other", "Other"
+        NAPPAGE = "nappage", _("Nappage")
+        POINT = "point", _("Point by point")
+        PAPULE = "papule", _("Papule")
+        OTHER = "other", pgettext_lazy("technique", "Other")
 
     treatment_map = models.ForeignKey(TreatmentMap, on_delete=models.CASCADE, related_name="zones")
     region = models.ForeignKey(BodyRegion, on_delete=models.PROTECT, related_name="+")
     needle_length_mm = models.DecimalField(
-        "needle length (mm)",
+        _("needle length (mm)"),
         max_digits=4,
         decimal_places=1,
         null=True,
@@ -149,16 +154,16 @@ class MapZone(NeedleChoice, models.Model):
         validators=[MinValueValidator(Decimal("1")), MaxValueValidator(Decimal("13"))],
     )
     needle_override_reason = FreeCharField(
-        "reason for a non-default needle", max_length=200, blank=True
+        _("reason for a non-default needle"), max_length=200, blank=True
     )
     gauge = models.PositiveSmallIntegerField(
-        "gauge (G)",
+        _("gauge (G)"),
         null=True,
         blank=True,
         validators=[MinValueValidator(25), MaxValueValidator(34)],
     )
     depth_mm = models.DecimalField(
-        "depth (mm)",
+        _("depth (mm)"),
         max_digits=4,
         decimal_places=1,
         null=True,
@@ -167,7 +172,7 @@ class MapZone(NeedleChoice, models.Model):
     )
     technique = models.CharField(max_length=10, choices=Technique.choices, blank=True)
     spacing_mm = models.DecimalField(
-        "spacing between points (mm)",
+        _("spacing between points (mm)"),
         max_digits=4,
         decimal_places=1,
         null=True,
@@ -178,7 +183,7 @@ class MapZone(NeedleChoice, models.Model):
         Formula, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     planned_volume_ml = models.DecimalField(
-        "planned volume (mL)",
+        _("planned volume (mL)"),
         max_digits=5,
         decimal_places=2,
         null=True,
@@ -186,7 +191,7 @@ class MapZone(NeedleChoice, models.Model):
         validators=[MinValueValidator(Decimal("0.01")), MAX_VOLUME_PER_ZONE],
     )
     restricted_acknowledged = models.BooleanField(
-        "I acknowledge the restricted compounds in this formula", default=False
+        _("I acknowledge the restricted compounds in this formula"), default=False
     )
     restricted_note = FreeCharField(max_length=300, blank=True)
     baseline = models.ForeignKey(
@@ -195,7 +200,7 @@ class MapZone(NeedleChoice, models.Model):
         null=True,
         blank=True,
         related_name="+",
-        verbose_name="baseline measurement",
+        verbose_name=_("baseline measurement"),
     )
 
     class Meta:

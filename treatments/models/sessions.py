@@ -25,6 +25,8 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from clinic.fields import FreeCharField, FreeTextField
 from clinic.models import NO_DELETE, Location
@@ -75,12 +77,12 @@ class Checklist:
     """The pre-procedure checklist: (field, label). Each needs a tick or a reason."""
 
     ITEMS = [
-        ("consent_current", "Consent on file and current"),
-        ("contraindications_reviewed", "Contraindications reviewed"),
-        ("mapped_standing", "Area mapped and measured standing"),
-        ("skin_cleansed", "Skin cleansed with peroxide"),
-        ("patient_positioned", "Patient positioned on the table"),
-        ("single_use_needles", "Single-use needles"),
+        ("consent_current", _("Consent on file and current")),
+        ("contraindications_reviewed", _("Contraindications reviewed")),
+        ("mapped_standing", _("Area mapped and measured standing")),
+        ("skin_cleansed", _("Skin cleansed with peroxide")),
+        ("patient_positioned", _("Patient positioned on the table")),
+        ("single_use_needles", _("Single-use needles")),
     ]
 
 
@@ -120,8 +122,8 @@ class TreatmentSessionQuerySet(models.QuerySet):
 @pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent())
 class TreatmentSession(models.Model):
     class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        SIGNED = "signed", "Signed"
+        DRAFT = "draft", _("Draft")
+        SIGNED = "signed", pgettext_lazy("session status", "Signed")
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="sessions")
     treatment_map = models.ForeignKey(
@@ -131,24 +133,28 @@ class TreatmentSession(models.Model):
     practitioner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
-    performed_at = models.DateTimeField("date and time")
+    performed_at = models.DateTimeField(_("date and time"))
     # Pre-procedure checklist (Checklist.ITEMS): each item ticked, or a reason why not.
-    check_consent_current = models.BooleanField("consent on file and current", default=False)
+    check_consent_current = models.BooleanField(_("consent on file and current"), default=False)
     check_consent_current_reason = FreeCharField(max_length=300, blank=True)
     check_contraindications_reviewed = models.BooleanField(
-        "contraindications reviewed", default=False
+        _("contraindications reviewed"), default=False
     )
     check_contraindications_reviewed_reason = FreeCharField(max_length=300, blank=True)
-    check_mapped_standing = models.BooleanField("area mapped and measured standing", default=False)
+    check_mapped_standing = models.BooleanField(
+        _("area mapped and measured standing"), default=False
+    )
     check_mapped_standing_reason = FreeCharField(max_length=300, blank=True)
-    check_skin_cleansed = models.BooleanField("skin cleansed with peroxide", default=False)
+    check_skin_cleansed = models.BooleanField(_("skin cleansed with peroxide"), default=False)
     check_skin_cleansed_reason = FreeCharField(max_length=300, blank=True)
-    check_patient_positioned = models.BooleanField("patient positioned on the table", default=False)
+    check_patient_positioned = models.BooleanField(
+        _("patient positioned on the table"), default=False
+    )
     check_patient_positioned_reason = FreeCharField(max_length=300, blank=True)
-    check_single_use_needles = models.BooleanField("single-use needles", default=False)
+    check_single_use_needles = models.BooleanField(_("single-use needles"), default=False)
     check_single_use_needles_reason = FreeCharField(max_length=300, blank=True)
     immediate_reactions = FreeTextField(blank=True)
-    aftercare = FreeTextField("aftercare instructions given", blank=True)
+    aftercare = FreeTextField(_("aftercare instructions given"), blank=True)
     next_appointment = models.DateTimeField(null=True, blank=True)
     notes = FreeTextField(blank=True)
 
@@ -186,7 +192,9 @@ class TreatmentSession(models.Model):
         triggers = [NO_DELETE, SIGNED_SESSION_FROZEN]
 
     def __str__(self) -> str:
-        return f"Session of {timezone.localtime(self.performed_at):%Y-%m-%d %H:%M}"
+        return gettext("Session of %(date)s") % {
+            "date": f"{timezone.localtime(self.performed_at):%Y-%m-%d %H:%M}"
+        }
 
     def get_absolute_url(self) -> str:
         return reverse("treatments:session", args=[self.pk])
@@ -206,15 +214,16 @@ class TreatmentSession(models.Model):
         when = self.performed_at
         if when is not None:
             if when > timezone.now() + CLOCK_TOLERANCE:
-                errors["performed_at"] = "This date is in the future."
+                errors["performed_at"] = gettext("This date is in the future.")
             elif self.treatment_map_id and when < self.treatment_map.mapped_at:
                 mapped = timezone.localtime(self.treatment_map.mapped_at)
-                errors["performed_at"] = (
-                    f"A session cannot come before its treatment map (mapped "
-                    f"{mapped:%Y-%m-%d %H:%M})."
-                )
+                errors["performed_at"] = gettext(
+                    "A session cannot come before its treatment map (mapped %(date)s)."
+                ) % {"date": f"{mapped:%Y-%m-%d %H:%M}"}
             if self.next_appointment is not None and self.next_appointment <= when:
-                errors["next_appointment"] = "The next appointment must come after this session."
+                errors["next_appointment"] = gettext(
+                    "The next appointment must come after this session."
+                )
         if errors:
             raise ValidationError(errors)
 
@@ -239,31 +248,31 @@ class Injection(NeedleChoice, models.Model):
     region = models.ForeignKey(BodyRegion, on_delete=models.PROTECT, related_name="+")
     formula = models.ForeignKey(Formula, on_delete=models.PROTECT, related_name="+")
     volume_ml = models.DecimalField(
-        "volume (mL)",
+        _("volume (mL)"),
         max_digits=5,
         decimal_places=2,
         validators=[MinValueValidator(Decimal("0.01")), MAX_VOLUME_PER_ZONE],
     )
     points = models.PositiveIntegerField(
-        "injection points", validators=[MinValueValidator(1), MaxValueValidator(500)]
+        _("injection points"), validators=[MinValueValidator(1), MaxValueValidator(500)]
     )
     depth_mm = models.DecimalField(
-        "depth (mm)",
+        _("depth (mm)"),
         max_digits=4,
         decimal_places=1,
         validators=[MinValueValidator(Decimal("0.5")), MaxValueValidator(Decimal("13"))],
     )
     needle_length_mm = models.DecimalField(
-        "needle (mm)",
+        _("needle (mm)"),
         max_digits=4,
         decimal_places=1,
         validators=[MinValueValidator(Decimal("1")), MaxValueValidator(Decimal("13"))],
     )
     needle_override_reason = FreeCharField(
-        "reason for a non-default needle", max_length=200, blank=True
+        _("reason for a non-default needle"), max_length=200, blank=True
     )
     gauge = models.PositiveSmallIntegerField(
-        "gauge (G)", validators=[MinValueValidator(25), MaxValueValidator(34)]
+        _("gauge (G)"), validators=[MinValueValidator(25), MaxValueValidator(34)]
     )
     technique = models.CharField(max_length=10, choices=MapZone.Technique.choices)
     restricted_acknowledged = models.BooleanField(default=False)
@@ -279,6 +288,11 @@ class Injection(NeedleChoice, models.Model):
 
     def __str__(self) -> str:
         return f"{self.region}: {self.volume_ml} mL of {self.formula}"
+
+    @property
+    def shown_region_label(self) -> str:
+        """The region in the language being drawn; in English the label as recorded."""
+        return self.region.shown_label(self.region_label)
 
     def needle_rule(self) -> NeedleRule | None:
         return self.session.needle_rule if self.session_id or _has(self, "session") else None
@@ -378,26 +392,26 @@ class SideEffect(models.Model):
     """A follow-up of an expected (or unexpected) effect after a session."""
 
     class Kind(models.TextChoices):
-        BURNING_ITCHING = "burning", "Burning or itching"
-        SWELLING = "swelling", "Swelling"
-        SORENESS = "soreness", "Soreness"
-        DISCOLORATION = "discoloration", "Skin discoloration"
-        INFECTION = "infection", "Infection"
-        OTHER = "other", "Other"
+        BURNING_ITCHING = "burning", _("Burning or itching")
+        SWELLING = "swelling", _("Swelling")
+        SORENESS = "soreness", _("Soreness")
+        DISCOLORATION = "discoloration", _("Skin discoloration")
+        INFECTION = "infection", _("Infection")
+        OTHER = "other", pgettext_lazy("side effect", "Other")
 
     class Severity(models.TextChoices):
-        MILD = "mild", "Mild"
-        MODERATE = "moderate", "Moderate"
-        SEVERE = "severe", "Severe"
+        MILD = "mild", _("Mild")
+        MODERATE = "moderate", _("Moderate")
+        SEVERE = "severe", _("Severe")
 
     # The expected course from the clinical description. None: always needs attention.
     EXPECTED_COURSE = {
-        Kind.BURNING_ITCHING: (timedelta(minutes=20), "15–20 minutes"),
-        Kind.SWELLING: (timedelta(days=5), "1–5 days"),
-        Kind.SORENESS: (timedelta(days=7), "several days"),
-        Kind.DISCOLORATION: (timedelta(days=14), "resolves in days to a couple of weeks"),
-        Kind.INFECTION: (None, "rare: always needs the practitioner's attention"),
-        Kind.OTHER: (None, "not an expected effect: review"),
+        Kind.BURNING_ITCHING: (timedelta(minutes=20), _("15–20 minutes")),
+        Kind.SWELLING: (timedelta(days=5), _("1–5 days")),
+        Kind.SORENESS: (timedelta(days=7), _("several days")),
+        Kind.DISCOLORATION: (timedelta(days=14), _("resolves in days to a couple of weeks")),
+        Kind.INFECTION: (None, _("rare: always needs the practitioner's attention")),
+        Kind.OTHER: (None, _("not an expected effect: review")),
     }
 
     session = models.ForeignKey(
@@ -442,7 +456,10 @@ class SideEffect(models.Model):
         triggers = [NO_DELETE]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} from {self.onset:%Y-%m-%d %H:%M}"
+        return gettext("%(kind)s from %(date)s") % {
+            "kind": self.get_kind_display(),
+            "date": f"{self.onset:%Y-%m-%d %H:%M}",
+        }
 
     @property
     def expected(self) -> str:
@@ -456,17 +473,16 @@ class SideEffect(models.Model):
         if self.onset is not None:
             if self.session_id and self.onset < self.session.performed_at:
                 began = timezone.localtime(self.session.performed_at)
-                errors["onset"] = (
-                    f"A side effect of this session cannot begin before it "
-                    f"({began:%Y-%m-%d %H:%M})."
-                )
+                errors["onset"] = gettext(
+                    "A side effect of this session cannot begin before it (%(date)s)."
+                ) % {"date": f"{began:%Y-%m-%d %H:%M}"}
             elif self.onset > latest:
-                errors["onset"] = "The onset cannot be in the future."
+                errors["onset"] = gettext("The onset cannot be in the future.")
         if self.resolved_at is not None:
             if self.onset is not None and self.resolved_at < self.onset:
-                errors["resolved_at"] = "It cannot resolve before it began."
+                errors["resolved_at"] = gettext("It cannot resolve before it began.")
             elif self.resolved_at > latest:
-                errors["resolved_at"] = "The time it resolved cannot be in the future."
+                errors["resolved_at"] = gettext("The time it resolved cannot be in the future.")
         if errors:
             raise ValidationError(errors)
 
@@ -494,4 +510,7 @@ class Amendment(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Amendment of {self.created_at:%Y-%m-%d} by {self.author}"
+        return gettext("Amendment of %(date)s by %(author)s") % {
+            "date": f"{self.created_at:%Y-%m-%d}",
+            "author": self.author,
+        }

@@ -97,7 +97,7 @@ def recall_rows(lot: CompoundLot, patients: list[Patient]) -> list[RecalledPatie
         if row is None:
             row = by_session[session.pk] = RecalledSession(session)
             by_patient[session.patient_id].sessions.append(row)
-        row.zones.append(use.injection.region_label)
+        row.zones.append(use.injection.shown_region_label)
         row.volume_ml += use.injection.volume_ml
         row.amounts[use.amount_unit] += use.injection.volume_ml * use.amount_per_ml
     return list(by_patient.values())

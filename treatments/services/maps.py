@@ -3,6 +3,7 @@
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext
 
 from clinic.concurrency import StaleEdit
 from patients.models import Patient
@@ -65,13 +66,13 @@ def plan_zones(
     problems = []
     for zone in zones:
         if zone.treatment_map_id != current.pk:
-            raise ValidationError("A zone of another map cannot be planned here.")
+            raise ValidationError(gettext("A zone of another map cannot be planned here."))
         try:
             zone.full_clean()
         except ValidationError as error:
-            problems += [f"{zone.region}: {message}" for message in error.messages]
+            problems += [_about(zone, message) for message in error.messages]
             continue
-        problems += [f"{zone.region}: {m}" for ms in zone_problems(zone).values() for m in ms]
+        problems += [_about(zone, m) for ms in zone_problems(zone).values() for m in ms]
     if problems:
         raise ValidationError(problems)
     for zone in zones:
@@ -81,12 +82,16 @@ def plan_zones(
     return current
 
 
+def _about(zone: MapZone, message: str) -> str:
+    return gettext("%(zone)s: %(problem)s") % {"zone": zone.region, "problem": message}
+
+
 @transaction.atomic
 def set_status(
     *, treatment_map: TreatmentMap, status: str, expected_version: int | None
 ) -> TreatmentMap:
     if status not in TreatmentMap.Status.values:
-        raise ValidationError(f"Unknown status {status!r}.")
+        raise ValidationError(gettext("Unknown status %(status)r.") % {"status": status})
     current = TreatmentMap.objects.select_for_update().get(pk=treatment_map.pk)
     treatment_map.patient.check_writable()
     if current.version != expected_version:

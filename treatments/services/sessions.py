@@ -14,12 +14,13 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 
 from clinic.concurrency import StaleEdit, what_changed
-from clinic.numbers import plain
 from patients.models import ConsentKind
 from patients.services import has_consent
 from treatments import formulary
+from treatments.formats import amount
 from treatments.models import (
     Amendment,
     Checklist,
@@ -91,22 +92,42 @@ def injection_problems(
     for compound in compounds:
         lot = lots.pop(compound.pk, None)
         if lot is None:
-            problems[f"lot_{compound.pk}"].append(f"Choose the lot of {compound.name} used.")
+            problems[f"lot_{compound.pk}"].append(
+                gettext("Choose the lot of %(compound)s used.") % {"compound": compound.name}
+            )
         elif day is not None and lot.is_expired_on(day):
             problems[f"lot_{compound.pk}"].append(
-                f"Lot {lot.lot_number} of {compound.name} expired on "
-                f"{lot.expiry_date:%Y-%m-%d}, before the session date."
+                gettext(
+                    "Lot %(number)s of %(compound)s expired on %(date)s, before the session date."
+                )
+                % {
+                    "number": lot.lot_number,
+                    "compound": compound.name,
+                    "date": f"{lot.expiry_date:%Y-%m-%d}",
+                }
             )
         elif lot.is_quarantined_at(session.performed_at):
             since = timezone.localtime(lot.quarantined_at)
             problems[f"lot_{compound.pk}"].append(
-                f"Lot {lot.lot_number} of {compound.name} is quarantined since "
-                f"{since:%Y-%m-%d %H:%M} ({lot.quarantine_reason}): choose another lot."
+                gettext(
+                    "Lot %(number)s of %(compound)s is quarantined since %(since)s "
+                    "(%(reason)s): choose another lot."
+                )
+                % {
+                    "number": lot.lot_number,
+                    "compound": compound.name,
+                    "since": f"{since:%Y-%m-%d %H:%M}",
+                    "reason": lot.quarantine_reason,
+                }
             )
     for lot in lots.values():  # a lot of a compound the mixture does not contain
         problems["formula"].append(
-            f"Lot {lot.lot_number} is of {lot.compound.name}, which is not in "
-            f"{injection.formula.name}."
+            gettext("Lot %(number)s is of %(compound)s, which is not in %(formula)s.")
+            % {
+                "number": lot.lot_number,
+                "compound": lot.compound.name,
+                "formula": injection.formula.name,
+            }
         )
     return dict(problems)
 
@@ -123,19 +144,19 @@ def save_session(
     if session.pk is not None:
         current = TreatmentSession.objects.select_for_update().get(pk=session.pk)
         if current.is_signed:
-            raise ValidationError("This session is signed: record an amendment instead.")
+            raise ValidationError(gettext("This session is signed: record an amendment instead."))
         if current.version != expected_version:
             changed = what_changed(current, expected_version, SESSION_FIELDS_SHOWN_ON_CONFLICT)
             if _injection_summary(current) != _injection_summary_of(injections):
-                changed["injections"] = ("as you saw them", _injection_summary(current))
+                changed["injections"] = (gettext("as you saw them"), _injection_summary(current))
             raise StaleEdit(current, changed)
         session.version = current.version + 1
         Injection.objects.filter(session=session).delete()  # lots go with them (cascade)
     if not injections:
-        raise ValidationError("Record at least one treated zone.")
+        raise ValidationError(gettext("Record at least one treated zone."))
     regions = [planned.injection.region_id for planned in injections]
     if len(regions) != len(set(regions)):
-        raise ValidationError("Each zone can be recorded once per session.")
+        raise ValidationError(gettext("Each zone can be recorded once per session."))
     session.full_clean()
     session.save()
     problems = []
@@ -151,10 +172,10 @@ def save_session(
             # injections at once; the session was saved just above.
             injection.full_clean(exclude=REFERENCES)
         except ValidationError as error:
-            problems += [f"{injection.region_label}: {m}" for m in error.messages]
+            problems += [_about(injection, m) for m in error.messages]
             continue
         found = injection_problems(session=session, planned=planned, rules=rules)
-        problems += [f"{injection.region_label}: {m}" for ms in found.values() for m in ms]
+        problems += [_about(injection, m) for ms in found.values() for m in ms]
     problems += _missing_references(injections)
     if problems:
         raise ValidationError(problems)  # the transaction is rolled back: nothing saved
@@ -189,8 +210,16 @@ def _missing_references(injections: list[PlannedInjection]) -> list[str]:
                     "field": field.remote_field.field_name,
                     "value": value,
                 }
-                problems.append(f"{planned.injection.region_label}: {error}")
+                problems.append(_about(planned.injection, error))
     return problems
+
+
+def _about(injection: Injection, message: str) -> str:
+    """A problem of one injection, named by its zone in the language of the page."""
+    return gettext("%(zone)s: %(problem)s") % {
+        "zone": injection.shown_region_label,
+        "problem": message,
+    }
 
 
 def _lot_used(injection: Injection, lot) -> InjectionLot:
@@ -212,15 +241,16 @@ def _lot_used(injection: Injection, lot) -> InjectionLot:
 
 def _injection_summary(session: TreatmentSession) -> str:
     rows = session.injections.select_related("region").order_by("region__label")
-    return "; ".join(f"{i.region.label} {plain(i.volume_ml)} mL" for i in rows) or "none"
+    return "; ".join(f"{i.region.shown_label()} {amount(i.volume_ml)} mL" for i in rows) or gettext(
+        "none"
+    )
 
 
 def _injection_summary_of(injections: list[PlannedInjection]) -> str:
     rows = sorted(injections, key=lambda p: p.injection.region.label)
-    return (
-        "; ".join(f"{p.injection.region.label} {plain(p.injection.volume_ml)} mL" for p in rows)
-        or "none"
-    )
+    return "; ".join(
+        f"{p.injection.region.shown_label()} {amount(p.injection.volume_ml)} mL" for p in rows
+    ) or gettext("none")
 
 
 def signing_problems(session: TreatmentSession) -> list[str]:
@@ -234,9 +264,11 @@ def signing_problems(session: TreatmentSession) -> list[str]:
         problems += error.messages
     if not has_consent(session.patient, ConsentKind.TREATMENT, at=session.performed_at):
         problems.append(
-            "No treatment consent is in force for this session: it must be signed on or "
-            "before the session date, on the current wording, and not withdrawn. Record the "
-            "patient's signed consent first."
+            gettext(
+                "No treatment consent is in force for this session: it must be signed on or "
+                "before the session date, on the current wording, and not withdrawn. Record the "
+                "patient's signed consent first."
+            )
         )
     injections = list(session.injections.prefetch_related("lots__compound"))
     off_label = sorted(
@@ -246,15 +278,21 @@ def signing_problems(session: TreatmentSession) -> list[str]:
         session.patient, ConsentKind.OFF_LABEL, at=session.performed_at
     ):
         problems.append(
-            f"{', '.join(off_label)} {'is' if len(off_label) == 1 else 'are'} used off-label: "
-            "an off-label consent must be in force for this session before it is signed."
+            ngettext(
+                "%(compounds)s is used off-label: an off-label consent must be in force for "
+                "this session before it is signed.",
+                "%(compounds)s are used off-label: an off-label consent must be in force for "
+                "this session before it is signed.",
+                len(off_label),
+            )
+            % {"compounds": ", ".join(off_label)}
         )
     rules = formulary.rules_for(
         session.location.jurisdiction,
         (used.compound_id for injection in injections for used in injection.lots.all()),
     )
     for injection in injections:
-        problems += [f"{injection.region_label}: {m}" for m in injection.needle_errors().values()]
+        problems += [_about(injection, m) for m in injection.needle_errors().values()]
         try:
             formulary.check(
                 [used.compound for used in injection.lots.all()],
@@ -264,15 +302,16 @@ def signing_problems(session: TreatmentSession) -> list[str]:
                 rules=rules,
             )
         except ValidationError as error:
-            problems += [f"{injection.region_label}: {message}" for message in error.messages]
+            problems += [_about(injection, message) for message in error.messages]
     if not injections:
-        problems.append("Record at least one injection before signing.")
+        problems.append(gettext("Record at least one injection before signing."))
     return problems
 
 
 def checklist_problems(session: TreatmentSession) -> list[str]:
     return [
-        f"Checklist: confirm “{label}” or give the reason it was not done."
+        gettext("Checklist: confirm “%(item)s” or give the reason it was not done.")
+        % {"item": label}
         for name, label in Checklist.ITEMS
         if not getattr(session, f"check_{name}")
         and not getattr(session, f"check_{name}_reason").strip()
@@ -298,10 +337,10 @@ def sign_session(
     )
     current.patient.check_writable()
     if current.is_signed:
-        raise ValidationError("This session is already signed.")
+        raise ValidationError(gettext("This session is already signed."))
     if expected_version is not None and current.version != expected_version:
         raise ValidationError(
-            "The draft changed after you opened it: review the new version before signing."
+            gettext("The draft changed after you opened it: review the new version before signing.")
         )
     problems = signing_problems(current)
     if problems:
@@ -344,7 +383,7 @@ def add_amendment(
     current.patient.check_writable()
     if not current.is_signed:
         raise ValidationError(
-            "A draft is corrected by editing it; amendments are for signed sessions."
+            gettext("A draft is corrected by editing it; amendments are for signed sessions.")
         )
     amendment = Amendment(
         session=current, author=author, reason=reason, text=text, created_at=timezone.now()
@@ -375,7 +414,7 @@ def add_side_effect(*, side_effect: SideEffect, user: AbstractBaseUser) -> SideE
 def resolve_side_effect(*, side_effect: SideEffect, resolved_at) -> SideEffect:
     current = _locked_side_effect(side_effect)
     if current.resolved_at is not None:
-        raise ValidationError("This follow-up is already marked resolved.")
+        raise ValidationError(gettext("This follow-up is already marked resolved."))
     current.resolved_at = resolved_at
     current.full_clean()
     current.save(update_fields=["resolved_at"])
@@ -388,11 +427,15 @@ def review_side_effect(*, side_effect: SideEffect, user: AbstractBaseUser, note:
     list, and stays on the session with who reviewed it, when and why (history keeps it)."""
     current = _locked_side_effect(side_effect)
     if current.reviewed_at is not None:
-        raise ValidationError("This follow-up was already reviewed.")
+        raise ValidationError(gettext("This follow-up was already reviewed."))
     if not SideEffect.objects.with_attention().filter(pk=current.pk, needs_attention=True).exists():
-        raise ValidationError("This follow-up is within its expected course: nothing to review.")
+        raise ValidationError(
+            gettext("This follow-up is within its expected course: nothing to review.")
+        )
     if not note.strip():
-        raise ValidationError({"review_note": "Say what was decided (seen, called, treated…)."})
+        raise ValidationError(
+            {"review_note": gettext("Say what was decided (seen, called, treated…).")}
+        )
     current.reviewed_at = timezone.now()
     current.reviewed_by = user
     current.review_note = note.strip()

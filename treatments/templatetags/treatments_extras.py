@@ -1,15 +1,20 @@
 from django import template
+from django.utils.translation import pgettext
 
 from treatments.diagram import THIN_REGIONS, VIEWS
+from treatments.formats import amount
 
 register = template.Library()
+# Decimals shown to people (volumes, depths, amounts): 2.5 in English, 2,5 in French.
+register.filter("amount", amount)
 
 
 def _element(shape: tuple) -> dict:
     kind, *values = shape
     if kind == "path":
         return {"kind": "path", "d": values[0]}
-    cx, cy, rx, ry = values
+    # As text: a number in a template is localised (2,5 in French), which SVG cannot read.
+    cx, cy, rx, ry = (f"{value:g}" for value in values)
     return {"kind": "ellipse", "cx": cx, "cy": cy, "rx": rx, "ry": ry}
 
 
@@ -58,7 +63,10 @@ def body_diagram(
     and `skip_to` (an element id) is where a link before the diagram lets the keyboard go.
     `views` limits the drawing to some views (for printing only the ones treated).
     """
-    labels = {region.code: region.label for region in regions}
+    labels = {region.code: region.shown_label() for region in regions}
+    # The patient's sides, one letter each: R and L in English, D and G in French.
+    right_side = pgettext("patient's right, one letter", "R")
+    left_side = pgettext("patient's left, one letter", "L")
     chosen = set(selected)
     drawn = []
     for view in VIEWS:
@@ -73,7 +81,7 @@ def body_diagram(
                 "outline": [_element(shape) for shape in view.outline],
                 "features": [_element(shape) for shape in view.features],
                 # The patient's sides as seen on this view, in its top corners.
-                "sides": ("L", "R") if view.key == "back" else ("R", "L"),
+                "sides": (left_side, right_side) if view.key == "back" else (right_side, left_side),
                 "sides_at": _corners(left, top, width),
                 "regions": [
                     {

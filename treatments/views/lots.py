@@ -11,6 +11,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
 from clinic.access import VIEW_CLINICAL, requires
@@ -92,23 +94,25 @@ def lot_recall_print(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+# The column names in the language of the person downloading; the values keep one
+# format whatever the language (dot decimals, ISO dates), for the tools that read them.
 CSV_HEADER = [
-    "Chart number",
-    "Last name",
-    "First name",
-    "Date of birth",
-    "Phone",
-    "Email",
-    "Address",
-    "Session date",
-    "Session status",
-    "Location",
-    "Zones",
-    "Mixture injected (mL)",
-    "Compound",
-    "Compound received",
-    "Unit",
-    "Session link",
+    _("Chart number"),
+    _("Last name"),
+    _("First name"),
+    _("Date of birth"),
+    _("Phone"),
+    _("Email"),
+    _("Address"),
+    _("Session date"),
+    _("Session status"),
+    _("Location"),
+    _("Zones"),
+    _("Mixture injected (mL)"),
+    _("Compound"),
+    _("Compound received"),
+    _("Unit"),
+    _("Session link"),
 ]
 
 
@@ -184,12 +188,18 @@ def lot_quarantine(request: HttpRequest, pk: int) -> HttpResponse:
             messages.error(request, message)
     else:
         if lifting:
-            messages.success(request, f"The quarantine of lot {lot.lot_number} is lifted.")
+            messages.success(
+                request,
+                gettext("The quarantine of lot %(number)s is lifted.") % {"number": lot.lot_number},
+            )
         else:
             messages.success(
                 request,
-                f"Lot {lot.lot_number} of {lot.compound.name} is quarantined: it can no "
-                "longer be chosen for an injection.",
+                gettext(
+                    "Lot %(number)s of %(compound)s is quarantined: it can no longer be chosen "
+                    "for an injection."
+                )
+                % {"number": lot.lot_number, "compound": lot.compound.name},
             )
     if request.user.has_perm(VIEW_CLINICAL):
         return redirect("treatments:lot_recall", pk=lot.pk)

@@ -3,6 +3,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from clinic.access import CHANGE_CLINICAL, VIEW_CLINICAL, get_map_for, get_patient_for
@@ -32,7 +33,7 @@ def map_new(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            messages.success(request, "Map saved. Now plan each zone.")
+            messages.success(request, gettext("Map saved. Now plan each zone."))
             return redirect("treatments:map_plan", pk=treatment_map.pk)
     selected = form["regions"].value() or []
     # Shown (first or again with errors): the patient's phototype and needle.
@@ -67,15 +68,17 @@ def map_plan(request: HttpRequest, pk: int) -> HttpResponse:
         except StaleEdit:
             messages.error(
                 request,
-                "Someone else saved this plan while you were editing it; nothing of yours was "
-                "saved. Here is their version: check it and enter your changes again.",
+                gettext(
+                    "Someone else saved this plan while you were editing it; nothing of yours "
+                    "was saved. Here is their version: check it and enter your changes again."
+                ),
             )
             return redirect("treatments:map_plan", pk=treatment_map.pk)
         except ValidationError as error:  # the catalogue changed since the fields were checked
             for message in error.messages:
                 messages.error(request, message)
         else:
-            messages.success(request, "Zone plans saved.")
+            messages.success(request, gettext("Zone plans saved."))
             return redirect(treatment_map)
     # Shown (first or again with errors): the plan holds the patient's baseline measurements.
     record_access(
@@ -91,7 +94,9 @@ def map_plan(request: HttpRequest, pk: int) -> HttpResponse:
             "needle": treatment_map.needle_rule,
             # Kept from the page first shown, so that a concurrent save is still noticed.
             "version": int_or_none(request.POST.get("version")) or treatment_map.version,
-            "problems": problems_of(apply_form, where="Apply to several zones", anchor="apply")
+            "problems": problems_of(
+                apply_form, where=gettext("Apply to several zones"), anchor="apply"
+            )
             + formset_problems(formset, where=_zone_name, anchor="zone"),
         },
     )
@@ -101,7 +106,7 @@ APPLY = {"ticked", "all"}
 
 
 def _zone_name(form) -> str:
-    return form.instance.region.label if form.instance.region_id else "Zone"
+    return form.instance.region.shown_label() if form.instance.region_id else gettext("Zone")
 
 
 @require_GET
@@ -148,9 +153,14 @@ def map_status(request: HttpRequest, pk: int) -> HttpResponse:
             expected_version=int_or_none(request.POST.get("version")),
         )
     except StaleEdit:
-        messages.error(request, "The map changed while you were looking at it; check it again.")
+        messages.error(
+            request, gettext("The map changed while you were looking at it; check it again.")
+        )
     except ValidationError as error:
         messages.error(request, error.messages[0])
     else:
-        messages.success(request, f"Map marked {updated.get_status_display().lower()}.")
+        messages.success(
+            request,
+            gettext("Map marked %(status)s.") % {"status": updated.get_status_display().lower()},
+        )
     return redirect(treatment_map)

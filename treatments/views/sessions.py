@@ -7,6 +7,7 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from clinic.access import (
@@ -113,7 +114,7 @@ def session_new(request: HttpRequest, pk: int) -> HttpResponse:
 def session_edit(request: HttpRequest, pk: int) -> HttpResponse:
     session = get_session_for(request, pk, RECORD_INJECTIONS)
     if session.is_signed:
-        messages.error(request, "This session is signed and can no longer be edited.")
+        messages.error(request, gettext("This session is signed and can no longer be edited."))
         return redirect(session)
     return _edit(request, session)
 
@@ -143,7 +144,7 @@ def _edit(request: HttpRequest, session: TreatmentSession, initial=None) -> Http
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            messages.success(request, "Session saved as a draft.")
+            messages.success(request, gettext("Session saved as a draft."))
             return redirect(saved)
     # Shown (first or again with errors): the patient's alerts and the injections.
     record_access(
@@ -161,7 +162,7 @@ def _edit(request: HttpRequest, session: TreatmentSession, initial=None) -> Http
             "session": session,
             "patient": session.patient,
             "conflict": conflict,
-            "problems": problems_of(form, where="Session", anchor="session-form")
+            "problems": problems_of(form, where=gettext("Session"), anchor="session-form")
             + formset_problems(formset, where=_row_name, anchor="zone"),
             "consent_on_file": has_consent(
                 session.patient, ConsentKind.TREATMENT, at=session.performed_at
@@ -171,7 +172,7 @@ def _edit(request: HttpRequest, session: TreatmentSession, initial=None) -> Http
 
 
 def _row_name(form) -> str:
-    return form.zone.region.label if form.zone else "Zone"
+    return form.zone.region.shown_label() if form.zone else gettext("Zone")
 
 
 def _session_day(form: SessionForm) -> date | None:
@@ -234,7 +235,7 @@ def session_sign(request: HttpRequest, pk: int) -> HttpResponse:
     """GET: what signing means and what is still missing. POST: sign."""
     session = get_session_for(request, pk, RECORD_INJECTIONS)
     if session.is_signed:
-        messages.info(request, "This session is already signed.")
+        messages.info(request, gettext("This session is already signed."))
         return redirect(session)
     if request.method == "GET":
         record_access(
@@ -261,7 +262,8 @@ def session_sign(request: HttpRequest, pk: int) -> HttpResponse:
             messages.error(request, message)
     else:
         messages.success(
-            request, "Session signed. It can no longer be changed; corrections are amendments."
+            request,
+            gettext("Session signed. It can no longer be changed; corrections are amendments."),
         )
     return redirect(session)
 
@@ -281,7 +283,7 @@ def amendment_new(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as error:
             messages.error(request, error.messages[0])
         else:
-            messages.success(request, "Amendment recorded beneath the original.")
+            messages.success(request, gettext("Amendment recorded beneath the original."))
         return redirect(session)
     # Show the page again with the errors, keeping what was typed.
     return _render_detail(request, pk, form)
@@ -299,7 +301,7 @@ def side_effect_new(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            messages.success(request, "Follow-up recorded.")
+            messages.success(request, gettext("Follow-up recorded."))
             return redirect(session)
     record_access(request, patient=session.patient, action=AccessLog.Action.VIEW, subject=session)
     return render(
@@ -315,14 +317,16 @@ def side_effect_resolve(request: HttpRequest, pk: int, effect_pk: int) -> HttpRe
     effect = get_object_or_404(SideEffect, pk=effect_pk, session=session)
     form = ResolveForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Give the date and time it resolved.")
+        messages.error(request, gettext("Give the date and time it resolved."))
         return redirect(session)
     try:
         resolve_side_effect(side_effect=effect, resolved_at=form.cleaned_data["resolved_at"])
     except ValidationError as error:
         messages.error(request, error.messages[0])
     else:
-        messages.success(request, f"{effect.get_kind_display()} marked resolved.")
+        messages.success(
+            request, gettext("%(kind)s marked resolved.") % {"kind": effect.get_kind_display()}
+        )
     return redirect(session)
 
 
@@ -337,9 +341,15 @@ def side_effect_review(request: HttpRequest, pk: int, effect_pk: int) -> HttpRes
             raise ValidationError(form.errors["note"])
         review_side_effect(side_effect=effect, user=request.user, note=form.cleaned_data["note"])
     except ValidationError as error:
-        messages.error(request, f"{effect.get_kind_display()}: {error.messages[0]}")
+        messages.error(
+            request,
+            gettext("%(kind)s: %(problem)s")
+            % {"kind": effect.get_kind_display(), "problem": error.messages[0]},
+        )
     else:
-        messages.success(request, f"{effect.get_kind_display()} marked reviewed.")
+        messages.success(
+            request, gettext("%(kind)s marked reviewed.") % {"kind": effect.get_kind_display()}
+        )
     # Reviewed from the dashboard: back there (a fixed choice, never a posted URL).
     return redirect("home" if request.POST.get("return_to") == "dashboard" else session)
 
