@@ -29,6 +29,7 @@ DEMOGRAPHIC_FIELDS = [
     "sex",
     "phone",
     "email",
+    "preferred_language",
     "address",
 ]
 CLINICAL_FIELDS = [
