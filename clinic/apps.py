@@ -14,7 +14,7 @@ class ClinicConfig(AppConfig):
     verbose_name = "Clinic"
 
     def ready(self) -> None:
-        from clinic import checks, dbroles, roles, signals  # noqa: F401  (registers handlers)
+        from clinic import checks, dbroles, i18n, roles, signals  # noqa: F401  (registers handlers)
 
         # For every app, not just this one: an app's permissions exist only once its
         # own post_migrate (auth's create_permissions) has run.

@@ -102,6 +102,22 @@ CONSENT_WHAT = {
     ConsentKind.PHOTOGRAPHY: "photographs of the treated areas for my record",
     ConsentKind.OFF_LABEL: "the off-label use of the compounds and mixtures planned",
 }
+# The same wordings in Canadian French (a new consent version carries both).
+CONSENT_FR = {
+    ConsentKind.TREATMENT: (
+        "Consentement au traitement",
+        "Je consens au traitement de mésothérapie tel qu'il m'a été expliqué, y compris "
+        "ses effets indésirables attendus (rougeurs, ecchymoses, sensibilité).",
+    ),
+    ConsentKind.PHOTOGRAPHY: (
+        "Consentement aux photographies",
+        "Je consens à ce que les régions traitées soient photographiées pour mon dossier.",
+    ),
+    ConsentKind.OFF_LABEL: (
+        "Consentement à l'usage hors indication",
+        "Je consens à l'usage hors indication des produits et des mélanges prévus.",
+    ),
+}
 
 
 @dataclass
@@ -198,6 +214,9 @@ def ensure_catalogue(*, first_year: int, today: date) -> Catalogue:
                 kind=kind,
                 title=f"DEMO {kind.label} consent",
                 text=f"DEMO WORDING, not for clinical use.\n\nI consent to {what}.",
+                title_fr=f"DÉMO {CONSENT_FR[kind][0]}",
+                text_fr="LIBELLÉ DE DÉMONSTRATION, non destiné à l'usage clinique.\n\n"
+                + CONSENT_FR[kind][1],
             )
         templates[kind] = current.pk
     return Catalogue(

@@ -295,6 +295,7 @@ class Generator:
                 "created_at",
                 "updated_at",
                 "version",
+                "preferred_language",
             ],
         )
         self.consent = Table(
@@ -312,6 +313,7 @@ class Generator:
                 "withdrawn_at",
                 "withdrawn_by_id",
                 "withdrawal_reason",
+                "wording_language",
             ],
         )
         self.measurement = Table(
@@ -625,6 +627,7 @@ class Generator:
             created,
             archived_at or created,
             2 if archived_at else 1,
+            "fr-ca" if pid % 3 == 0 else "en",
         )
 
     def _patient(self) -> None:
@@ -681,6 +684,7 @@ class Generator:
                 withdrawn_at,
                 withdrawn_by,
                 reason,
+                "en",
             )
 
     def _history(self, pid, phototype, first_visit, consents, with_photos) -> datetime:

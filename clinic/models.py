@@ -168,3 +168,27 @@ class Location(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class UserProfile(models.Model):
+    """A user's own settings: the language pages are shown in (blank: the browser's).
+
+    Read once at sign-in and kept in the session (clinic.i18n), not on every request."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile"
+    )
+    language = models.CharField(
+        _("language"),
+        max_length=10,
+        blank=True,
+        choices=settings.LANGUAGES,
+        help_text=_("Blank: the language your browser asks for."),
+    )
+
+    class Meta:
+        verbose_name = _("user profile")
+        verbose_name_plural = _("user profiles")
+
+    def __str__(self) -> str:
+        return f"profile of {self.user}"

@@ -130,6 +130,8 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "clinic.middleware.SignInLifetimeMiddleware",
+    # The signed-in user's own language (kept in the session at sign-in: no query).
+    "clinic.i18n.UserLanguageMiddleware",
     "clinic.middleware.PrivatePagesMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "clinic.two_factor.SecondFactorMiddleware",

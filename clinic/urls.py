@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from clinic import two_factor, views
+from clinic import i18n, two_factor, views
 from clinic.two_factor import second_factor_exempt
 
 handler400 = "clinic.views.bad_request"
@@ -33,6 +33,7 @@ urlpatterns = [
         auth_views.PasswordChangeDoneView.as_view(),
         name="password_change_done",
     ),
+    path("account/language/", i18n.account_language, name="account_language"),
     path("audit/", views.audit_search, name="audit"),
     path("patients/", include("patients.urls")),
     path("", include("treatments.urls")),

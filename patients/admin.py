@@ -10,7 +10,7 @@ class ConsentTemplateAdmin(admin.ModelAdmin):
 
     list_display = ["kind", "version", "title", "created_at"]
     list_filter = ["kind"]
-    search_fields = ["title", "text"]
+    search_fields = ["title", "text", "title_fr", "text_fr"]
     readonly_fields = ["version", "created_at"]
 
     def has_change_permission(self, request, obj=None) -> bool:

@@ -31,6 +31,7 @@ DEMOGRAPHIC_FIELDS = [
     "sex",
     "phone",
     "email",
+    "preferred_language",
     "address",
 ]
 CLINICAL_FIELDS = [
@@ -107,7 +108,12 @@ class PatientForm(forms.ModelForm):
                 del self.fields[name]
         if self.instance.pk:
             self.fields["version"].initial = self.instance.version
+        # Left out of a post (older clients, scripts): the patient's language stays as it is.
+        self.fields["preferred_language"].required = False
         self.helper = self._layout(clinical)
+
+    def clean_preferred_language(self) -> str:
+        return self.cleaned_data["preferred_language"] or self.instance.preferred_language
 
     @staticmethod
     def _layout(clinical: bool) -> FormHelper:
@@ -120,6 +126,7 @@ class PatientForm(forms.ModelForm):
                 pair("first_name", "last_name"),
                 pair("date_of_birth", "sex"),
                 pair("phone", "email"),
+                "preferred_language",
                 "address",
             )
         ]

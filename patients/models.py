@@ -1,5 +1,6 @@
 """Patients and what is kept about them: consents, photos, measurements."""
 
+import dataclasses
 import uuid
 from datetime import date
 from decimal import Decimal
@@ -85,6 +86,15 @@ class Patient(models.Model):
     phone = FreeCharField(max_length=25, blank=True, validators=[PHONE_VALIDATOR])
     email = models.EmailField(blank=True)
     address = FreeTextField(blank=True, max_length=ADDRESS_MAX_LENGTH)
+    # The language of what is handed to the patient: printed summary, signed PDF, booklet,
+    # consent wording (clinic.i18n.in_patient_language).
+    preferred_language = models.CharField(
+        _("preferred language"),
+        max_length=10,
+        choices=settings.LANGUAGES,
+        default=settings.LANGUAGE_CODE,
+        help_text=_("The language of the printed summaries, the booklet and the consent forms."),
+    )
 
     # Null until a practitioner assesses it (an assistant may register the patient).
     phototype = models.PositiveSmallIntegerField(
@@ -258,6 +268,10 @@ class ConsentTemplate(models.Model):
     version = models.PositiveIntegerField(editable=False)
     title = FreeCharField(max_length=200)
     text = FreeTextField(max_length=20_000)
+    # The French wording, versioned with the English one. Versions made before it
+    # existed have none: the English is then shown, with a note (wording_in).
+    title_fr = FreeCharField(_("title (French)"), max_length=200, blank=True)
+    text_fr = FreeTextField(_("text (French)"), max_length=20_000, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ConsentTemplateQuerySet.as_manager()
@@ -281,6 +295,33 @@ class ConsentTemplate(models.Model):
             )["version__max"]
             self.version = (latest or 0) + 1
         super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        # A new version carries its wording in both languages; versions made before
+        # the French wording existed keep their English alone.
+        if self._state.adding and not (self.title_fr.strip() and self.text_fr.strip()):
+            raise ValidationError(
+                {
+                    field: ValidationError(
+                        _("A new version needs the French wording too."), code="french_required"
+                    )
+                    for field in ("title_fr", "text_fr")
+                    if not getattr(self, field).strip()
+                }
+            )
+
+    def wording_in(self, language: str) -> "ConsentWording":
+        """The title and text to show in `language`, and the language they are really in."""
+        if language.startswith("fr") and self.text_fr.strip():
+            return ConsentWording(self.title_fr or self.title, self.text_fr, "fr-ca")
+        return ConsentWording(self.title, self.text, "en")
+
+
+@dataclasses.dataclass(frozen=True)
+class ConsentWording:
+    title: str
+    text: str
+    language: str
 
 
 def _server_name(folder: str, filename: str) -> str:
@@ -340,6 +381,11 @@ class Consent(models.Model):
         _("signed by"), max_length=200, help_text=_("The patient, or the legal representative.")
     )
     method = models.CharField(max_length=10, choices=Method.choices)
+    # Evidence: the language of the wording shown when it was signed (blank: before this
+    # was recorded, the English).
+    wording_language = models.CharField(
+        _("wording language"), max_length=10, choices=settings.LANGUAGES, blank=True
+    )
     signature = models.ImageField(upload_to=consent_upload_to)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"

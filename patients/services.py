@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from clinic.concurrency import StaleEdit, what_changed
+from clinic.i18n import patient_language
 from patients.images import CleanImage
 from patients.models import Consent, ConsentKind, ConsentTemplate, Measurement, Patient, Photo
 
@@ -57,6 +58,10 @@ def restore_patient(*, patient: Patient) -> Patient:
 def record_consent(*, consent: Consent, image: CleanImage, user: AbstractBaseUser) -> Consent:
     consent.patient.check_writable()
     consent.recorded_by = user
+    # Evidence: the language of the wording the consent form showed.
+    consent.wording_language = consent.template.wording_in(
+        patient_language(consent.patient)
+    ).language
     consent.signature.save(image.content.name, image.content, save=False)
     consent.full_clean()
     consent.save()

@@ -17,6 +17,7 @@ from clinic.access import (
     requires,
 )
 from clinic.audit import record_access, record_list_access
+from clinic.i18n import patient_language
 from clinic.models import AccessLog
 from clinic.paging import OffsetPage
 from patients.charts import measurement_trends
@@ -285,7 +286,14 @@ def consent_new(request: HttpRequest, pk: int) -> HttpResponse:
             )
             return redirect(patient)
     record_access(request, patient=patient, action=AccessLog.Action.VIEW)
-    return render(request, "patients/consent_form.html", {"form": form, "patient": patient})
+    # The wording in the patient's language (record_consent notes which one was shown).
+    language = patient_language(patient)
+    wordings = [(t, t.wording_in(language)) for t in form.fields["template"].queryset]
+    return render(
+        request,
+        "patients/consent_form.html",
+        {"form": form, "patient": patient, "wordings": wordings, "patient_language": language},
+    )
 
 
 @require_POST

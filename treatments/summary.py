@@ -9,6 +9,7 @@ from PIL import ImageFile
 from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 
+from clinic.i18n import in_patient_language
 from treatments.models import (
     BodyRegion,
     Injection,
@@ -88,7 +89,9 @@ def render_pdf(session: TreatmentSession, *, regions=None, amendments=None) -> b
     }
     if amendments is not None:
         context |= {"amendments": amendments, "as_amended": True}
-    html = render_to_string("treatments/session_summary.html", context)
+    # Drawn in the patient's language, whoever signs it.
+    with in_patient_language(session.patient):
+        html = render_to_string("treatments/session_summary.html", context)
     font_config, stylesheet = _pdf_setup()
     return HTML(string=html).write_pdf(stylesheets=[stylesheet], font_config=font_config)
 

@@ -120,6 +120,7 @@ PAGES: dict[str, Rule] = {
     "two_factor_verify": Rule(allow(SIGNED_IN, redirect("/")), allow(SIGNED_IN, ACCEPTED)),
     "two_factor_setup": form(SIGNED_IN),  # already verified: a new phone replaces the old
     "password_change": form(SIGNED_IN),
+    "account_language": form(SIGNED_IN),
     "password_change_done": page(SIGNED_IN),
     # Demographics and the session list: the front desk.
     "patients:list": page(FRONT_DESK),

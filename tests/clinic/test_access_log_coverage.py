@@ -136,6 +136,7 @@ NO_PATIENT_DATA = {
     "two_factor_verify",
     "two_factor_setup",
     "password_change",
+    "account_language",
     "password_change_done",
     "healthz",
     "favicon",

@@ -155,7 +155,13 @@ def test_consent_template_versions_are_never_edited_in_the_console(
     assert template.title != "Changed"
     response = client.post(
         reverse("admin:patients_consenttemplate_add"),
-        {"kind": "treatment", "title": "Treatment consent", "text": "Second wording"},
+        {
+            "kind": "treatment",
+            "title": "Treatment consent",
+            "text": "Second wording",
+            "title_fr": "Consentement au traitement",
+            "text_fr": "Deuxième libellé",
+        },
     )
     assert response.status_code == 302
     assert template.__class__.objects.filter(kind="treatment").count() == 2

@@ -187,10 +187,12 @@ def test_the_printed_summary_under_override_has_french_words_regions_and_decimal
 ):
     session = with_summary_data(TreatmentSession.objects.all()).get(pk=signed.pk)
     context = {**summary(session), "regions": list(BodyRegion.objects.all())}
+    # The PDF is drawn in the patient's language; the template follows the active one.
+    session.patient.preferred_language = "fr-ca"
 
     with translation.override("fr-ca"):
         html = render_to_string("treatments/session_summary.html", context)
-        text = pdf_text(render_pdf(session))
+    text = pdf_text(render_pdf(session))
     assert '<html lang="fr-ca">' in html
     for french in (
         "Résumé de séance de mésothérapie",
@@ -248,6 +250,9 @@ def test_the_lot_recall_pages_in_french(client_for, practitioner, signed, lots):
 
 
 def test_the_booklet_and_session_list_in_french(client_for, practitioner, signed):
+    # The booklet is handed to the patient: it follows the patient's language.
+    signed.patient.preferred_language = "fr-ca"
+    signed.patient.save(update_fields=["preferred_language"])
     client = client_for(practitioner)
     booklet = _page(client, reverse("treatments:booklet", args=[signed.patient_id]), **FRENCH)
     assert "<title>Carnet de traitement · " in booklet

@@ -21,6 +21,7 @@ from clinic.access import (
 from clinic.audit import record_access, record_list_access
 from clinic.concurrency import StaleEdit
 from clinic.forms import formset_problems, problems_of
+from clinic.i18n import render_for_patient
 from clinic.models import AccessLog, Location
 from clinic.numbers import int_or_none
 from clinic.paging import OffsetPage
@@ -360,8 +361,9 @@ def session_print(request: HttpRequest, pk: int) -> HttpResponse:
         request, pk, VIEW_CLINICAL, queryset=with_summary_data(TreatmentSession.objects.all())
     )
     record_access(request, patient=session.patient, action=AccessLog.Action.PRINT, subject=session)
-    return render(
+    return render_for_patient(
         request,
+        session.patient,
         "treatments/session_summary.html",
         {
             **summary(session, session_number=number_in_plan(session)),
@@ -447,8 +449,9 @@ def patient_booklet(request: HttpRequest, pk: int) -> HttpResponse:
     # Counting one patient's signed sessions is bounded by that patient, not the clinic.
     page = Paginator(sessions, BOOKLET_PAGE).get_page(request.GET.get("page"))
     record_access(request, patient=patient, action=AccessLog.Action.PRINT)
-    return render(
+    return render_for_patient(
         request,
+        patient,
         "treatments/booklet.html",
         {
             "patient": patient,
