@@ -19,8 +19,9 @@ UCUM = "http://unitsofmeasure.org"
 SNOMED = "http://snomed.info/sct"
 NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, BASE)
 
-# Region code -> SNOMED CT body structure. Only codes checked against the SNOMED CT
-# browser; laterality stays in bodySite.text. Regions absent here are text only.
+# Region code -> SNOMED CT body structure, from the author's knowledge of SNOMED CT: not
+# yet checked against a terminology server (no network here), so confirm before relying on
+# them. Laterality stays in bodySite.text. Regions absent here are text only.
 BODY_SITES = {
     "arm": ("40983000", "Upper arm structure"),
     "abdomen": ("113345001", "Abdominal structure"),
