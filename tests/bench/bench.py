@@ -218,7 +218,9 @@ def pages(show) -> list[dict]:
             [show.long_chart_number, f'data-testid="zone-{show.region_code}"'],
         ),
         get("session page", session, [region, f'href="{session}pdf/"']),
-        get("print view", f"{session}print/", [region, lot]),
+        # Paper is in the patient's language (a third of demo patients read French):
+        # its markers are the record's own numbers, the same in both languages.
+        get("print view", f"{session}print/", [show.long_chart_number, lot]),
         get("stored PDF", f"{session}pdf/", ["%PDF-"]),
         get("dashboard", "/", ['id="today-heading"', 'id="drafts-heading"']),
         get(
@@ -229,7 +231,7 @@ def pages(show) -> list[dict]:
         get(
             f"booklet ({show.long_sessions} sessions)",
             f"{patient}booklet/",
-            ["Treatment booklet", show.long_chart_number, region],
+            ['data-testid="booklet-page"', show.long_chart_number, lot],
         ),
         get("session list", "/sessions/", ["<th>Practitioner</th>", '<a href="/sessions/']),
         get(
