@@ -308,7 +308,7 @@ def run(
 
     from tests.bench.urls import BASELINE_MARKER, BASELINE_PATH
     from tests.factories import TEST_PASSWORD
-    from tests.live.server import free_port, start_gunicorn
+    from tests.live.server import free_port, same_clock, start_gunicorn
 
     out_dir.mkdir(parents=True, exist_ok=True)
     began = time.perf_counter()
@@ -342,6 +342,7 @@ def run(
         subprocess.run(  # noqa: S603
             [sys.executable, "-m", "tests.bench.load", str(plan_file), str(results_file)],
             cwd=BASE_DIR,
+            env=same_clock(None),
             check=True,
             timeout=len(driven) * (seconds * 4 / 3) + 600,
         )
