@@ -1,5 +1,7 @@
 from decimal import Decimal, InvalidOperation
 
+from django.utils.formats import get_format
+
 
 def plain(value) -> str:
     """A decimal as people write it: 2.50 -> '2.5', 50.000 -> '50' (never '5E+1')."""
@@ -9,6 +11,14 @@ def plain(value) -> str:
         return format(Decimal(value).normalize(), "f")
     except (InvalidOperation, TypeError, ValueError):
         return str(value)
+
+
+def amount(value) -> str:
+    """plain() with the active language's decimal separator: 2.5 in English, 2,5 in French.
+    (Django's own localisation would keep the trailing zeros: 2.50 mL.)"""
+    text = plain(value)
+    separator = get_format("DECIMAL_SEPARATOR")
+    return text.replace(".", separator) if separator != "." else text
 
 
 def int_or_none(value) -> int | None:

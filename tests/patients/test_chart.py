@@ -137,3 +137,15 @@ def test_chart_query_count_does_not_grow_with_records(
 def test_opening_the_edit_form_is_logged(client_for, practitioner, patient):
     client_for(practitioner).get(reverse("patients:edit", args=[patient.pk]))
     assert AccessLog.objects.filter(patient_id=patient.pk, action="view").count() == 1
+
+
+def test_the_default_needle_is_written_the_readers_way(client_for, practitioner):
+    from treatments.models import NeedleRule
+
+    NeedleRule.objects.filter(phototype=3).update(length_mm="4.5")
+    patient = PatientFactory(phototype=3)
+    client = client_for(practitioner)
+    english = client.get(patient.get_absolute_url()).content.decode()
+    french = client.get(patient.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="fr-ca").content.decode()
+    assert 'data-testid="needle">4.5 mm<' in english
+    assert 'data-testid="needle">4,5 mm<' in french

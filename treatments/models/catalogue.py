@@ -15,8 +15,8 @@ from django.utils.translation import gettext_lazy as _
 
 from clinic.fields import FreeCharField, FreeTextField
 from clinic.models import Jurisdiction
+from clinic.numbers import amount
 from patients.models import Phototype
-from treatments.formats import amount
 
 
 class ActiveQuerySet(models.QuerySet):

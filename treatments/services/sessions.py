@@ -17,10 +17,10 @@ from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 
 from clinic.concurrency import StaleEdit, what_changed
+from clinic.numbers import amount
 from patients.models import ConsentKind
 from patients.services import has_consent
 from treatments import formulary
-from treatments.formats import amount
 from treatments.models import (
     Amendment,
     Checklist,

@@ -1,8 +1,8 @@
 from django import template
 from django.utils.translation import pgettext
 
+from clinic.numbers import amount
 from treatments.diagram import THIN_REGIONS, VIEWS
-from treatments.formats import amount
 
 register = template.Library()
 # Decimals shown to people (volumes, depths, amounts): 2.5 in English, 2,5 in French.
