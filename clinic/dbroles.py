@@ -13,6 +13,13 @@ Two PostgreSQL roles share the database:
   the append-only tables (history events, the access log, amendments), no
   TRUNCATE anywhere.
 
+Every function the owner has in the schema (pgtrigger's and pghistory's trigger
+functions, and the two below) runs with a fixed ``search_path`` that puts ``pg_temp``
+last: a trigger that names ``treatments_treatmentsession`` or inserts into an event
+table always reaches the public table, never a temporary table of the same name that
+the caller made to shadow it (PostgreSQL searches ``pg_temp`` first unless the path
+places it). The application's role may not create temporary tables at all either.
+
 pgtrigger lets any session skip its triggers with ``SET LOCAL pgtrigger.ignore``:
 every trigger function first asks ``_pgtrigger_should_ignore(TG_NAME)``, which reads
 that setting, and custom settings can be set by anyone. Nothing in MesoChart uses
@@ -21,6 +28,11 @@ replaces that function with one that honours the setting only for the owner (who
 could drop the trigger anyway). The application's role can neither replace the
 function back (it does not own it, nor may it create in the schema) nor set
 ``session_replication_role`` (a superuser-only setting).
+
+pghistory's ``_pgh_attach_context`` upserts the context (who, which request) of each
+history event. It is replaced by one that runs as the owner and only ever adds keys to
+a stored context, so the application's role needs no UPDATE on ``pghistory_context``
+and cannot re-attribute an event to someone else.
 """
 
 from __future__ import annotations
@@ -49,18 +61,20 @@ APPEND_ONLY = frozenset({"SELECT", "INSERT"})
 POLICY = {
     # Bookkeeping of migrate itself: the application only reads it (Django's checks).
     "django_migrations": frozenset({"SELECT"}),
-    # The context (who, which request) of history events: pghistory upserts it
-    # (INSERT ... ON CONFLICT DO UPDATE) during a request, never deletes it.
-    "pghistory_context": frozenset({"SELECT", "INSERT", "UPDATE"}),
+    # The context (who, which request) of history events: written by
+    # _pgh_attach_context (CONTEXT_FUNCTION, as the owner), only read here.
+    "pghistory_context": frozenset({"SELECT"}),
+    # The console's change log: written by the admin, never rewritten.
+    "django_admin_log": APPEND_ONLY,
     # django-axes. Sign-in attempts are a counter, not evidence: axes updates it on
     # each failure and deletes it on success and after the cool-off. Its access log
-    # gets logout_time written at sign-out (UPDATE), never a delete (axes_reset_logs
-    # is maintenance: run it as the owner). Failure records (off by default, and
-    # then never written) are append-only; enabling AXES_ENABLE_ACCESS_FAILURE_LOG
-    # with a per-user limit would need DELETE here.
+    # gets logout_time written at sign-out (UPDATE of that column alone), never a
+    # delete (axes_reset_logs is maintenance: run it as the owner). Failure records
+    # (off by default, and then never written) are append-only; enabling
+    # AXES_ENABLE_ACCESS_FAILURE_LOG with a per-user limit would need DELETE here.
     "axes_accessattempt": ALL,
     "axes_accessattemptexpiration": ALL,
-    "axes_accesslog": frozenset({"SELECT", "INSERT", "UPDATE"}),
+    "axes_accesslog": APPEND_ONLY | {"UPDATE (logout_time)"},
     "axes_accessfailurelog": APPEND_ONLY,
 }
 
@@ -100,15 +114,19 @@ def _quote(connection, name: str) -> str:
     return connection.ops.quote_name(name)
 
 
-IGNORE_FUNCTION = """
-CREATE OR REPLACE FUNCTION {name}(trigger_name NAME)
-RETURNS BOOLEAN AS $$
+# Where the owner's functions look names up: pg_temp (the caller's temporary tables)
+# last, so that it never hides a table of the schema.
+SEARCH_PATH = "pg_catalog, public, pg_temp"
+
+IGNORE_FUNCTION = f"""
+CREATE OR REPLACE FUNCTION {{name}}(trigger_name NAME)
+RETURNS BOOLEAN SET search_path = {SEARCH_PATH} AS $$
     -- Installed by MesoChart (clinic/dbroles.py) over pgtrigger's own: only the
     -- owner of the tables may skip a trigger with SET pgtrigger.ignore.
     DECLARE
         _pgtrigger_ignore TEXT[];
     BEGIN
-        IF current_user <> {owner} THEN
+        IF current_user <> {{owner}} THEN
             RETURN FALSE;
         END IF;
         BEGIN
@@ -119,6 +137,81 @@ RETURNS BOOLEAN AS $$
     END;
 $$ LANGUAGE plpgsql;
 """
+
+# pghistory's upsert of the context, as the owner (SECURITY DEFINER), so that the
+# application needs no UPDATE on pghistory_context. A stored context may gain keys
+# (a nested pghistory.context() in the same request) but never change or lose one.
+# SEARCH_PATH is a constant of this module.
+CONTEXT_FUNCTION = f"""
+CREATE OR REPLACE FUNCTION public._pgh_attach_context()
+RETURNS UUID SECURITY DEFINER SET search_path = {SEARCH_PATH} AS $$
+    -- Installed by MesoChart (clinic/dbroles.py) over pghistory's own.
+    DECLARE
+        _id UUID;
+        _metadata JSONB;
+        _stored JSONB;
+    BEGIN
+        BEGIN
+            SELECT INTO _id CURRENT_SETTING('pghistory.context_id');
+            SELECT INTO _metadata CURRENT_SETTING('pghistory.context_metadata');
+            EXCEPTION WHEN OTHERS THEN
+        END;
+        IF _id IS NULL OR _metadata IS NULL THEN
+            RETURN NULL;
+        END IF;
+        INSERT INTO public.pghistory_context (id, metadata, created_at, updated_at)
+            VALUES (_id, _metadata, NOW(), NOW())
+            ON CONFLICT (id) DO NOTHING;
+        IF NOT FOUND THEN
+            SELECT metadata INTO _stored FROM public.pghistory_context
+                WHERE id = _id FOR UPDATE;
+            IF _stored IS DISTINCT FROM _metadata THEN
+                IF EXISTS (
+                    SELECT 1 FROM jsonb_each(_stored) AS kept
+                    WHERE _metadata -> kept.key IS DISTINCT FROM kept.value
+                ) THEN
+                    RAISE EXCEPTION 'history context % is append-only', _id
+                        USING ERRCODE = 'insufficient_privilege';
+                END IF;
+                UPDATE public.pghistory_context
+                    SET metadata = _metadata, updated_at = NOW() WHERE id = _id;
+            END IF;
+        END IF;
+        RETURN _id;
+    END;
+$$ LANGUAGE plpgsql;
+"""  # noqa: S608
+
+# The owner's own functions in the schema: not those an extension (pg_trgm…) brings.
+OWN_FUNCTIONS = """
+SELECT p.oid::regprocedure::text FROM pg_proc p
+JOIN pg_namespace n ON n.oid = p.pronamespace
+WHERE n.nspname = 'public' AND p.proowner = (
+    SELECT oid FROM pg_roles WHERE rolname = current_user
+) AND NOT EXISTS (
+    SELECT 1 FROM pg_depend d
+    WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
+)
+ORDER BY 1
+"""
+
+
+def pin_search_paths(cursor) -> int:
+    """Give every function of the owner's the fixed search_path; return how many.
+
+    pgtrigger and pghistory write trigger functions that name tables without a schema:
+    with PostgreSQL's default path the caller's temporary tables come first."""
+    cursor.execute(OWN_FUNCTIONS)
+    functions = [row[0] for row in cursor.fetchall()]
+    for function in functions:
+        cursor.execute(f"ALTER FUNCTION {function} SET search_path = {SEARCH_PATH}")
+    return len(functions)
+
+
+def may_create_temporary_tables(connection, role: str) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT has_database_privilege(%s, current_database(), 'TEMPORARY')", [role])
+        return cursor.fetchone()[0]
 
 
 def grant_statements(connection, owner: str, app: str) -> list[str]:
@@ -145,6 +238,15 @@ def grant_statements(connection, owner: str, app: str) -> list[str]:
         if table in existing and privileges:
             listed = ", ".join(sorted(privileges))
             statements.append(f"GRANT {listed} ON {_quote(connection, table)} TO {q_app}")
+    # Every role may create temporary tables by default (through PUBLIC); only the
+    # owner of the database can take that back (anyone else gets a warning).
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_database()")
+        database = _quote(connection, cursor.fetchone()[0])
+    statements += [
+        f"REVOKE TEMPORARY ON DATABASE {database} FROM PUBLIC",
+        f"REVOKE TEMPORARY ON DATABASE {database} FROM {q_app}",
+    ]
     return statements
 
 
@@ -157,6 +259,8 @@ def secure_database(using: str = DEFAULT_DB_ALIAS, **kwargs) -> None:
         owner = cursor.fetchone()[0]
         literal = "'" + owner.replace("'", "''") + "'"
         cursor.execute(IGNORE_FUNCTION.format(name=_ignore_func_name(), owner=literal))
+        cursor.execute(CONTEXT_FUNCTION)
+        pin_search_paths(cursor)
     app = settings.DATABASE_APP_ROLE
     if not app or app == owner:
         LOGGER.warning(
@@ -181,6 +285,14 @@ def secure_database(using: str = DEFAULT_DB_ALIAS, **kwargs) -> None:
             )
         for statement in grant_statements(connection, owner, app):
             cursor.execute(statement)
+    if may_create_temporary_tables(connection, app):
+        LOGGER.warning(
+            "%s may create temporary tables: %s does not own the database, so an "
+            "administrator must run the REVOKE TEMPORARY statements that "
+            "`manage.py database_grants` prints.",
+            app,
+            owner,
+        )
 
 
 def _switch(alias: str, config: dict) -> dict:
