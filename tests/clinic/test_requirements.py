@@ -1,4 +1,5 @@
-"""The three locked dependency sets: complete, hashed, consistent, and production lean."""
+"""The three locked dependency sets: complete, hashed, consistent, and production lean;
+and the locked installer that puts them in."""
 
 import importlib.metadata
 import os
@@ -70,11 +71,26 @@ def test_a_package_has_one_version_and_the_same_hashes_in_every_set():
             ), f"{package} differs between {name} and requirements-dev.txt"
 
 
-@pytest.mark.parametrize("name", sorted(SETS))
+def test_the_installer_is_locked_and_is_what_installed_the_sets():
+    """pip itself, pinned with its hashes, installed first (with --no-deps) by whatever
+    pip the machine's venv bundled: this virtualenv, which `make test` built, runs it."""
+    pins = _pins(lock.BOOTSTRAP.lock)
+    assert list(pins) == ["pip"]
+    (pin,) = pins.values()
+    assert pin.version and pin.hashes
+    assert all(h.startswith("sha256:") and len(h) == 71 for h in pin.hashes)
+    assert importlib.metadata.version("pip") == pin.version
+    # No set pins the installer: it would be installed twice, perhaps at two versions.
+    for name in SETS:
+        assert "pip" not in _pins(name), name
+
+
+@pytest.mark.parametrize("name", sorted([*SETS, lock.BOOTSTRAP.lock]))
 def test_each_lock_is_up_to_date_with_its_in_files(name):
     """A package added to a .in file without `make lock` fails here."""
     pins = _pins(name)
-    for source in SETS[name].includes:
+    item = SETS.get(name, lock.BOOTSTRAP)
+    for source in item.includes:
         for number, entry in lock.entries((BASE_DIR / source).read_text()):
             if entry.startswith("-"):
                 continue

@@ -24,6 +24,12 @@ PRODUCTION_ENV = {
     "SECURE_HSTS_SECONDS": "31536000",
     "SECURE_HSTS_INCLUDE_SUBDOMAINS": "true",
     "SECURE_HSTS_PRELOAD": "true",
+    "PRODUCTION": "true",
+    # Not connected to by `check`: only parsed.
+    "DATABASE_URL": "postgresql://mesochart_app:app-secret@db.internal:5432/mesochart",
+    "MIGRATION_DATABASE_URL": "postgresql://mesochart_owner:owner-secret@db.internal:5432/mesochart",
+    "REQUIRE_2FA": "true",
+    "TIME_ZONE": "America/Toronto",
 }
 
 
@@ -77,6 +83,51 @@ def test_malformed_values_stop_start_up(variable, value, message):
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr
     assert message in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("SECRET_KEY", None, "SECRET_KEY must be set in the environment in production"),
+        ("DATABASE_URL", None, "DATABASE_URL is not set"),
+        ("MIGRATION_DATABASE_URL", None, "MIGRATION_DATABASE_URL is not set"),
+        ("REQUIRE_2FA", None, "REQUIRE_2FA is off: set REQUIRE_2FA=true"),
+        ("REQUIRE_2FA", "false", "REQUIRE_2FA is off: set REQUIRE_2FA=true"),
+        ("TIME_ZONE", None, "TIME_ZONE is not set: set the clinic's zone"),
+        ("DEBUG", "true", "DEBUG is on: set DEBUG=false"),
+    ],
+)
+@pytest.mark.parametrize("command", [["check"], ["check", "--deploy"]], ids=["start", "deploy"])
+def test_a_production_server_refuses_to_start_without(variable, value, message, command):
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != variable}
+    if value is not None:
+        env[variable] = value
+    result = _manage(*command, env=env)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: PRODUCTION=true, but:" in result.stderr
+    assert message in result.stderr
+    # Only what is wrong is named.
+    assert result.stderr.count("\n- ") == 1, result.stderr
+
+
+def test_a_production_server_names_every_problem_at_once():
+    result = _manage("check", env={"PRODUCTION": "true"})
+    assert result.returncode != 0
+    for name in (
+        "SECRET_KEY",
+        "DATABASE_URL",
+        "MIGRATION_DATABASE_URL",
+        "REQUIRE_2FA",
+        "TIME_ZONE",
+    ):
+        assert f"- {name} " in result.stderr, name
+
+
+def test_an_explicit_utc_is_accepted_in_production():
+    result = _manage(
+        "check", "--deploy", "--fail-level", "WARNING", env={**PRODUCTION_ENV, "TIME_ZONE": "UTC"}
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 @pytest.mark.parametrize(
