@@ -423,6 +423,8 @@ class Generator:
                 "signed_by_id",
                 "pdf",
                 "pdf_sha256",
+                # Generated drafts keep no alerts seen at save (signing compares none).
+                "alerts_at_save",
             ],
         )
         self.injection = Table(
@@ -942,6 +944,7 @@ class Generator:
                     str(practitioner) if signed else "\\N",
                     "",
                     "",
+                    "\\N",
                 ]
             )
         )

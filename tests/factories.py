@@ -124,6 +124,8 @@ class CompoundLotFactory(factory.django.DjangoModelFactory):
     compound = factory.SubFactory(CompoundFactory)
     lot_number = factory.Sequence(lambda n: f"LOT-{n:04d}")
     expiry_date = factory.LazyFunction(lambda: timezone.localdate() + timedelta(days=365))
+    # Three years before it expires: in stock for any session a test dates in the past.
+    received_on = factory.LazyAttribute(lambda lot: lot.expiry_date - timedelta(days=3 * 365))
 
 
 class FormulaIngredientFactory(factory.django.DjangoModelFactory):

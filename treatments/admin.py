@@ -49,7 +49,7 @@ class LotStatusFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         today = timezone.localdate()
         if self.value() == "usable":
-            return queryset.usable_on(today).not_quarantined()
+            return queryset.usable_at(timezone.now())
         if self.value() == "expired":
             return queryset.filter(expiry_date__lt=today)
         if self.value() == "quarantined":
@@ -161,7 +161,7 @@ class CompoundLotAdmin(NoDeleteAdmin):
     # The icon answers the column's question: a green tick is a lot that may be used.
     @admin.display(boolean=True, description=_("Usable today"))
     def usable(self, lot: CompoundLot) -> bool:
-        return not (lot.is_expired or lot.is_quarantined)
+        return lot.unusable_at(timezone.now()) is None
 
     @admin.display(description=_("Quarantine"))
     def quarantine(self, lot: CompoundLot) -> str:

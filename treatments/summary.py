@@ -35,6 +35,7 @@ def _prefetches() -> list:
         # What was recorded (names, lots, amounts) lives on the rows themselves.
         Prefetch("injections__lots", queryset=InjectionLot.objects.order_by("compound_name")),
         "amendments__author",
+        "acknowledgements__acknowledged_by",
         Prefetch(
             "side_effects",
             queryset=SideEffect.objects.with_attention().select_related("reviewed_by"),
@@ -65,6 +66,8 @@ def summary(session: TreatmentSession, *, session_number: int | None = None) -> 
         "total_points": points,
         "per_compound": per_compound,
         "amendments": list(session.amendments.all()),
+        # What changed after the treatment, as acknowledged at signing (signed sessions).
+        "acknowledgements": list(session.acknowledgements.all()),
         "treated_codes": [injection.region.code for injection in injections],
         "views_used": {injection.region.view for injection in injections},
         "expected_effects": [

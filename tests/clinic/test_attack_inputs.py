@@ -54,6 +54,7 @@ NOT_TYPED = {
     "treatments.InjectionLot.compound_name": "copy of Compound.name",
     "treatments.InjectionLot.lot_number": "copy of CompoundLot.lot_number",
     "treatments.InjectionLot.amount_unit": "copy of FormulaIngredient.unit (choices)",
+    "treatments.Acknowledgement.key": "written by signing (signature.Change.key)",
 }
 
 

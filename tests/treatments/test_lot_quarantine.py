@@ -12,6 +12,7 @@ from tests.treatments.session_helpers import session_at, session_post
 from treatments.models import CompoundLot, TreatmentSession
 from treatments.services.lots import lift_lot_quarantine, quarantine_history, quarantine_lot
 from treatments.services.sessions import PlannedInjection, injection_problems
+from treatments.services.signature import changes_since_treatment
 
 pytestmark = pytest.mark.django_db
 
@@ -128,7 +129,7 @@ def test_catalogue_administrator_quarantines_and_lifts_in_the_console(
         "lot_number": lot.lot_number,
         "expiry_date": lot.expiry_date.isoformat(),
         "supplier": "",
-        "received_on": "",
+        "received_on": lot.received_on.isoformat(),
         "quarantine_change": "on",
     }
     refused = client.post(url, {**form, "quarantine_note": ""})
@@ -224,10 +225,18 @@ def test_injections_given_before_the_quarantine_are_unaffected(
     edit = reverse("treatments:session_edit", args=[draft.pk])
     form = client.get(edit).context["formset"].forms[0]
     labels = dict(form.fields[_lot_field(planned_map)].choices)
-    assert labels[lot.pk].endswith("— quarantined")  # the row keeps the lot it holds
+    # Usable at the session's time: offered without a mark (the rule is the session's moment).
+    assert labels[lot.pk] == f"PHOS-26 — exp. {lot.expiry_date:%Y-%m-%d}"
     resaved = client.post(edit, session_post(planned_map, lots, version=draft.version))
     assert resaved.status_code == 302
-    client.post(reverse("treatments:session_sign", args=[draft.pk]))
+    draft.refresh_from_db()
+    # Signing names the quarantine since, and needs it acknowledged.
+    (change,) = changes_since_treatment(draft)
+    assert change.key.startswith(f"lot:{lot.pk}:quarantined:")
+    client.post(
+        reverse("treatments:session_sign", args=[draft.pk]),
+        {"acknowledge": change.key, f"note:{change.key}": "Patient on the recall list"},
+    )
     draft.refresh_from_db()
     assert draft.is_signed
     assert {used.lot_id for i in draft.injections.all() for used in i.lots.all()} >= {lot.pk}

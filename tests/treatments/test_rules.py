@@ -299,6 +299,7 @@ class TestConsent:
             compound=compound,
             lot_number="OFF-1",
             expiry_date=timezone.localdate() + timedelta(days=90),
+            received_on=timezone.localdate() - timedelta(days=90),
         )
         lots = {**lots, compound.name: compound.lots.get()}
         planned_map.zones.update(formula=make_formula("Off-label mix", [compound]))

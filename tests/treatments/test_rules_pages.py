@@ -103,6 +103,12 @@ def _messages(response) -> list[str]:
     return [str(message) for message in response.context["messages"]]
 
 
+def _refused(response) -> list[str]:
+    """Why the sign page refused to sign (it is drawn again, with the reasons)."""
+    assert response.status_code == 200
+    return response.context["refused"]
+
+
 def _console_post(page) -> dict:
     """What a console change page sends back when saved unchanged: the object's fields
     and every inline, with their management forms."""
@@ -223,7 +229,7 @@ def test_a_consent_on_a_superseded_wording_is_not_in_force(
     response = client.post(reverse("treatments:session_sign", args=[session.pk]), follow=True)
     assert any(
         m.startswith("No treatment consent is in force for this session")
-        for m in _messages(response)
+        for m in _refused(response)
     )
     session.refresh_from_db()
     assert session.status == TreatmentSession.Status.DRAFT and not session.pdf
@@ -248,7 +254,7 @@ def test_a_consent_signed_after_the_session_does_not_cover_it(
     response = client.post(sign, follow=True)
     assert any(
         m.startswith("No treatment consent is in force for this session")
-        for m in _messages(response)
+        for m in _refused(response)
     )
     session.refresh_from_db()
     assert session.status == TreatmentSession.Status.DRAFT
@@ -489,7 +495,7 @@ def test_an_off_label_compound_needs_an_off_label_consent_to_sign(
     refused = client.post(sign, follow=True)
     assert any(
         m.startswith("Phosphatidylcholine is used off-label: an off-label consent must be")
-        for m in _messages(refused)
+        for m in _refused(refused)
     )
     session.refresh_from_db()
     assert session.status == TreatmentSession.Status.DRAFT

@@ -2,7 +2,7 @@
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import datetime, timedelta
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -136,8 +136,20 @@ class InjectionForm(forms.ModelForm):
             "needle_override_reason": _("Why another needle"),
         }
 
-    def __init__(self, *args, session, zones, formulas, shared: "RowChoices", **kwargs):
+    def __init__(
+        self,
+        *args,
+        session,
+        zones,
+        formulas,
+        shared: "RowChoices",
+        keep_unusable_choice: bool = True,
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
+        # A row drawn again for another date or mixture (injection_row) offers only the
+        # lots usable then; a saved or posted row keeps its lot listed, marked.
+        self.keep_unusable_choice = keep_unusable_choice
         # The row is checked as part of this session (its patient's needle rule, its date).
         self.instance.session = session
         self.empty_permitted = False  # a prefilled row left as it is still counts
@@ -167,27 +179,30 @@ class InjectionForm(forms.ModelForm):
                 self.fields[name].widget = forms.HiddenInput()
 
     def _add_lot_field(self, compound, shared: "RowChoices") -> None:
-        """The lots usable on the session date and not quarantined, soonest expiry first,
-        the only one preselected; a lot the row already holds stays listed (marked) so the
-        session service's verdict on it shows."""
+        """The lots usable at the session's moment (CompoundLot.unusable_at: received by
+        then, not expired, not quarantined by then), soonest expiry first, the only one
+        preselected; a lot the row already holds stays listed (marked) so the session
+        service's verdict on it shows."""
         name = f"lot_{compound.pk}"
         lots = shared.lots.get(compound.pk, [])
-        usable = [lot for lot in lots if not (lot.is_expired_on(shared.day) or lot.is_quarantined)]
+        usable = [lot for lot in lots if lot.unusable_at(shared.moment) is None]
         chosen = str(
             (self.data.get(self.add_prefix(name)) if self.is_bound else self.initial.get(name))
             or ""
         )
+        if not self.keep_unusable_choice and chosen not in {str(lot.pk) for lot in usable}:
+            chosen = ""
+            self.initial.pop(name, None)
         shown = [lot for lot in lots if lot in usable or str(lot.pk) == chosen]
-        # Valid: any lot of the compound still usable a year before the session date.
-        oldest = shared.day - timedelta(days=365)
+        # Valid: any loaded lot; the session service says what is wrong with an unusable one.
         self.fields[name] = LoadedChoiceField(
-            rows=[lot for lot in lots if lot.expiry_date >= oldest],
+            rows=lots,
             label=gettext("Lot of %(compound)s *") % {"compound": compound.name},
             required=False,  # required for a treated zone: checked in clean()
         )
         self.fields[name].choices = [
             ("", gettext("choose the lot")),
-            *((lot.pk, _lot_label(lot, shared.day)) for lot in shown),
+            *((lot.pk, _lot_label(lot, shared.moment)) for lot in shown),
         ]
         if len(usable) == 1 and not self.is_bound and name not in self.initial:
             self.initial[name] = usable[0].pk
@@ -255,16 +270,15 @@ class BaseInjectionFormSet(forms.BaseFormSet):
         return not any(form.errors for form in self.forms)
 
 
-def _lot_label(lot: CompoundLot, day: date) -> str:
-    """The lot number and its expiry, short enough for a narrow dropdown."""
+def _lot_label(lot: CompoundLot, moment: datetime) -> str:
+    """The lot number and its expiry, short enough for a narrow dropdown; a lot the rule
+    refuses at the session's moment says why."""
     label = gettext("%(number)s — exp. %(date)s") % {
         "number": lot.lot_number,
         "date": f"{lot.expiry_date:%Y-%m-%d}",
     }
-    if lot.is_expired_on(day):
-        label += " " + gettext("(expired on the session date)")
-    if lot.is_quarantined:
-        label += " — " + gettext("quarantined")
+    if reason := lot.unusable_at(moment):
+        label += f" — {reason.label}"
     return label
 
 
@@ -277,13 +291,16 @@ class RowChoices:
     formula_choices: list
     lots: dict[int, list[CompoundLot]]
     verdicts: dict[int, "formulary.Verdict"]
-    day: date  # the session date: the lots offered are those usable on it
+    moment: datetime  # when the session took place: the lots offered are those usable then
 
     @classmethod
-    def load(cls, *, zones: list, formulas: list, jurisdiction, day: date | None) -> "RowChoices":
-        day = day or timezone.localdate()
-        # Lots still usable a year back are valid choices (sessions are logged late).
-        oldest = min(day, timezone.localdate()) - timedelta(days=365)
+    def load(
+        cls, *, zones: list, formulas: list, jurisdiction, moment: datetime | None
+    ) -> "RowChoices":
+        moment = moment or timezone.now()
+        # Loaded: the lots that had not expired a year before the session, so that a row
+        # holding a lot the rule refuses still shows it with the service's verdict.
+        oldest = timezone.localtime(moment).date() - timedelta(days=365)
         compound_ids = {i.compound_id for f in formulas for i in f.ingredients.all()}
         lots: dict[int, list[CompoundLot]] = defaultdict(list)
         for lot in (
@@ -302,7 +319,7 @@ class RowChoices:
             ],
             lots=lots,
             verdicts=verdicts,
-            day=day,
+            moment=moment,
         )
 
 
@@ -312,7 +329,7 @@ InjectionFormSet = forms.formset_factory(
 
 
 def injection_formset(
-    *, session: TreatmentSession, data=None, day: date | None = None
+    *, session: TreatmentSession, data=None, moment: datetime | None = None
 ) -> BaseInjectionFormSet:
     """Rows prefilled from the map's zones (new session) or from the saved injections."""
     treatment_map = session.treatment_map
@@ -339,7 +356,7 @@ def injection_formset(
                 zones=zone_list,
                 formulas=formula_list,
                 jurisdiction=session.location.jurisdiction,
-                day=day,
+                moment=moment,
             ),
         },
     )
@@ -347,7 +364,7 @@ def injection_formset(
 
 
 def injection_row(
-    *, prefix: str, formula: str, lots: dict[str, str], location, day: date | None
+    *, prefix: str, formula: str, lots: dict[str, str], location, moment: datetime | None
 ) -> InjectionForm:
     """One unbound row with this mixture chosen: its lot fields and formulary note, as
     the session form would draw them (a script swaps them in when the mixture changes)."""
@@ -356,6 +373,7 @@ def injection_row(
     return InjectionForm(
         prefix=prefix,
         initial={"formula": formula, **lots},
+        keep_unusable_choice=False,
         session=TreatmentSession(location=location),
         zones=MapZone.objects.none(),
         formulas=formulas,
@@ -363,7 +381,7 @@ def injection_row(
             zones=[],
             formulas=formula_list,
             jurisdiction=location.jurisdiction if location else None,
-            day=day,
+            moment=moment,
         ),
     )
 

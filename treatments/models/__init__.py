@@ -9,9 +9,11 @@ from treatments.models.catalogue import (
     FormularyRule,
     Indication,
     NeedleRule,
+    Unusable,
 )
 from treatments.models.maps import MapZone, TreatmentMap
 from treatments.models.sessions import (
+    Acknowledgement,
     Amendment,
     Checklist,
     Injection,
@@ -22,6 +24,7 @@ from treatments.models.sessions import (
 
 __all__ = [
     "MAX_VOLUME_PER_ZONE_ML",
+    "Acknowledgement",
     "Amendment",
     "Checklist",
     "Injection",
@@ -39,4 +42,5 @@ __all__ = [
     "MapZone",
     "NeedleRule",
     "TreatmentMap",
+    "Unusable",
 ]

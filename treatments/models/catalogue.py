@@ -1,6 +1,6 @@
 """What may be injected, lot by lot and where: kept by the catalogue administrator."""
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pghistory
@@ -137,9 +137,23 @@ class Compound(models.Model):
         return f"{self.name} {amount(self.concentration)} {self.unit}"
 
 
+class Unusable(models.TextChoices):
+    """Why a lot could not be used for an injection at a given moment."""
+
+    NOT_RECEIVED = "not_received", _("not yet received on the session date")
+    EXPIRED = "expired", _("expired on the session date")
+    QUARANTINED = "quarantined", _("quarantined")
+
+
 class CompoundLotQuerySet(models.QuerySet):
     def usable_on(self, day: date) -> "CompoundLotQuerySet":
         return self.filter(expiry_date__gte=day)
+
+    def usable_at(self, when: datetime) -> "CompoundLotQuerySet":
+        """The lots CompoundLot.unusable_at(when) has nothing against, as one query (the
+        console's filter). tests/treatments/test_lot_usable.py keeps the two in step."""
+        day = timezone.localtime(when).date()
+        return self.usable_on(day).filter(received_on__lte=day).exclude(quarantined_at__lte=when)
 
     def expiring_within(self, day: date, days: int) -> "CompoundLotQuerySet":
         """Lots still usable on `day` that expire within `days` of it, soonest first."""
@@ -162,7 +176,10 @@ class CompoundLot(models.Model):
     lot_number = FreeCharField(max_length=60)
     expiry_date = models.DateField()
     supplier = FreeCharField(max_length=120, blank=True)
-    received_on = models.DateField(null=True, blank=True)
+    # A lot is not offered, nor accepted, for a session before its delivery. Required
+    # (blank=False, and the constraint below); nullable only because the lot's history
+    # table, which copies the column, holds rows from before it was.
+    received_on = models.DateField(_("received on"), null=True)
     # A lot under recall: refused for injections performed from `quarantined_at` on.
     # Set and cleared only by quarantine() and lift_quarantine(); every change is kept
     # in the lot's history (pghistory), so earlier quarantines stay readable.
@@ -200,6 +217,9 @@ class CompoundLot(models.Model):
                 condition=models.Q(quarantined_at__isnull=True) | ~models.Q(quarantine_reason=""),
                 name="quarantine_has_a_reason",
             ),
+            models.CheckConstraint(
+                condition=models.Q(received_on__isnull=False), name="lot_has_a_received_date"
+            ),
         ]
         permissions = [
             ("quarantine_compoundlot", "Can quarantine a lot"),
@@ -223,6 +243,21 @@ class CompoundLot(models.Model):
     @property
     def is_quarantined(self) -> bool:
         return self.quarantined_at is not None
+
+    def unusable_at(self, when: datetime) -> Unusable | None:
+        """Why this lot could not be used for an injection performed at `when`, or None.
+
+        The one rule of which lots were usable at a moment: in stock by then, not expired
+        on that day, not quarantined by then. The session form's choices, the session
+        service's check and the console's column all ask it."""
+        day = timezone.localtime(when).date()
+        if self.received_on is not None and self.received_on > day:
+            return Unusable.NOT_RECEIVED
+        if self.is_expired_on(day):
+            return Unusable.EXPIRED
+        if self.is_quarantined_at(when):
+            return Unusable.QUARANTINED
+        return None
 
     def is_quarantined_at(self, when) -> bool:
         """Whether an injection performed at `when` falls under the quarantine. One given

@@ -77,7 +77,9 @@ class Checklist:
     """The pre-procedure checklist: (field, label). Each needs a tick or a reason."""
 
     ITEMS = [
-        ("consent_current", _("Consent on file and current")),
+        # Ticked at the table, printed on the signed record: true at the time of treatment,
+        # whatever happens to the consent later (the summary says what did).
+        ("consent_current", _("Consent on file, in force at the time of treatment")),
         ("contraindications_reviewed", _("Contraindications reviewed")),
         ("mapped_standing", _("Area mapped and measured standing")),
         ("skin_cleansed", _("Skin cleansed with peroxide")),
@@ -159,6 +161,9 @@ class TreatmentSession(models.Model):
     notes = FreeTextField(blank=True)
 
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    # The patient's alert fields as the draft's author saw them at its last save
+    # (treatments.services.signature): signing asks about any that changed since.
+    alerts_at_save = models.JSONField(null=True, blank=True, editable=False)
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -514,3 +519,37 @@ class Amendment(models.Model):
             "date": f"{self.created_at:%Y-%m-%d}",
             "author": self.author,
         }
+
+
+class Acknowledgement(models.Model):
+    """A fact that changed after the treatment (a consent withdrawn, a lot quarantined, an
+    alert recorded), acknowledged by whoever signed, with their note. Written with the
+    signature, printed on the signed summary, never edited."""
+
+    session = models.ForeignKey(
+        TreatmentSession, on_delete=models.PROTECT, related_name="acknowledgements"
+    )
+    # What the change is (treatments.services.signature.Change.key): the sign page
+    # posts it back, so a change that moved on since the page was drawn is asked again.
+    key = models.CharField(max_length=200)
+    statement = FreeTextField()  # the fact, as the summary prints it
+    note = FreeTextField()
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    acknowledged_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session", "key"], name="one_acknowledgement_per_change"
+            )
+        ]
+        triggers = [
+            pgtrigger.Protect(name="append_only", operation=pgtrigger.Update | pgtrigger.Delete),
+            _frozen_child("acknowledgement_frozen", "NEW.session_id, OLD.session_id"),
+        ]
+
+    def __str__(self) -> str:
+        return self.statement

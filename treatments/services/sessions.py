@@ -17,18 +17,23 @@ from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 
 from clinic.concurrency import StaleEdit, what_changed
+from clinic.i18n import in_patient_language
 from clinic.numbers import amount
 from patients.models import ConsentKind
 from patients.services import has_consent
 from treatments import formulary
 from treatments.models import (
+    Acknowledgement,
     Amendment,
     Checklist,
+    CompoundLot,
     Injection,
     InjectionLot,
     SideEffect,
     TreatmentSession,
+    Unusable,
 )
+from treatments.services.signature import alert_snapshot, changes_since_treatment
 
 SESSION_FIELDS_SHOWN_ON_CONFLICT = [
     "location",
@@ -87,7 +92,6 @@ def injection_problems(
         )
     except ValidationError as error:
         problems["formula"] += error.messages
-    day = timezone.localtime(session.performed_at).date() if session.performed_at else None
     lots = {lot.compound_id: lot for lot in planned.lots}
     for compound in compounds:
         lot = lots.pop(compound.pk, None)
@@ -95,31 +99,10 @@ def injection_problems(
             problems[f"lot_{compound.pk}"].append(
                 gettext("Choose the lot of %(compound)s used.") % {"compound": compound.name}
             )
-        elif day is not None and lot.is_expired_on(day):
-            problems[f"lot_{compound.pk}"].append(
-                gettext(
-                    "Lot %(number)s of %(compound)s expired on %(date)s, before the session date."
-                )
-                % {
-                    "number": lot.lot_number,
-                    "compound": compound.name,
-                    "date": f"{lot.expiry_date:%Y-%m-%d}",
-                }
-            )
-        elif lot.is_quarantined_at(session.performed_at):
-            since = timezone.localtime(lot.quarantined_at)
-            problems[f"lot_{compound.pk}"].append(
-                gettext(
-                    "Lot %(number)s of %(compound)s is quarantined since %(since)s "
-                    "(%(reason)s): choose another lot."
-                )
-                % {
-                    "number": lot.lot_number,
-                    "compound": compound.name,
-                    "since": f"{since:%Y-%m-%d %H:%M}",
-                    "reason": lot.quarantine_reason,
-                }
-            )
+        elif session.performed_at is not None and (
+            message := lot_unusable_message(lot, session.performed_at)
+        ):
+            problems[f"lot_{compound.pk}"].append(message)
     for lot in lots.values():  # a lot of a compound the mixture does not contain
         problems["formula"].append(
             gettext("Lot %(number)s is of %(compound)s, which is not in %(formula)s.")
@@ -130,6 +113,28 @@ def injection_problems(
             }
         )
     return dict(problems)
+
+
+def lot_unusable_message(lot: CompoundLot, when) -> str | None:
+    """What is said of a lot chosen for an injection at `when` that the rule refuses
+    (CompoundLot.unusable_at), or None."""
+    reason = lot.unusable_at(when)
+    names = {"number": lot.lot_number, "compound": lot.compound.name}
+    if reason == Unusable.NOT_RECEIVED:
+        return gettext(
+            "Lot %(number)s of %(compound)s was received on %(date)s, after the session date."
+        ) % {**names, "date": f"{lot.received_on:%Y-%m-%d}"}
+    if reason == Unusable.EXPIRED:
+        return gettext(
+            "Lot %(number)s of %(compound)s expired on %(date)s, before the session date."
+        ) % {**names, "date": f"{lot.expiry_date:%Y-%m-%d}"}
+    if reason == Unusable.QUARANTINED:
+        since = timezone.localtime(lot.quarantined_at)
+        return gettext(
+            "Lot %(number)s of %(compound)s is quarantined since %(since)s "
+            "(%(reason)s): choose another lot."
+        ) % {**names, "since": f"{since:%Y-%m-%d %H:%M}", "reason": lot.quarantine_reason}
+    return None
 
 
 @transaction.atomic
@@ -157,6 +162,7 @@ def save_session(
     regions = [planned.injection.region_id for planned in injections]
     if len(regions) != len(set(regions)):
         raise ValidationError(gettext("Each zone can be recorded once per session."))
+    session.alerts_at_save = alert_snapshot(session.patient)
     session.full_clean()
     session.save()
     problems = []
@@ -325,10 +331,13 @@ def sign_session(
     user: AbstractBaseUser,
     render_pdf,
     expected_version: int | None = None,
+    acknowledgements: dict[str, str] | None = None,
 ) -> TreatmentSession:
     """Freeze the session: check it, render its PDF once, store it with its SHA-256.
 
-    `render_pdf(session) -> bytes` draws the summary as signed.
+    `render_pdf(session) -> bytes` draws the summary as signed. `acknowledgements`:
+    the signer's note on each change since the treatment (signature.Change.key -> note);
+    every change must have one, and they are stored and printed with the signature.
     """
     current = (
         TreatmentSession.objects.select_for_update(of=("self",))
@@ -343,10 +352,32 @@ def sign_session(
             gettext("The draft changed after you opened it: review the new version before signing.")
         )
     problems = signing_problems(current)
+    # Stored, and printed, in the patient's language, like the rest of the summary.
+    with in_patient_language(current.patient):
+        changes = changes_since_treatment(current)
+    notes = {key: note.strip() for key, note in (acknowledgements or {}).items()}
+    problems += [
+        gettext("Acknowledge this change, with a note, before signing: %(change)s")
+        % {"change": change.statement}
+        for change in changes
+        if not notes.get(change.key)
+    ]
     if problems:
         raise ValidationError(problems)
+    now = timezone.now()
+    Acknowledgement.objects.bulk_create(
+        Acknowledgement(
+            session=current,
+            key=change.key,
+            statement=change.statement,
+            note=notes[change.key],
+            acknowledged_by=user,
+            acknowledged_at=now,
+        )
+        for change in changes
+    )
     current.status = TreatmentSession.Status.SIGNED
-    current.signed_at = timezone.now()
+    current.signed_at = now
     current.signed_by = user
     current.version += 1
     pdf = render_pdf(current)

@@ -1,5 +1,5 @@
 import re
-from datetime import date
+from datetime import datetime
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -51,6 +51,7 @@ from treatments.services.sessions import (
     sign_session,
     signing_problems,
 )
+from treatments.services.signature import changes_since_treatment
 from treatments.summary import (
     number_in_plan,
     render_amended_pdf,
@@ -126,7 +127,7 @@ def _edit(request: HttpRequest, session: TreatmentSession, initial=None) -> Http
     # The session form first: the rows offer the lots usable on its date and are
     # checked against its date and location.
     valid = data is not None and form.is_valid()
-    formset = injection_formset(session=session, data=data, day=_session_day(form))
+    formset = injection_formset(session=session, data=data, moment=_session_moment(form))
     conflict = None
     # Every stage runs, whatever the one before found: one save reports every problem.
     if data is not None and all([valid, formset.is_valid(), formset.check_with(form.instance)]):
@@ -176,12 +177,11 @@ def _row_name(form) -> str:
     return form.zone.region.shown_label() if form.zone else gettext("Zone")
 
 
-def _session_day(form: SessionForm) -> date | None:
-    """The session's date as entered (or saved); None before one is known."""
-    when = (form.cleaned_data.get("performed_at") if form.is_bound else None) or (
+def _session_moment(form: SessionForm) -> datetime | None:
+    """When the session took place, as entered (or saved); None before one is known."""
+    return (form.cleaned_data.get("performed_at") if form.is_bound else None) or (
         form.initial.get("performed_at") or form.instance.performed_at
     )
-    return timezone.localtime(when).date() if when else None
 
 
 @require_GET
@@ -194,16 +194,19 @@ def injection_lots(request: HttpRequest) -> HttpResponse:
     if not re.fullmatch(r"form-\d{1,3}", prefix):
         raise Http404("Unknown row.")
     location = Location.objects.active().filter(pk=int_or_none(request.GET.get("location")))
+    # The session's date and time as typed (datetime-local), or a date alone.
     try:
-        day = date.fromisoformat(request.GET.get("date", "")[:10])
+        moment = datetime.fromisoformat(request.GET.get("date", "")[:16])
     except ValueError:
-        day = None
+        moment = None
+    if moment is not None and timezone.is_naive(moment):
+        moment = timezone.make_aware(moment)
     form = injection_row(
         prefix=prefix,
         formula=request.GET.get("formula", ""),
         lots={k: v for k, v in request.GET.items() if re.fullmatch(r"lot_\d+", k) and v},
         location=location.select_related("jurisdiction").first(),
-        day=day,
+        moment=moment,
     )
     return render(request, "treatments/includes/injection_lots.html", {"f": form})
 
@@ -226,6 +229,8 @@ def _render_detail(request: HttpRequest, pk: int, amendment_form: AmendmentForm)
             "regions": list(BodyRegion.objects.all()),
             "can_record": request.user.has_perm(RECORD_INJECTIONS),
             "amendment_form": amendment_form,
+            # A draft says what changed since the treatment; signing will ask about it.
+            "changes": [] if session.is_signed else changes_since_treatment(session),
         },
         status=400 if amendment_form.errors else 200,
     )
@@ -233,40 +238,52 @@ def _render_detail(request: HttpRequest, pk: int, amendment_form: AmendmentForm)
 
 @require_http_methods(["GET", "POST"])
 def session_sign(request: HttpRequest, pk: int) -> HttpResponse:
-    """GET: what signing means and what is still missing. POST: sign."""
+    """GET: what signing means, what is still missing, and what changed since the
+    treatment (each to acknowledge). POST: sign; refused, the page again with why."""
     session = get_session_for(request, pk, RECORD_INJECTIONS)
     if session.is_signed:
         messages.info(request, gettext("This session is already signed."))
         return redirect(session)
-    if request.method == "GET":
+    notes: dict[str, str] = {}
+    refused: list[str] = []
+    if request.method == "POST":
+        # A change counts as acknowledged when its box is ticked; its note goes with it.
+        notes = {
+            key: request.POST.get(f"note:{key}", "") for key in request.POST.getlist("acknowledge")
+        }
+        try:
+            sign_session(
+                session=session,
+                user=request.user,
+                render_pdf=render_pdf,
+                expected_version=int_or_none(request.POST.get("version")),
+                acknowledgements=notes,
+            )
+        except ValidationError as error:
+            refused = error.messages
+        else:
+            messages.success(
+                request,
+                gettext("Session signed. It can no longer be changed; corrections are amendments."),
+            )
+            return redirect(session)
+        session.refresh_from_db()
+    else:
         record_access(
             request, patient=session.patient, action=AccessLog.Action.VIEW, subject=session
         )
-        return render(
-            request,
-            "treatments/session_sign.html",
-            {
-                "session": session,
-                "patient": session.patient,
-                "problems": signing_problems(session),
-            },
-        )
-    try:
-        sign_session(
-            session=session,
-            user=request.user,
-            render_pdf=render_pdf,
-            expected_version=int_or_none(request.POST.get("version")),
-        )
-    except ValidationError as error:
-        for message in error.messages:
-            messages.error(request, message)
-    else:
-        messages.success(
-            request,
-            gettext("Session signed. It can no longer be changed; corrections are amendments."),
-        )
-    return redirect(session)
+    return render(
+        request,
+        "treatments/session_sign.html",
+        {
+            "session": session,
+            "patient": session.patient,
+            "problems": signing_problems(session),
+            "changes": changes_since_treatment(session),
+            "notes": notes,
+            "refused": refused,
+        },
+    )
 
 
 @require_POST

@@ -67,6 +67,8 @@ class Command(BaseCommand):
                 compound=compound,
                 lot_number=f"DEMO-{compound.pk:03d}",
                 expiry_date=expiry,
+                # Delivered a season ago: sessions logged late can use it too.
+                received_on=timezone.localdate() - timedelta(days=90),
                 supplier="Demo supplier",
             )
             FormularyRule.objects.create(jurisdiction=quebec, compound=compound, status="permitted")
