@@ -33,7 +33,11 @@ def _prefetches() -> list:
             queryset=Injection.objects.select_related("region").order_by("region__sort_order"),
         ),
         # What was recorded (names, lots, amounts) lives on the rows themselves.
-        Prefetch("injections__lots", queryset=InjectionLot.objects.order_by("compound_name")),
+        Prefetch(
+            "injections__lots",
+            # The compound for its off-label mark (a join, not a query).
+            queryset=InjectionLot.objects.select_related("compound").order_by("compound_name"),
+        ),
         "amendments__author",
         "acknowledgements__acknowledged_by",
         Prefetch(

@@ -9,6 +9,7 @@ urlpatterns = [
     path("maps/<int:pk>/", maps.map_detail, name="map"),
     path("maps/<int:pk>/zones/", maps.map_plan, name="map_plan"),
     path("maps/<int:pk>/status/", maps.map_status, name="map_status"),
+    path("maps/<int:pk>/needles/", maps.map_needles, name="map_needles"),
     path("patients/<int:pk>/sessions/new/", sessions.session_new, name="session_new"),
     path("patients/<int:pk>/booklet/", sessions.patient_booklet, name="booklet"),
     path("sessions/", sessions.session_list, name="sessions"),

@@ -197,7 +197,12 @@ class InjectionForm(forms.ModelForm):
         # Valid: any loaded lot; the session service says what is wrong with an unusable one.
         self.fields[name] = LoadedChoiceField(
             rows=lots,
-            label=gettext("Lot of %(compound)s *") % {"compound": compound.name},
+            label=(
+                gettext("Lot of %(compound)s (off-label) *")
+                if compound.off_label
+                else gettext("Lot of %(compound)s *")
+            )
+            % {"compound": compound.name},
             required=False,  # required for a treated zone: checked in clean()
         )
         self.fields[name].choices = [

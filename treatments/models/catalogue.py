@@ -432,6 +432,12 @@ class NeedleChoice:
     def needle_rule(self) -> "NeedleRule | None":
         raise NotImplementedError
 
+    def needle_off_default(self) -> bool:
+        """The needle is not the patient's current default and no reason is given: what
+        a change of phototype since the plan leaves behind (the rule refuses it at the
+        next save)."""
+        return "needle_override_reason" in self.needle_errors()
+
     def needle_errors(self) -> dict[str, str]:
         errors = {}
         length, depth = self.needle_length_mm, self.depth_mm

@@ -100,3 +100,41 @@ def set_status(
     current.version += 1
     current.save(update_fields=["status", "version"])
     return current
+
+
+@transaction.atomic
+def align_needles(
+    *, treatment_map: TreatmentMap, reason: str, expected_version: int | None
+) -> list[MapZone]:
+    """The zones whose needle is off the patient's current default (MapZone.
+    needle_off_default), all at once: each gets the default needle and gauge, or, with a
+    `reason`, keeps its needle with that reason. Every zone or none; the changed zones."""
+    current = TreatmentMap.objects.select_for_update().get(pk=treatment_map.pk)
+    current.patient.check_writable()
+    if current.version != expected_version:
+        raise StaleEdit(current, {})
+    rule = current.needle_rule
+    zones = [
+        zone
+        for zone in current.zones.select_related("region", "treatment_map__patient")
+        if zone.needle_off_default()
+    ]
+    if not zones:
+        raise ValidationError(gettext("Every zone already has the patient's default needle."))
+    problems = []
+    for zone in zones:
+        if reason.strip():
+            zone.needle_override_reason = reason.strip()
+        else:
+            zone.needle_length_mm, zone.gauge = rule.length_mm, rule.gauge
+        try:
+            zone.full_clean()
+        except ValidationError as error:
+            problems += [_about(zone, message) for message in error.messages]
+    if problems:
+        raise ValidationError(problems)
+    for zone in zones:
+        zone.save(update_fields=["needle_length_mm", "gauge", "needle_override_reason"])
+    current.version += 1
+    current.save(update_fields=["version"])
+    return zones

@@ -3,7 +3,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from clinic.access import CHANGE_CLINICAL, VIEW_CLINICAL, get_map_for, get_patient_for
@@ -12,9 +12,10 @@ from clinic.concurrency import StaleEdit
 from clinic.forms import formset_problems, problems_of
 from clinic.models import AccessLog
 from clinic.numbers import int_or_none
+from patients.models import Phototype
 from treatments.forms.maps import MapForm, zone_forms
 from treatments.models import BodyRegion, FormulaIngredient, MapZone, NeedleRule
-from treatments.services.maps import create_map, plan_zones, set_status
+from treatments.services.maps import align_needles, create_map, plan_zones, set_status
 
 
 @require_http_methods(["GET", "POST"])
@@ -138,9 +139,45 @@ def map_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "selected": [zone.region.code for zone in zones],
             "views_used": {zone.region.view for zone in zones},
             "needle": treatment_map.needle_rule,
+            # Zones left off the patient's default needle (a phototype changed since).
+            "off_default": [zone for zone in zones if zone.needle_off_default()],
+            "phototype": Phototype(treatment_map.patient.phototype).name
+            if treatment_map.patient.phototype
+            else "",
             "can_change": request.user.has_perm(CHANGE_CLINICAL),
         },
     )
+
+
+@require_POST
+def map_needles(request: HttpRequest, pk: int) -> HttpResponse:
+    """Every zone off the patient's default needle at once: the default, or one reason."""
+    treatment_map = get_map_for(request, pk, CHANGE_CLINICAL)
+    keep = request.POST.get("action") == "keep"
+    reason = request.POST.get("reason", "") if keep else ""
+    if keep and not reason.strip():
+        messages.error(request, gettext("Give the reason for keeping these needles."))
+        return redirect(treatment_map)
+    try:
+        changed = align_needles(
+            treatment_map=treatment_map,
+            reason=reason,
+            expected_version=int_or_none(request.POST.get("version")),
+        )
+    except StaleEdit:
+        messages.error(
+            request, gettext("The map changed while you were looking at it; check it again.")
+        )
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    else:
+        messages.success(
+            request,
+            ngettext("%(count)s zone updated.", "%(count)s zones updated.", len(changed))
+            % {"count": len(changed)},
+        )
+    return redirect(treatment_map)
 
 
 @require_POST
