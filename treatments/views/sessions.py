@@ -226,8 +226,12 @@ def _render_detail(request: HttpRequest, pk: int, amendment_form: AmendmentForm)
             "regions": list(BodyRegion.objects.all()),
             "can_record": request.user.has_perm(RECORD_INJECTIONS),
             "amendment_form": amendment_form,
+            # A refused amendment: the page again, its errors summed up at the top (as on
+            # the session form), status 200 like every other form shown again.
+            "problems": problems_of(
+                amendment_form, where=gettext("Amendment"), anchor="amendment-form"
+            ),
         },
-        status=400 if amendment_form.errors else 200,
     )
 
 
@@ -282,10 +286,11 @@ def amendment_new(request: HttpRequest, pk: int) -> HttpResponse:
                 **form.cleaned_data,
             )
         except ValidationError as error:
-            messages.error(request, error.messages[0])
+            # The rule is the model's or the service's: shown on the form, with the typing.
+            form.add_error(None, error)
         else:
             messages.success(request, gettext("Amendment recorded beneath the original."))
-        return redirect(session)
+            return redirect(session)
     # Show the page again with the errors, keeping what was typed.
     return _render_detail(request, pk, form)
 
