@@ -106,7 +106,7 @@ FACE_REGIONS = {
     **_pair(
         "nasolabial_right",
         "nasolabial_left",
-        # Wide enough for a fingertip (15 units and more) at the size of the diagram on a tablet.
+        # Wide enough for a fingertip (about 20 units) in the face view drawn closer on a tablet.
         ("path", "M88,110 C78,120 76,132 78,144 L92,144 C91,132 93,122 97,112 Z"),
     ),
     "perioral": ("ellipse", 100, 148, 17, 10),
