@@ -60,18 +60,20 @@ FRONT_REGIONS = {
         "flank_left",
         ("path", "M64,150 L75,148 L75,209 L61,209 C64,190 66,170 64,150 Z"),
     ),
-    **_pair("thigh_outer_right", "thigh_outer_left", ("path", "M58,218 L66,218 L68,298 L62,298 Z")),
-    **_pair("thigh_front_right", "thigh_front_left", ("path", "M67,218 L89,218 L88,298 L69,298 Z")),
-    **_pair("thigh_inner_right", "thigh_inner_left", ("path", "M90,218 L98,218 L96,298 L89,298 Z")),
+    # The thigh in thirds (outer, front, inner), each 13 units and more across: a fingertip
+    # in the close-up on a tablet.
+    **_pair("thigh_outer_right", "thigh_outer_left", ("path", "M58,218 L71,218 L72,298 L62,298 Z")),
+    **_pair("thigh_front_right", "thigh_front_left", ("path", "M72,218 L85,218 L84,298 L73,298 Z")),
+    **_pair("thigh_inner_right", "thigh_inner_left", ("path", "M86,218 L99,218 L97,298 L85,298 Z")),
     **_pair("knee_right", "knee_left", ("ellipse", 80, 314, 13, 11)),
 }
 
 BACK_REGIONS = {
-    "neck_back": ("path", "M91,56 L109,56 L110,73 L90,73 Z"),
+    "neck_back": ("path", "M91,55 L109,55 L110,74 L90,74 Z"),
     # Seen from behind, the patient's left is on the viewer's left.
-    **_pair("shoulder_left", "shoulder_right", ("ellipse", 68, 83, 11, 9)),
+    **_pair("shoulder_left", "shoulder_right", ("ellipse", 68, 83, 11, 10)),
     "upper_back": ("path", "M78,80 L122,80 L130,140 L70,140 Z"),
-    **_pair("elbow_left", "elbow_right", ("ellipse", 46, 160, 8, 9)),
+    **_pair("elbow_left", "elbow_right", ("ellipse", 45, 160, 9.5, 10)),
     "lower_back": ("path", "M70,144 L130,144 L134,200 L66,200 Z"),
     **_pair(
         "buttock_left",
@@ -99,13 +101,13 @@ FACE_FEATURES = [
 ]
 FACE_REGIONS = {
     "forehead": ("path", "M58,64 C70,34 130,34 142,64 L142,72 L58,72 Z"),
-    **_pair("eye_right", "eye_left", ("ellipse", 76, 92, 16, 9)),
+    **_pair("eye_right", "eye_left", ("ellipse", 76, 92, 16, 10)),
     **_pair("cheek_right", "cheek_left", ("ellipse", 67, 121, 12, 15)),
     **_pair(
         "nasolabial_right",
         "nasolabial_left",
-        # Wide enough for a fingertip (15 units and more) at the size of the diagram on a tablet.
-        ("path", "M88,110 C79,120 77,132 79,144 L91,144 C90,132 92,122 96,112 Z"),
+        # Wide enough for a fingertip (about 20 units) in the face view drawn closer on a tablet.
+        ("path", "M88,110 C78,120 76,132 78,144 L92,144 C91,132 93,122 97,112 Z"),
     ),
     "perioral": ("ellipse", 100, 148, 17, 10),
     **_pair(
@@ -129,27 +131,49 @@ class View:
     outline: list
     regions: dict[str, tuple]
     features: list
-    # A close-up is drawn only where zones are chosen: it magnifies regions too thin to
+    # A close-up is drawn only where zones are chosen: it magnifies regions too small to
     # touch in the whole-body views, which then show them without taking a touch.
     closeup: bool = False
+    # Where zones are chosen, a view may be drawn closer (the face, without the shoulders).
+    chooser_viewbox: str = ""
+
+    def box(self, interactive: bool) -> str:
+        return (interactive and self.chooser_viewbox) or self.viewbox
+
+
+# Where zones are chosen (map_new), every view is drawn at least 340 CSS px wide from a
+# 768 px tablet up (diagram.css, two views a row). A region takes a touch in a view where
+# the smaller side of its box is 48 px or more there (44 px, WCAG 2.5.5, and a margin);
+# elsewhere it is shown, dashed, and chosen in a close-up. Every region takes a touch in
+# at least one view (tests/treatments/test_maps.py).
+CHOOSER_VIEW_PX = 340
+TARGET_PX = 48
+
+
+def extent(shape: tuple) -> float:
+    """The smaller side of a shape's box, in diagram units (a path's control points count:
+    the curves here bulge little)."""
+    kind, *values = shape
+    if kind == "ellipse":
+        return 2 * min(values[2], values[3])
+    points = [(float(x), float(y)) for x, y in _NUMBER_PAIR.findall(values[0])]
+    xs, ys = [x for x, _ in points], [y for _, y in points]
+    return min(max(xs) - min(xs), max(ys) - min(ys))
+
+
+def takes_touch(shape: tuple, viewbox: str) -> bool:
+    width = float(viewbox.split()[2])
+    return extent(shape) * CHOOSER_VIEW_PX / width >= TARGET_PX
 
 
 # Landmarks that help the eye: the navel (the abdomen is split above and below it), the spine.
 FRONT_FEATURES = [("ellipse", 100, 181, 2.5, 2.5)]
 BACK_FEATURES = [("path", "M100,76 L100,200")]
 
-# The front regions narrower than a fingertip at tablet size (under 15 units): the flanks
-# and the outer and inner thighs; the front of the thigh is drawn with them for context.
-THIN_REGIONS = frozenset(
-    f"{part}_{side}"
-    for part in ("flank", "thigh_outer", "thigh_inner")
-    for side in ("right", "left")
-)
-CLOSEUP_REGIONS = {
-    code: shape
-    for code, shape in FRONT_REGIONS.items()
-    if code in THIN_REGIONS or code.startswith("thigh_front")
-}
+
+def _some(regions: dict[str, tuple], *prefixes: str) -> dict[str, tuple]:
+    return {code: shape for code, shape in regions.items() if code.startswith(prefixes)}
+
 
 VIEWS = [
     View(
@@ -168,14 +192,40 @@ VIEWS = [
         BACK_REGIONS,
         BACK_FEATURES,
     ),
-    View("face", _("Face and neck"), "0 0 200 280", FACE_OUTLINE, FACE_REGIONS, FACE_FEATURES),
+    View(
+        "face",
+        _("Face and neck"),
+        "0 0 200 280",
+        FACE_OUTLINE,
+        FACE_REGIONS,
+        FACE_FEATURES,
+        chooser_viewbox="36 26 128 240",
+    ),
     View(
         "closeup",
-        _("Waist and thighs, close-up"),
-        "54 144 92 160",
+        _("Abdomen, flanks and legs, close-up"),
+        "56 144 88 186",
         BODY_OUTLINE,
-        CLOSEUP_REGIONS,
+        _some(FRONT_REGIONS, "abdomen", "flank", "thigh", "knee"),
         FRONT_FEATURES,
+        closeup=True,
+    ),
+    View(
+        "arms",
+        _("Arms, close-up"),
+        "36 78 128 86",
+        BODY_OUTLINE,
+        _some(FRONT_REGIONS, "arm"),
+        [],
+        closeup=True,
+    ),
+    View(
+        "upper-back",
+        _("Neck, shoulders and elbows from behind, close-up"),
+        "34 50 132 122",
+        BODY_OUTLINE,
+        _some(BACK_REGIONS, "neck", "shoulder", "elbow", "upper_back"),
+        BACK_FEATURES,
         closeup=True,
     ),
 ]

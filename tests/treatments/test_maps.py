@@ -7,7 +7,14 @@ from clinic.models import AccessLog
 from tests.dates import datetime_input, days_from_today, local
 from tests.factories import PatientFactory
 from tests.treatments.session_helpers import create_map, map_post, plan_post
-from treatments.diagram import all_region_codes
+from treatments.diagram import (
+    CHOOSER_VIEW_PX,
+    TARGET_PX,
+    VIEWS,
+    all_region_codes,
+    extent,
+    takes_touch,
+)
 from treatments.models import BodyRegion, MapZone, NeedleRule, TreatmentMap
 
 pytestmark = pytest.mark.django_db
@@ -22,10 +29,26 @@ def test_every_region_is_clickable_in_the_diagram_and_a_checkbox(
     assert len(codes) >= 35
     assert codes == all_region_codes()  # every shipped region has a shape, and no stray shape
     for code in codes:
-        # Touchable somewhere: thin regions in the close-up, the others where they are drawn.
+        # Touchable somewhere: small regions in a close-up, the others where they are drawn.
         assert f'data-region="{code}" tabindex="0"' in html, code
         assert 'role="checkbox"' in html
         assert f'name="regions" value="{code}"' in html, code
+
+
+def test_every_region_takes_a_touch_of_44_px_in_some_view():
+    """At the width the views have on a 768 px tablet (CHOOSER_VIEW_PX), each region's box
+    is 44 px or more across in at least one view: there it takes a touch, elsewhere not."""
+    largest: dict[str, float] = {}
+    for view in VIEWS:
+        viewbox = view.box(interactive=True)
+        scale = CHOOSER_VIEW_PX / float(viewbox.split()[2])
+        for code, shape in view.regions.items():
+            touch = takes_touch(shape, viewbox)
+            assert touch == (extent(shape) * scale >= TARGET_PX), (view.key, code)
+            if touch:
+                largest[code] = max(largest.get(code, 0), extent(shape) * scale)
+    assert set(largest) == all_region_codes()
+    assert min(largest.values()) >= 44  # TARGET_PX keeps a margin over it
 
 
 def test_create_a_map_end_to_end(client_for, practitioner, map_patient, location, catalogue):

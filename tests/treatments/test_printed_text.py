@@ -108,6 +108,9 @@ LONG = "W" * 300  # wide letters, no space to break at
 
 def _assert_inside_the_page(data: bytes) -> None:
     width, runs = text_runs(data)
+    # A4 (595 pt): WeasyPrint's own default, summary.css names no page size (a browser
+    # prints the print view on the printer's paper, A4 or US Letter).
+    assert round(width) == 595
     for run in runs:
         # W is about one em wide in DejaVu Sans.
         right = run.x + run.size * len(run.text) if set(run.text) == {"W"} else run.x

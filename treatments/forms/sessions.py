@@ -178,6 +178,28 @@ class InjectionForm(forms.ModelForm):
             for name in ("restricted_acknowledged", "restricted_note"):
                 self.fields[name].widget = forms.HiddenInput()
 
+    # The fields on the zone's compact row of the session form, whose messages are
+    # listed beneath the row rather than under each narrow field.
+    ROW_FIELDS = (
+        "formula",
+        "volume_ml",
+        "points",
+        "depth_mm",
+        "technique",
+        "needle_length_mm",
+        "gauge",
+        "needle_override_reason",
+    )
+
+    @property
+    def row_errors(self) -> list[tuple[str, str]]:
+        """(label, message) for each error of the row's fields, in the row's order."""
+        return [
+            (self.fields[name].label, message)
+            for name in self.ROW_FIELDS
+            for message in self.errors.get(name, [])
+        ]
+
     def _add_lot_field(self, compound, shared: "RowChoices") -> None:
         """The lots usable at the session's moment (CompoundLot.unusable_at: received by
         then, not expired, not quarantined by then), soonest expiry first, the only one

@@ -2,7 +2,7 @@ from django import template
 from django.utils.translation import pgettext
 
 from clinic.numbers import amount
-from treatments.diagram import THIN_REGIONS, VIEWS
+from treatments.diagram import VIEWS, takes_touch
 
 register = template.Library()
 # Decimals shown to people (volumes, depths, amounts): 2.5 in English, 2,5 in French.
@@ -59,7 +59,8 @@ def body_diagram(
 
     `selected` holds the codes to highlight. With `interactive`, clicking a region
     toggles the checkbox of the same code in the page (see static/js/body-diagram.js),
-    a close-up view magnifies the thin regions (shown, not touchable, in the front view),
+    close-ups magnify the regions too small to touch in the whole-body views (shown there,
+    not touchable; see treatments.diagram.takes_touch),
     and `skip_to` (an element id) is where a link before the diagram lets the keyboard go.
     `views` limits the drawing to some views (for printing only the ones treated).
     """
@@ -72,12 +73,13 @@ def body_diagram(
     for view in VIEWS:
         if (views is not None and view.key not in views) or (view.closeup and not interactive):
             continue
-        left, top, width, _ = (float(n) for n in view.viewbox.split())
+        viewbox = view.box(interactive)
+        left, top, width, _ = (float(n) for n in viewbox.split())
         drawn.append(
             {
                 "key": view.key,
                 "title": view.title,
-                "viewbox": view.viewbox,
+                "viewbox": viewbox,
                 "outline": [_element(shape) for shape in view.outline],
                 "features": [_element(shape) for shape in view.features],
                 # The patient's sides as seen on this view, in its top corners.
@@ -89,7 +91,7 @@ def body_diagram(
                         "code": code,
                         "label": labels[code],
                         "on": code in chosen,
-                        "target": interactive and (view.closeup or code not in THIN_REGIONS),
+                        "target": interactive and takes_touch(shape, viewbox),
                     }
                     for code, shape in view.regions.items()
                     if code in labels

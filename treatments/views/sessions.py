@@ -231,8 +231,12 @@ def _render_detail(request: HttpRequest, pk: int, amendment_form: AmendmentForm)
             "amendment_form": amendment_form,
             # A draft says what changed since the treatment; signing will ask about it.
             "changes": [] if session.is_signed else changes_since_treatment(session),
+            # A refused amendment: the page again, its errors summed up at the top (as on
+            # the session form), status 200 like every other form shown again.
+            "problems": problems_of(
+                amendment_form, where=gettext("Amendment"), anchor="amendment-form"
+            ),
         },
-        status=400 if amendment_form.errors else 200,
     )
 
 
@@ -299,10 +303,11 @@ def amendment_new(request: HttpRequest, pk: int) -> HttpResponse:
                 **form.cleaned_data,
             )
         except ValidationError as error:
-            messages.error(request, error.messages[0])
+            # The rule is the model's or the service's: shown on the form, with the typing.
+            form.add_error(None, error)
         else:
             messages.success(request, gettext("Amendment recorded beneath the original."))
-        return redirect(session)
+            return redirect(session)
     # Show the page again with the errors, keeping what was typed.
     return _render_detail(request, pk, form)
 
