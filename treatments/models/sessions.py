@@ -30,6 +30,7 @@ from django.utils.translation import gettext_lazy as _
 
 from clinic.fields import FreeCharField, FreeTextField
 from clinic.models import NO_DELETE, Location
+from clinic.numbers import amount
 from clinic.validators import CLOCK_TOLERANCE
 from patients.models import Patient
 from treatments.models.catalogue import (
@@ -334,7 +335,11 @@ class Injection(NeedleChoice, models.Model):
         triggers = [_frozen_child("injection_frozen", "NEW.session_id, OLD.session_id")]
 
     def __str__(self) -> str:
-        return f"{self.region}: {self.volume_ml} mL of {self.formula}"
+        return gettext("%(region)s: %(volume)s mL of %(formula)s") % {
+            "region": self.shown_region_label,
+            "volume": amount(self.volume_ml),
+            "formula": self.formula_name or self.formula,
+        }
 
     @property
     def shown_region_label(self) -> str:
@@ -390,7 +395,10 @@ class InjectionLot(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.compound.name}: lot {self.lot.lot_number}"
+        return gettext("%(compound)s: lot %(number)s") % {
+            "compound": self.compound_name,
+            "number": self.lot_number,
+        }
 
 
 # How long a resolved side effect lasted (NULL while ongoing): indexed for the flags.
