@@ -59,6 +59,11 @@ NAMED = {
 }
 
 
+# Labels copied onto a row when it was written (an injection keeps the region's English
+# label as recorded): shown through the row they copy, in the reader's language.
+SNAPSHOTS = {"region_label": "region_id"}
+
+
 def _events(patient: Patient, limit: int) -> list:
     levels = [[patient]] + [
         list(apps.get_model(model).objects.filter(**{path: patient}).order_by("pk"))
@@ -94,6 +99,7 @@ class Values:
                     if field is not None and field.is_relation and value is not None:
                         wanted.setdefault(field.related_model, set()).add(value)
         self.names: dict[tuple[type, object], str] = {}
+        self.rows: dict[tuple[type, object], models.Model] = {}
         user_model = get_user_model()
         for model, ids in wanted.items():
             if model is user_model:
@@ -101,9 +107,9 @@ class Values:
                 self.names |= {(model, pk): name for pk, name in rows}
             elif model._meta.label in NAMED:
                 show = NAMED[model._meta.label]
-                self.names |= {
-                    (model, row.pk): show(row) for row in model.objects.filter(pk__in=ids)
-                }
+                for row in model.objects.filter(pk__in=ids):
+                    self.rows[(model, row.pk)] = row
+                    self.names[(model, row.pk)] = show(row)
 
     @staticmethod
     def _data_of(event) -> list[dict]:
@@ -114,9 +120,14 @@ class Values:
             ]
         return [event.pgh_data or {}]
 
-    def show(self, field: models.Field | None, value):
+    def show(self, field: models.Field | None, value, row: dict | None = None):
         if value is None or field is None:
             return value
+        source = SNAPSHOTS.get(field.column)
+        if source and row and row.get(source) is not None:
+            related = field.model._meta.get_field(source.removesuffix("_id")).related_model
+            region = self.rows.get((related, row[source]))
+            return region.shown_label(value) if region is not None else value
         if field.is_relation:
             model = field.related_model
             return self.names.get((model, value), f"{model._meta.verbose_name} {value}")
@@ -171,7 +182,8 @@ def record_changes(patient: Patient, *, limit: int) -> list[Change]:
             if field is not None and field.name in HIDDEN_FIELDS:
                 continue
             name = str(field.verbose_name) if field is not None else column
-            fields.append((name, values.show(field, old), values.show(field, new)))
+            row = event.pgh_data or {}
+            fields.append((name, values.show(field, old, row), values.show(field, new, row)))
         changes.append(
             Change(
                 at=event.pgh_created_at,

@@ -376,6 +376,9 @@ def test_an_edit_conflict_names_the_fields_in_french(client_for, practitioner, p
     ).content.decode()
     _assert_french(
         page,
-        ["Quelqu’un d’autre a enregistré ce dossier", "<strong>Nom</strong>: Gagnon → Tremblay"],
+        [
+            "Quelqu’un d’autre a enregistré ce dossier",
+            "<strong>Nom</strong>\N{NO-BREAK SPACE}: Gagnon → Tremblay",
+        ],
         ["Someone else saved", "Last name"],
     )

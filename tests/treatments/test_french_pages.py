@@ -200,7 +200,7 @@ def test_the_printed_summary_under_override_has_french_words_regions_and_decimal
         "2,5 mL",
         "5 mL",
         "Signée électroniquement par",
-        "Brûlure ou démangeaison: 15 à 20 minutes",
+        "Brûlure ou démangeaison\N{NO-BREAK SPACE}: 15 à 20 minutes",
         "Peau nettoyée au peroxyde",
         "Nappage",
         "pér.",
