@@ -15,7 +15,7 @@ from clinic.numbers import amount
 from patients.models import Patient
 
 # Columns that say nothing to a reader (bookkeeping, stored file names, hashes).
-HIDDEN_FIELDS = {"version", "search_vector", "updated_at"}
+HIDDEN_FIELDS = {"version", "search_vector", "updated_at", "sha256", "pdf_sha256"}
 # pghistory's event labels, as the history page names them.
 LABELS = {
     "insert": pgettext_lazy("history event", "insert"),
@@ -179,7 +179,9 @@ def record_changes(patient: Patient, *, limit: int) -> list[Change]:
             field = columns.get(column)
             if column in HIDDEN_FIELDS or column.startswith("pgh_"):
                 continue
-            if field is not None and field.name in HIDDEN_FIELDS:
+            if field is not None and (
+                field.name in HIDDEN_FIELDS or isinstance(field, models.FileField)
+            ):
                 continue
             name = str(field.verbose_name) if field is not None else column
             row = event.pgh_data or {}
