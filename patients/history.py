@@ -136,7 +136,7 @@ class Values:
         if field.choices:
             return str(dict(field.flatchoices).get(value, value))
         if isinstance(field, models.DecimalField):
-            return amount(value)
+            return amount(str(value))  # JSON gave a float: 0.1, not 0.1000000000000000055
         if isinstance(field, models.DateTimeField) and isinstance(value, str):
             moment = parse_datetime(value)
             return f"{timezone.localtime(moment):%Y-%m-%d %H:%M}" if moment else value
