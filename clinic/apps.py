@@ -1,6 +1,7 @@
 from django.apps import AppConfig
 from django.contrib.admin.apps import AdminConfig
 from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
 
 
 class ClinicAdminConfig(AdminConfig):
@@ -11,7 +12,7 @@ class ClinicAdminConfig(AdminConfig):
 
 class ClinicConfig(AppConfig):
     name = "clinic"
-    verbose_name = "Clinic"
+    verbose_name = _("Clinic")
 
     def ready(self) -> None:
         from clinic import checks, dbroles, i18n, roles, signals  # noqa: F401  (registers handlers)

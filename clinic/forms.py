@@ -61,7 +61,8 @@ def problems_of(form: forms.BaseForm, *, where: str, anchor: str) -> list[Proble
     for name, errors in form.errors.items():
         field = form[name] if name in form.fields else None
         if field is not None and not field.is_hidden:
-            found += [Problem(f"{where}: {field.label}", e, field.auto_id) for e in errors]
+            label = gettext("%(where)s: %(field)s") % {"where": where, "field": field.label}
+            found += [Problem(label, e, field.auto_id) for e in errors]
         else:
             found += [Problem(where, e, anchor) for e in errors]
     return found

@@ -22,6 +22,8 @@ class Capability(models.Model):
     """Carries role permissions that belong to no single model (no table)."""
 
     class Meta:
+        verbose_name = _("capability")
+        verbose_name_plural = _("capabilities")
         managed = False
         default_permissions = ()
         permissions = [
@@ -60,21 +62,26 @@ class AccessLog(models.Model):
         EXPORT = "export", _("Exported")
         DOWNLOAD = "download", _("Downloaded")
 
-    at = models.DateTimeField(auto_now_add=True, db_index=True)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    action = models.CharField(max_length=16, choices=Action.choices)
+    at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.PROTECT, related_name="+"
+    )
+    action = models.CharField(_("action"), max_length=16, choices=Action.choices)
     # The patient record (or the part of it) that was accessed. Generic, so this
     # cross-cutting app does not depend on the apps that hold patient data.
-    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
-    object_id = models.CharField(max_length=64)
+    content_type = models.ForeignKey(
+        ContentType, verbose_name=_("content type"), on_delete=models.PROTECT, related_name="+"
+    )
+    object_id = models.CharField(_("object id"), max_length=64)
     subject = GenericForeignKey("content_type", "object_id")
-    patient_id = models.BigIntegerField(db_index=True)
-    path = models.CharField(max_length=500)
-    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    patient_id = models.BigIntegerField(_("patient id"), db_index=True)
+    path = models.CharField(_("path"), max_length=500)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
 
     objects = AccessLogQuerySet.as_manager()
 
     class Meta:
+        verbose_name_plural = _("patient record access logs")
         # Not just "access log": the console also lists the sign-in log (axes).
         verbose_name = _("patient record access log")
         ordering = ["-at", "-id"]
@@ -118,6 +125,7 @@ class SignInLog(AxesAccessLog):
     with the patient record access log (a proxy: axes keeps its table and its writes)."""
 
     class Meta:
+        verbose_name_plural = _("sign-in logs")
         proxy = True
         verbose_name = _("sign-in log")
 
@@ -135,9 +143,11 @@ class Jurisdiction(models.Model):
             )
         ],
     )
-    name = FreeCharField(max_length=100)
+    name = FreeCharField(_("name"), max_length=100)
 
     class Meta:
+        verbose_name = _("jurisdiction")
+        verbose_name_plural = _("jurisdictions")
         ordering = ["code"]
 
     def __str__(self) -> str:
@@ -153,17 +163,24 @@ class LocationQuerySet(models.QuerySet):
 class Location(models.Model):
     """A clinic where sessions take place; its jurisdiction sets the formulary."""
 
-    name = FreeCharField(max_length=100, unique=True)
-    address = FreeTextField(blank=True, max_length=ADDRESS_MAX_LENGTH)
+    name = FreeCharField(_("name"), max_length=100, unique=True)
+    address = FreeTextField(_("address"), blank=True, max_length=ADDRESS_MAX_LENGTH)
     phone = FreeCharField(
-        max_length=25, blank=True, help_text=_("Printed on session summaries for patients to call.")
+        _("phone"),
+        max_length=25,
+        blank=True,
+        help_text=_("Printed on session summaries for patients to call."),
     )
-    jurisdiction = models.ForeignKey(Jurisdiction, on_delete=models.PROTECT, related_name="+")
-    active = models.BooleanField(default=True)
+    jurisdiction = models.ForeignKey(
+        Jurisdiction, verbose_name=_("jurisdiction"), on_delete=models.PROTECT, related_name="+"
+    )
+    active = models.BooleanField(_("active"), default=True)
 
     objects = LocationQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("location")
+        verbose_name_plural = _("locations")
         ordering = ["name"]
 
     def __str__(self) -> str:
@@ -176,7 +193,10 @@ class UserProfile(models.Model):
     Read once at sign-in and kept in the session (clinic.i18n), not on every request."""
 
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="profile",
     )
     language = models.CharField(
         _("language"),

@@ -5,13 +5,17 @@ from datetime import datetime
 
 from django.apps import apps
 from django.contrib.auth import get_user_model
-from django.utils.translation import pgettext_lazy
+from django.db import models
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.translation import gettext, pgettext_lazy
 from pghistory.models import Events
 
+from clinic.numbers import amount
 from patients.models import Patient
 
 # Columns that say nothing to a reader (bookkeeping, stored file names, hashes).
-HIDDEN_FIELDS = {"version", "search_vector", "updated_at"}
+HIDDEN_FIELDS = {"version", "search_vector", "updated_at", "sha256", "pdf_sha256"}
 # pghistory's event labels, as the history page names them.
 LABELS = {
     "insert": pgettext_lazy("history event", "insert"),
@@ -23,10 +27,11 @@ LABELS = {
 @dataclass
 class Change:
     at: datetime
-    what: str  # "Patient 12", "Measurement 40"
+    what: str  # "treatment session 12", "measurement 40" (in the reader's language)
     label: str  # insert, update, delete
     user: str  # who, from the request that made it ("" for a script or a migration)
-    fields: list[tuple[str, object, object]]  # (field, before, after); after only on insert
+    # (field's verbose name, before, after) as people read them; after only on insert
+    fields: list[tuple[str, object, object]]
 
     @property
     def label_display(self) -> str:
@@ -42,6 +47,22 @@ RECORD_LEVELS = [
     ("treatments.Injection", "session__patient"),
 ]
 
+# Rows pointed at that are shown by their name (one query per kind for the whole page);
+# a row of any other kind is shown as its kind and number ("treatment map 3").
+NAMED = {
+    "treatments.BodyRegion": lambda region: region.shown_label(),
+    "treatments.Indication": lambda indication: indication.shown_label(),
+    "treatments.Formula": lambda formula: formula.name,
+    "treatments.Compound": lambda compound: compound.name,
+    "treatments.CompoundLot": lambda lot: lot.lot_number,
+    "clinic.Location": lambda location: location.name,
+}
+
+
+# Labels copied onto a row when it was written (an injection keeps the region's English
+# label as recorded): shown through the row they copy, in the reader's language.
+SNAPSHOTS = {"region_label": "region_id"}
+
 
 def _events(patient: Patient, limit: int) -> list:
     levels = [[patient]] + [
@@ -56,9 +77,87 @@ def _events(patient: Patient, limit: int) -> list:
     return sorted(found.values(), key=lambda event: event.pgh_created_at, reverse=True)[:limit]
 
 
+def _columns(model_label: str) -> dict[str, models.Field]:
+    """The tracked model's fields by column name (pghistory's data is keyed by column)."""
+    try:
+        model = apps.get_model(model_label)
+    except (LookupError, ValueError):
+        return {}
+    return {field.column: field for field in model._meta.concrete_fields}
+
+
+class Values:
+    """Turns stored values into what a reader understands, in the active language."""
+
+    def __init__(self, events: list):
+        wanted: dict[type, set] = {}
+        for event in events:
+            columns = _columns(event.pgh_obj_model)
+            for data in self._data_of(event):
+                for column, value in data.items():
+                    field = columns.get(column)
+                    if field is not None and field.is_relation and value is not None:
+                        wanted.setdefault(field.related_model, set()).add(value)
+        self.names: dict[tuple[type, object], str] = {}
+        self.rows: dict[tuple[type, object], models.Model] = {}
+        user_model = get_user_model()
+        for model, ids in wanted.items():
+            if model is user_model:
+                rows = model.objects.filter(pk__in=ids).values_list("pk", "username")
+                self.names |= {(model, pk): name for pk, name in rows}
+            elif model._meta.label in NAMED:
+                show = NAMED[model._meta.label]
+                for row in model.objects.filter(pk__in=ids):
+                    self.rows[(model, row.pk)] = row
+                    self.names[(model, row.pk)] = show(row)
+
+    @staticmethod
+    def _data_of(event) -> list[dict]:
+        if event.pgh_diff:
+            return [
+                {name: old for name, (old, _new) in event.pgh_diff.items()},
+                {name: new for name, (_old, new) in event.pgh_diff.items()},
+            ]
+        return [event.pgh_data or {}]
+
+    def show(self, field: models.Field | None, value, row: dict | None = None):
+        if value is None or field is None:
+            return value
+        source = SNAPSHOTS.get(field.column)
+        if source and row and row.get(source) is not None:
+            related = field.model._meta.get_field(source.removesuffix("_id")).related_model
+            region = self.rows.get((related, row[source]))
+            return region.shown_label(value) if region is not None else value
+        if field.is_relation:
+            model = field.related_model
+            return self.names.get((model, value), f"{model._meta.verbose_name} {value}")
+        if isinstance(field, models.BooleanField):
+            return gettext("Yes") if value else gettext("No")
+        if field.choices:
+            return str(dict(field.flatchoices).get(value, value))
+        if isinstance(field, models.DecimalField):
+            return amount(str(value))  # JSON gave a float: 0.1, not 0.1000000000000000055
+        if isinstance(field, models.DateTimeField) and isinstance(value, str):
+            moment = parse_datetime(value)
+            return f"{timezone.localtime(moment):%Y-%m-%d %H:%M}" if moment else value
+        if isinstance(field, models.DateField) and isinstance(value, str):
+            day = parse_date(value[:10])
+            return f"{day:%Y-%m-%d}" if day else value
+        return value
+
+
+def _kind_and_number(model_label: str, pk) -> str:
+    try:
+        model = apps.get_model(model_label)
+    except (LookupError, ValueError):
+        return f"{model_label.rpartition('.')[2]} {pk}"
+    return f"{model._meta.verbose_name} {pk}"
+
+
 def record_changes(patient: Patient, *, limit: int) -> list[Change]:
     """The newest `limit` events of the patient and of every tracked row of its record:
-    those pointing at it, and those pointing at its maps, sessions and injections."""
+    those pointing at it, and those pointing at its maps, sessions and injections. Field
+    names and values are shown as people read them, in the active language."""
     events = _events(patient, limit)
     user_ids = {
         (event.pgh_context or {}).get("user")
@@ -66,24 +165,34 @@ def record_changes(patient: Patient, *, limit: int) -> list[Change]:
         if isinstance((event.pgh_context or {}).get("user"), int)
     }
     names = dict(get_user_model().objects.filter(pk__in=user_ids).values_list("pk", "username"))
+    values = Values(events)
     changes = []
     for event in events:
         context = event.pgh_context or {}
         if event.pgh_diff:
-            fields = [(name, old, new) for name, (old, new) in sorted(event.pgh_diff.items())]
+            stored = [(name, old, new) for name, (old, new) in sorted(event.pgh_diff.items())]
         else:
-            fields = [(name, None, value) for name, value in sorted(event.pgh_data.items())]
+            stored = [(name, None, value) for name, value in sorted(event.pgh_data.items())]
+        columns = _columns(event.pgh_obj_model)
+        fields = []
+        for column, old, new in stored:
+            field = columns.get(column)
+            if column in HIDDEN_FIELDS or column.startswith("pgh_"):
+                continue
+            if field is not None and (
+                field.name in HIDDEN_FIELDS or isinstance(field, models.FileField)
+            ):
+                continue
+            name = str(field.verbose_name) if field is not None else column
+            row = event.pgh_data or {}
+            fields.append((name, values.show(field, old, row), values.show(field, new, row)))
         changes.append(
             Change(
                 at=event.pgh_created_at,
-                what=f"{event.pgh_obj_model.rpartition('.')[2]} {event.pgh_obj_id}",
+                what=_kind_and_number(event.pgh_obj_model, event.pgh_obj_id),
                 label=event.pgh_label,
                 user=names.get(context.get("user"), ""),
-                fields=[
-                    field
-                    for field in fields
-                    if field[0] not in HIDDEN_FIELDS and not field[0].startswith("pgh_")
-                ],
+                fields=fields,
             )
         )
     return changes

@@ -78,14 +78,14 @@ class PatientQuerySet(models.QuerySet):
     exclude=["search_name", "name_keys", "phone_digits"],
 )
 class Patient(models.Model):
-    chart_number = models.CharField(max_length=16, unique=True, editable=False)
-    first_name = FreeCharField(max_length=100)
-    last_name = FreeCharField(max_length=100)
-    date_of_birth = models.DateField()
-    sex = models.CharField(max_length=1, choices=Sex.choices, default=Sex.UNDISCLOSED)
-    phone = FreeCharField(max_length=25, blank=True, validators=[PHONE_VALIDATOR])
-    email = models.EmailField(blank=True)
-    address = FreeTextField(blank=True, max_length=ADDRESS_MAX_LENGTH)
+    chart_number = models.CharField(_("chart number"), max_length=16, unique=True, editable=False)
+    first_name = FreeCharField(_("first name"), max_length=100)
+    last_name = FreeCharField(_("last name"), max_length=100)
+    date_of_birth = models.DateField(_("date of birth"))
+    sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices, default=Sex.UNDISCLOSED)
+    phone = FreeCharField(_("phone"), max_length=25, blank=True, validators=[PHONE_VALIDATOR])
+    email = models.EmailField(_("email"), blank=True)
+    address = FreeTextField(_("address"), blank=True, max_length=ADDRESS_MAX_LENGTH)
     # The language of what is handed to the patient: printed summary, signed PDF, booklet,
     # consent wording (clinic.i18n.in_patient_language).
     preferred_language = models.CharField(
@@ -100,9 +100,9 @@ class Patient(models.Model):
     phototype = models.PositiveSmallIntegerField(
         _("skin phototype (Fitzpatrick)"), choices=Phototype.choices, null=True, blank=True
     )
-    allergies = FreeTextField(blank=True)
-    current_medications = FreeTextField(blank=True)
-    medical_history = FreeTextField(blank=True)
+    allergies = FreeTextField(_("allergies"), blank=True)
+    current_medications = FreeTextField(_("current medications"), blank=True)
+    medical_history = FreeTextField(_("medical history"), blank=True)
     # Contraindications to mesotherapy the practitioner must see before injecting.
     pregnant_or_breastfeeding = models.BooleanField(_("pregnancy or breastfeeding"), default=False)
     anticoagulant_treatment = models.BooleanField(_("anticoagulant treatment"), default=False)
@@ -110,14 +110,14 @@ class Patient(models.Model):
         _("active skin infection at the site"), default=False
     )
     compound_allergy = models.BooleanField(_("known allergy to a compound"), default=False)
-    contraindication_notes = FreeTextField(blank=True)
+    contraindication_notes = FreeTextField(_("contraindication notes"), blank=True)
 
-    archived = models.BooleanField(default=False)
-    archived_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    archived = models.BooleanField(_("archived"), default=False)
+    archived_at = models.DateTimeField(_("archived at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     # Optimistic concurrency: a save must name the version it was edited from.
-    version = models.PositiveIntegerField(default=1)
+    version = models.PositiveIntegerField(_("version"), default=1)
 
     # Maintained by PostgreSQL: accent- and case-folded names for trigram search.
     search_name = models.GeneratedField(
@@ -153,6 +153,8 @@ class Patient(models.Model):
     objects = PatientQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("patient")
+        verbose_name_plural = _("patients")
         ordering = [Unaccent(Lower("last_name")), Unaccent(Lower("first_name")), "id"]
         indexes = [
             GinIndex(
@@ -264,19 +266,21 @@ class ConsentTemplateQuerySet(models.QuerySet):
 class ConsentTemplate(models.Model):
     """The wording a patient signs. A new wording is a new version, never an edit."""
 
-    kind = models.CharField(max_length=20, choices=ConsentKind.choices)
-    version = models.PositiveIntegerField(editable=False)
-    title = FreeCharField(max_length=200)
-    text = FreeTextField(max_length=20_000)
+    kind = models.CharField(_("kind"), max_length=20, choices=ConsentKind.choices)
+    version = models.PositiveIntegerField(_("version"), editable=False)
+    title = FreeCharField(_("title"), max_length=200)
+    text = FreeTextField(_("text"), max_length=20_000)
     # The French wording, versioned with the English one. Versions made before it
     # existed have none: the English is then shown, with a note (wording_in).
     title_fr = FreeCharField(_("title (French)"), max_length=200, blank=True)
     text_fr = FreeTextField(_("text (French)"), max_length=20_000, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     objects = ConsentTemplateQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("consent template")
+        verbose_name_plural = _("consent templates")
         ordering = ["kind", "-version"]
         constraints = [
             models.UniqueConstraint(fields=["kind", "version"], name="consent_template_version"),
@@ -374,32 +378,46 @@ class Consent(models.Model):
         DRAWN = "drawn", _("Signed on screen")
         SCAN = "scan", _("Scan of the signed paper form")
 
-    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="consents")
-    template = models.ForeignKey(ConsentTemplate, on_delete=models.PROTECT, related_name="+")
-    signed_on = models.DateField(validators=[not_in_future])
+    patient = models.ForeignKey(
+        Patient, verbose_name=_("patient"), on_delete=models.PROTECT, related_name="consents"
+    )
+    template = models.ForeignKey(
+        ConsentTemplate, verbose_name=_("template"), on_delete=models.PROTECT, related_name="+"
+    )
+    signed_on = models.DateField(_("signed on"), validators=[not_in_future])
     signed_by = FreeCharField(
         _("signed by"), max_length=200, help_text=_("The patient, or the legal representative.")
     )
-    method = models.CharField(max_length=10, choices=Method.choices)
+    method = models.CharField(_("method"), max_length=10, choices=Method.choices)
     # Evidence: the language of the wording shown when it was signed (blank: before this
     # was recorded, the English).
     wording_language = models.CharField(
         _("wording language"), max_length=10, choices=settings.LANGUAGES, blank=True
     )
-    signature = models.ImageField(upload_to=consent_upload_to)
+    signature = models.ImageField(_("signature"), upload_to=consent_upload_to)
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        on_delete=models.PROTECT,
+        related_name="+",
     )
-    recorded_at = models.DateTimeField(auto_now_add=True)
-    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
     withdrawn_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("withdrawn by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
-    withdrawal_reason = FreeTextField(blank=True, max_length=1_000)
+    withdrawal_reason = FreeTextField(_("withdrawal reason"), blank=True, max_length=1_000)
 
     objects = ConsentQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("consent")
+        verbose_name_plural = _("consents")
         ordering = ["-signed_on", "-id"]
         triggers = [NO_DELETE]
 
@@ -432,25 +450,36 @@ class Photo(models.Model):
         AFTER = "after", _("After treatment")
         FOLLOW_UP = "follow_up", _("Follow-up")
 
-    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="photos")
-    taken_at = models.DateTimeField(validators=[not_in_future])
-    region = FreeCharField(_("body region"), max_length=100)
-    view = models.CharField(max_length=10, choices=View.choices)
-    posture = models.CharField(max_length=10, choices=Posture.choices, default=Posture.STANDING)
-    phase = models.CharField(max_length=10, choices=Phase.choices)
-    notes = FreeTextField(blank=True)
-    image = models.ImageField(upload_to=photo_upload_to, width_field="width", height_field="height")
-    thumbnail = models.ImageField(upload_to=thumbnail_upload_to)
-    width = models.PositiveIntegerField(editable=False, default=0)
-    height = models.PositiveIntegerField(editable=False, default=0)
-    sha256 = models.CharField(max_length=64, editable=False)
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    patient = models.ForeignKey(
+        Patient, verbose_name=_("patient"), on_delete=models.PROTECT, related_name="photos"
     )
-    uploaded_at = models.DateTimeField(auto_now_add=True)
-    archived = models.BooleanField(default=False)
+    taken_at = models.DateTimeField(_("taken at"), validators=[not_in_future])
+    region = FreeCharField(_("body region"), max_length=100)
+    view = models.CharField(_("view"), max_length=10, choices=View.choices)
+    posture = models.CharField(
+        _("posture"), max_length=10, choices=Posture.choices, default=Posture.STANDING
+    )
+    phase = models.CharField(_("phase"), max_length=10, choices=Phase.choices)
+    notes = FreeTextField(_("notes"), blank=True)
+    image = models.ImageField(
+        _("image"), upload_to=photo_upload_to, width_field="width", height_field="height"
+    )
+    thumbnail = models.ImageField(_("thumbnail"), upload_to=thumbnail_upload_to)
+    width = models.PositiveIntegerField(_("width"), editable=False, default=0)
+    height = models.PositiveIntegerField(_("height"), editable=False, default=0)
+    sha256 = models.CharField(_("SHA-256"), max_length=64, editable=False)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("uploaded by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+    archived = models.BooleanField(_("archived"), default=False)
 
     class Meta:
+        verbose_name = _("photo")
+        verbose_name_plural = _("photos")
         ordering = ["taken_at", "id"]
         indexes = [models.Index(fields=["patient", "region", "view", "taken_at"])]
         triggers = [NO_DELETE]
@@ -466,12 +495,18 @@ class Measurement(models.Model):
         MM = "mm", "mm"
         KG = "kg", "kg"
 
-    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="measurements")
-    site = FreeCharField(max_length=100, help_text=_("For example: right thigh"))
+    patient = models.ForeignKey(
+        Patient, verbose_name=_("patient"), on_delete=models.PROTECT, related_name="measurements"
+    )
+    site = FreeCharField(_("site"), max_length=100, help_text=_("For example: right thigh"))
     landmark = FreeCharField(
-        max_length=200, blank=True, help_text=_("For example: 15 cm above the patella")
+        _("landmark"),
+        max_length=200,
+        blank=True,
+        help_text=_("For example: 15 cm above the patella"),
     )
     value = models.DecimalField(
+        _("value"),
         max_digits=6,
         decimal_places=1,
         validators=[
@@ -479,18 +514,23 @@ class Measurement(models.Model):
             MaxValueValidator(Decimal("500"), _("That value is implausible; check the unit.")),
         ],
     )
-    unit = models.CharField(max_length=4, choices=Unit.choices, default=Unit.CM)
+    unit = models.CharField(_("unit"), max_length=4, choices=Unit.choices, default=Unit.CM)
     posture = models.CharField(
-        max_length=10, choices=Photo.Posture.choices, default=Photo.Posture.STANDING
+        _("posture"), max_length=10, choices=Photo.Posture.choices, default=Photo.Posture.STANDING
     )
-    measured_on = models.DateField(validators=[not_in_future])
-    notes = FreeCharField(max_length=200, blank=True)
+    measured_on = models.DateField(_("measured on"), validators=[not_in_future])
+    notes = FreeCharField(_("notes"), max_length=200, blank=True)
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        on_delete=models.PROTECT,
+        related_name="+",
     )
-    recorded_at = models.DateTimeField(auto_now_add=True)
+    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("measurement")
+        verbose_name_plural = _("measurements")
         ordering = ["site", "measured_on", "id"]
         indexes = [models.Index(fields=["patient", "site", "measured_on"])]
         triggers = [NO_DELETE]

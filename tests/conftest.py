@@ -75,6 +75,9 @@ def _reference_data_after_flush(request):
     importlib.import_module("treatments.migrations.0015_bodyregion_label_fr").add_french_labels(
         django_apps, None
     )
+    importlib.import_module("treatments.migrations.0019_indication_label_fr").add_french_labels(
+        django_apps, None
+    )
 
 
 @pytest.fixture

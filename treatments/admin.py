@@ -253,9 +253,9 @@ class BodyRegionAdmin(NoDeleteAdmin):
 
 @admin.register(Indication)
 class IndicationAdmin(NoDeleteAdmin):
-    list_display = ["name", "code", "active"]
+    list_display = ["name", "label_fr", "code", "active"]
     list_filter = ["active"]
-    search_fields = ["name"]
+    search_fields = ["name", "label_fr"]
 
 
 @admin.register(CompoundCategory)

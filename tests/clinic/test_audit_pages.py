@@ -197,9 +197,10 @@ def test_who_saw_or_changed_includes_zones_injections_lots_and_follow_ups(client
     other = PatientFactory()
     make_session(TreatmentMapFactory(patient=other), practitioner=practitioner)
     page = client_for(practitioner).get(reverse("patients:access", args=[someone.pk]))
-    changed = {change.what.split()[0] for change in page.context["changes"]}
-    assert {"Patient", "TreatmentMap", "MapZone", "TreatmentSession"} <= changed
-    assert {"Injection", "InjectionLot", "SideEffect"} <= changed
+    # Each row named by its kind, as people say it, and its number.
+    changed = {change.what.rpartition(" ")[0] for change in page.context["changes"]}
+    assert {"patient", "treatment map", "map zone", "treatment session"} <= changed
+    assert {"injection", "injection lot", "side effect"} <= changed
     # Another patient's rows stay out.
-    theirs = {f"TreatmentSession {s.pk}" for s in other.sessions.all()}
+    theirs = {f"treatment session {s.pk}" for s in other.sessions.all()}
     assert not theirs & {change.what for change in page.context["changes"]}

@@ -77,6 +77,10 @@ def test_demo_catalogue_fills_an_empty_catalogue_once(capsys):
         formulary.formula_compounds(formula), location.jurisdiction, acknowledged=False, note=""
     )
     assert ConsentTemplate.objects.count() == 3
+    # Each wording in French beside the English, as the console requires of a new version.
+    for template in ConsentTemplate.objects.all():
+        assert template.title_fr.startswith("DÉMO ") and "Je consens" in template.text_fr
+        assert "DEMO WORDING" in template.text and "I consent" in template.text
     assert all("DEMO" in c.name for c in Compound.objects.all())
     call_command("ensure_demo_catalogue")
     assert capsys.readouterr().out == ""

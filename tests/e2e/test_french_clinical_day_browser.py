@@ -4,10 +4,11 @@ Her browser asks for English; her profile says French. She signs in and goes thr
 pages of a day at the treatment table: the dashboard, finding a patient, the chart, a new
 patient (with its validation errors), a consent, the treatment map and its zones, a new
 session (refused, then its draft), signing, the signed session, its printed summary, a side
-effect, lots and a recall. On every page the visible text and the attributes people read
-are collected; what people typed (names, notes, the catalogue) is taken out; what remains
-must hold no English: no English message of the catalogue whose French differs, and none
-of a list of English words that French does not use.
+effect, lots and a recall, the record's history ("who saw or changed this record"), the
+catalogue console, and the PDF drawn at signing. On every page the visible text and the
+attributes people read are collected; what people typed (names, notes, the catalogue) is
+taken out; what remains must hold no English: no English message of the catalogue whose
+French differs, and none of a list of English words that French does not use.
 """
 
 import re
@@ -16,11 +17,25 @@ from pathlib import Path
 import polib
 import pytest
 from django.conf import settings
+from django.test import Client
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect
 
-from clinic.models import Location, UserProfile
+from clinic.models import AccessLog, Location, UserProfile
 from patients.models import ConsentTemplate, Patient
-from treatments.models import BodyRegion, Compound, CompoundLot, Indication
+from tests.pdf import pdf_text
+from treatments.models import (
+    BodyRegion,
+    Compound,
+    CompoundCategory,
+    CompoundLot,
+    FormularyRule,
+    Indication,
+    Injection,
+    MapZone,
+    TreatmentMap,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -56,15 +71,20 @@ _VISIBLE_TEXT = """() => {
 
 def _english_messages() -> list[str]:
     """English messages whose French is another text, longest first (whole messages of at
-    least two words, or one word of six letters or more)."""
+    least two words, or one word of six letters or more that French does not use too:
+    "active" is a field's name in English and an adjective in French)."""
     found = set()
-    for entry in polib.pofile(str(CATALOGUE)):
+    catalogue = polib.pofile(str(CATALOGUE))
+    french_words = {word.lower() for entry in catalogue for word in _WORD.findall(entry.msgstr)}
+    for entry in catalogue:
         if entry.obsolete or entry.msgid_plural or "%" in entry.msgid or "{" in entry.msgid:
             continue
         if entry.msgstr.strip().lower() == entry.msgid.strip().lower():
             continue
         words = _WORD.findall(entry.msgid)
-        if len(words) >= 2 or (len(words) == 1 and len(words[0]) >= 6):
+        if len(words) >= 2 or (
+            len(words) == 1 and len(words[0]) >= 6 and words[0].lower() not in french_words
+        ):
             found.add(entry.msgid.strip())
     return sorted(found, key=len, reverse=True)
 
@@ -74,9 +94,21 @@ def _typed_data() -> list[str]:
     values = []
     for patient in Patient.objects.all():
         values += [patient.first_name, patient.last_name, patient.chart_number, patient.email]
+        # The record's history shows every field of the record as it was typed.
+        values += [patient.address, patient.phone, patient.allergies, patient.medical_history]
+        values += [patient.current_medications, patient.contraindication_notes]
+    values += list(TreatmentMap.objects.values_list("notes", flat=True))
+    for model in (MapZone, Injection):
+        values += list(model.objects.values_list("restricted_note", flat=True))
+        values += list(model.objects.values_list("needle_override_reason", flat=True))
+    values += list(FormularyRule.objects.values_list("note", flat=True))
+    # The access log's paths are addresses, not words ("/sessions/3/print/").
+    values += list(AccessLog.objects.values_list("path", flat=True))
     values += list(Compound.objects.values_list("name", flat=True))
     values += list(CompoundLot.objects.values_list("lot_number", flat=True))
-    values += list(Indication.objects.values_list("name", flat=True))
+    # Indications are not typed data any more: they have a French label (issue 22).
+    # The compound categories are the catalogue's own names (no French label).
+    values += list(CompoundCategory.objects.values_list("name", flat=True))
     values += list(Location.objects.values_list("name", flat=True))
     values += list(ConsentTemplate.objects.values_list("title", flat=True))
     values += list(ConsentTemplate.objects.values_list("text", flat=True))
@@ -85,7 +117,10 @@ def _typed_data() -> list[str]:
 
 
 def english_on(page, english_messages: list[str], typed: list[str]) -> list[str]:
-    text = page.evaluate(_VISIBLE_TEXT)
+    return english_in(page.evaluate(_VISIBLE_TEXT), english_messages, typed)
+
+
+def english_in(text: str, english_messages: list[str], typed: list[str]) -> list[str]:
     for value in typed:
         text = text.replace(value, " ")
     found = []
@@ -113,10 +148,14 @@ def test_a_french_practitioner_sees_no_english_on_a_clinical_day(
     lots,
     treatment_consent,
     client_for,
+    catalogue_admin,
 ):
     patient = planned_map.patient
     patient.preferred_language = "fr-ca"
     patient.save(update_fields=["preferred_language"])
+    # An indication whose French differs from its English name, on the map and its PDF.
+    planned_map.indication = Indication.objects.get(code="localized_fat")
+    planned_map.save(update_fields=["indication"])
     english_messages = _english_messages()
     assert len(english_messages) > 300  # the check has the catalogue to look for
     lot = next(iter(lots.values()))
@@ -128,10 +167,15 @@ def test_a_french_practitioner_sees_no_english_on_a_clinical_day(
     problems = {}
     typed_in_session = []
 
-    def check(label: str) -> None:
+    def check(label: str, console: bool = False) -> None:
         page.wait_for_load_state()
         assert page.locator("html").get_attribute("lang") == "fr-ca", label
-        left = english_on(page, english_messages, typed_in_session + _typed_data())
+        typed = typed_in_session + _typed_data()
+        if console:  # the console lists the English names beside the French labels
+            typed += list(BodyRegion.objects.values_list("label", flat=True))
+            typed += list(Indication.objects.values_list("name", flat=True))
+            typed = sorted(set(typed), key=len, reverse=True)
+        left = english_on(page, english_messages, typed)
         if left:
             problems[label] = left
 
@@ -153,6 +197,7 @@ def test_a_french_practitioner_sees_no_english_on_a_clinical_day(
     check("new treatment map (body diagram)")
     page.goto(f"{base}/maps/{planned_map.pk}/")
     check("treatment map")
+    expect(page.locator("h1")).to_contain_text("Dépôts graisseux localisés")
     page.goto(f"{base}/maps/{planned_map.pk}/zones/")
     check("zone plan")
     page.goto(f"{base}/patients/{patient.pk}/sessions/new/")
@@ -191,6 +236,76 @@ def test_a_french_practitioner_sees_no_english_on_a_clinical_day(
     check("lot recall")
     page.goto(f"{base}/")
     check("dashboard at the end of the day")
+
+    # Who saw or changed the record: field names and values in French.
+    page.goto(f"{base}/patients/{patient.pk}/access/")
+    check("who saw or changed this record")
+    history = page.locator("[data-testid=changes]").inner_text()
+    for french in ["Statut\N{NO-BREAK SPACE}: Brouillon → Signée", "Région", "Calibre (G)",
+                   "Cuisse droite, face externe", "Dépôts graisseux localisés", "Oui",
+                   "séance de traitement", "zone du plan"]:  # fmt: skip
+        assert french in history, french
+    for english in ["status", "draft", "signed", "gauge", "region", "True", "False", "Yes",
+                    "Right thigh", "Localized fat deposits", "TreatmentSession", "MapZone",
+                    "check_consent_current"]:  # fmt: skip
+        assert not re.search(r"(?<!\w)" + re.escape(english) + r"(?!\w)", history), english
+    assert not re.search(r"[^\W\d_]:", history), "a colon without French spacing"
+
+    # The catalogue console, read by a French catalogue administrator (signed in with both
+    # factors): models, columns and the indication's French label.
+    UserProfile.objects.update_or_create(user=catalogue_admin, defaults={"language": "fr-ca"})
+    console_client = Client()
+    console_client.force_login(catalogue_admin)
+    device = TOTPDevice.objects.create(user=catalogue_admin, name="phone", confirmed=True)
+    console_session = console_client.session
+    console_session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    console_session.save()
+    page.context.clear_cookies()
+    cookie = {"name": settings.SESSION_COOKIE_NAME, "value": console_session.session_key}
+    page.context.add_cookies([cookie | {"url": base}])
+    fat = Indication.objects.get(code="localized_fat")
+    for label, path in [
+        ("console", "/admin/"),
+        ("console: indications", "/admin/treatments/indication/"),
+        ("console: an indication", f"/admin/treatments/indication/{fat.pk}/change/"),
+        ("console: compounds", "/admin/treatments/compound/"),
+        ("console: a compound", f"/admin/treatments/compound/{lot.compound_id}/change/"),
+        ("console: lots", "/admin/treatments/compoundlot/"),
+        ("console: formulas", "/admin/treatments/formula/"),
+        ("console: formulary", "/admin/treatments/formularyrule/"),
+        ("console: needle rules", "/admin/treatments/needlerule/"),
+        ("console: body regions", "/admin/treatments/bodyregion/"),
+        ("console: locations", "/admin/clinic/location/"),
+    ]:
+        page.goto(base + path)
+        check(label, console=True)
+    page.goto(f"{base}/admin/treatments/indication/")
+    console = page.locator("#content").inner_text().lower()  # headings are in capitals
+    for french in ["Indications", "Libellé français", "Dépôts graisseux localisés", "Nom", "Actif"]:
+        assert french.lower() in console, french
+    page.goto(f"{base}/admin/")
+    console = page.locator("#content").inner_text().lower()  # headings are in capitals
+    for french in ["Produits", "Lots de produits", "Mélanges", "Règles du formulaire",
+                   "Règles d'aiguille", "Régions du corps", "Indications", "Lieux"]:  # fmt: skip
+        assert french.lower() in console, french
+    for english in ["Compounds", "Compound lots", "Formulas", "Formulary rules", "Needle rules",
+                    "Body regions", "Locations"]:  # fmt: skip
+        assert english.lower() not in console, english
+
+    # The PDF drawn at signing, in the patient's language (French).
+    response = client.get(f"/sessions/{session.pk}/pdf/")
+    assert response.status_code == 200
+    pdf = pdf_text(b"".join(response.streaming_content))
+    # (pdf_text folds every space, the no-break one too)
+    for french in ["Résumé de séance de mésothérapie", "Dépôts graisseux localisés",
+                   "Cuisse droite, face externe", "Brûlure ou démangeaison : 15"]:  # fmt: skip
+        assert french in pdf, french
+    for english in ["Localized fat deposits", "Right thigh", "Mesotherapy session summary",
+                    "Burning", "Before the procedure", "Signed electronically"]:  # fmt: skip
+        assert english not in pdf, english
+    left = english_in(pdf, english_messages, typed_in_session + _typed_data())
+    if left:
+        problems["signed PDF"] = left
     assert BodyRegion.objects.exists()
     assert not problems, "English on French pages:\n" + "\n".join(
         f"{label}: {words}" for label, words in problems.items()

@@ -50,14 +50,14 @@ def test_the_chart_in_french(client_for, practitioner, patient, sign_consent):
         [
             '<html lang="fr-ca">',
             "Phototype cutané",
-            "II — claire : brûle habituellement, bronze difficilement",
+            "II — claire\N{NO-BREAK SPACE}: brûle habituellement, bronze difficilement",
             "Aiguille par défaut",
-            "Allergies :",
+            "Allergies\N{NO-BREAK SPACE}:",
             "Traitement anticoagulant",  # a contraindication's label, from its verbose name
             "Plans de traitement",
             "Aucune séance consignée pour l’instant.",
             "Consentements",
-            "Consentement : Photographie, version 1",
+            "Consentement\N{NO-BREAK SPACE}: Photographie, version 1",
             "En vigueur",
             "Manquant",
             'placeholder="Motif du retrait"',
@@ -173,7 +173,7 @@ def test_archiving_and_the_model_rule_it_sets_in_french(client_for, practitioner
     ).content.decode()
     _assert_french(
         refused,
-        ["Ce patient est archivé : le dossier est en lecture seule."],
+        ["Ce patient est archivé\N{NO-BREAK SPACE}: le dossier est en lecture seule."],
         ["This patient is archived"],
     )
 
@@ -333,7 +333,9 @@ def test_measurements_keep_a_dot_in_the_drawing_and_a_comma_for_people(
         **FRENCH,
     )
     [message] = [str(m) for m in get_messages(saved.wsgi_request)]
-    assert message.startswith("Mesure consignée : Cuisse droite : 57,5 cm le ")
+    assert message.startswith(
+        "Mesure consignée\N{NO-BREAK SPACE}: Cuisse droite\N{NO-BREAK SPACE}: 57,5 cm le "
+    )
 
 
 def test_photo_comparison_and_history_pages_in_french(client_for, practitioner, patient):
@@ -374,6 +376,9 @@ def test_an_edit_conflict_names_the_fields_in_french(client_for, practitioner, p
     ).content.decode()
     _assert_french(
         page,
-        ["Quelqu’un d’autre a enregistré ce dossier", "<strong>Nom</strong>: Gagnon → Tremblay"],
+        [
+            "Quelqu’un d’autre a enregistré ce dossier",
+            "<strong>Nom</strong>\N{NO-BREAK SPACE}: Gagnon → Tremblay",
+        ],
         ["Someone else saved", "Last name"],
     )

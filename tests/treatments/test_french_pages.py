@@ -57,7 +57,7 @@ def test_the_new_map_page_in_french(client_for, practitioner, location):
         "Zones à traiter",
         "Cuisse droite, face externe",  # the diagram's and the list's region labels
         "Contour de l&#x27;œil gauche",
-        "Vue : Devant",  # the diagram's views
+        "Vue\N{NO-BREAK SPACE}: Devant",  # the diagram's views
         "Visage et cou",
         "Passer le schéma corporel",
         "Enregistrer et planifier les zones",
@@ -114,7 +114,7 @@ def test_the_session_form_in_french_shows_a_service_error_needle_too_long(
     assert response.status_code == 200
     page = response.content.decode()
     assert (
-        "L&#x27;aiguille par défaut pour le phototype II est de 4 mm : "
+        "L&#x27;aiguille par défaut pour le phototype II est de 4 mm\N{NO-BREAK SPACE}: "
         "indiquez le motif pour 6 mm." in page
     )
     assert "Avant l'intervention" in page and "Enregistrer le brouillon" in page
@@ -200,7 +200,7 @@ def test_the_printed_summary_under_override_has_french_words_regions_and_decimal
         "2,5 mL",
         "5 mL",
         "Signée électroniquement par",
-        "Brûlure ou démangeaison: 15 à 20 minutes",
+        "Brûlure ou démangeaison\N{NO-BREAK SPACE}: 15 à 20 minutes",
         "Peau nettoyée au peroxyde",
         "Nappage",
         "pér.",

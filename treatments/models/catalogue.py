@@ -42,18 +42,20 @@ class BodyRegion(models.Model):
         RIGHT = "right", pgettext_lazy("patient's side", "Right")
         MIDLINE = "midline", _("Midline")
 
-    code = models.SlugField(max_length=40, unique=True)
-    label = FreeCharField(max_length=100)
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    label = FreeCharField(_("label"), max_length=100)
     # Shipped regions come with one (migration 0015); the console edits both.
     label_fr = FreeCharField(_("French label"), max_length=100, blank=True)
-    view = models.CharField(max_length=10, choices=View.choices)
-    side = models.CharField(max_length=10, choices=Side.choices)
-    sort_order = models.PositiveSmallIntegerField(default=0)
-    active = models.BooleanField(default=True)
+    view = models.CharField(_("view"), max_length=10, choices=View.choices)
+    side = models.CharField(_("side"), max_length=10, choices=Side.choices)
+    sort_order = models.PositiveSmallIntegerField(_("sort order"), default=0)
+    active = models.BooleanField(_("active"), default=True)
 
     objects = ActiveQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("body region")
+        verbose_name_plural = _("body regions")
         # Front, then back, then face, as shipped (sort_order); a new region sorts by label.
         ordering = ["sort_order", "label"]
 
@@ -69,24 +71,35 @@ class BodyRegion(models.Model):
 
 
 class Indication(models.Model):
-    code = models.SlugField(max_length=40, unique=True)
-    name = FreeCharField(max_length=100, unique=True)
-    active = models.BooleanField(default=True)
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name = FreeCharField(_("name"), max_length=100, unique=True)
+    # Shipped indications come with one (migration 0016); the console edits both.
+    label_fr = FreeCharField(_("French label"), max_length=100, blank=True)
+    active = models.BooleanField(_("active"), default=True)
 
     objects = ActiveQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("indication")
+        verbose_name_plural = _("indications")
         ordering = ["name"]
 
     def __str__(self) -> str:
+        return self.shown_label()
+
+    def shown_label(self) -> str:
+        """The name in the active language: the French label in French where given."""
+        if self.label_fr and french_active():
+            return self.label_fr
         return self.name
 
 
 class CompoundCategory(models.Model):
-    code = models.SlugField(max_length=40, unique=True)
-    name = FreeCharField(max_length=100, unique=True)
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name = FreeCharField(_("name"), max_length=100, unique=True)
 
     class Meta:
+        verbose_name = _("compound category")
         ordering = ["name"]
         verbose_name_plural = _("compound categories")
 
@@ -109,16 +122,23 @@ class Compound(models.Model):
         POWDER = "powder", _("Powder for reconstitution")
         SOLUTION = "solution", _("Solution")
 
-    name = FreeCharField(max_length=120, unique=True)
-    category = models.ForeignKey(CompoundCategory, on_delete=models.PROTECT, related_name="+")
-    concentration = models.DecimalField(
-        max_digits=10, decimal_places=3, validators=[MinValueValidator(Decimal("0.001"))]
+    name = FreeCharField(_("name"), max_length=120, unique=True)
+    category = models.ForeignKey(
+        CompoundCategory, verbose_name=_("category"), on_delete=models.PROTECT, related_name="+"
     )
-    unit = models.CharField(max_length=8, choices=Unit.choices)
-    form = models.CharField(max_length=10, choices=Form.choices, default=Form.AMPOULE)
-    manufacturer = FreeCharField(max_length=120, blank=True)
-    notes = FreeTextField(blank=True)
-    active = models.BooleanField(default=True, help_text=_("Inactive compounds cannot be planned."))
+    concentration = models.DecimalField(
+        _("concentration"),
+        max_digits=10,
+        decimal_places=3,
+        validators=[MinValueValidator(Decimal("0.001"))],
+    )
+    unit = models.CharField(_("unit"), max_length=8, choices=Unit.choices)
+    form = models.CharField(_("form"), max_length=10, choices=Form.choices, default=Form.AMPOULE)
+    manufacturer = FreeCharField(_("manufacturer"), max_length=120, blank=True)
+    notes = FreeTextField(_("notes"), blank=True)
+    active = models.BooleanField(
+        _("active"), default=True, help_text=_("Inactive compounds cannot be planned.")
+    )
     off_label = models.BooleanField(
         _("used off-label"),
         default=False,
@@ -131,6 +151,8 @@ class Compound(models.Model):
     objects = ActiveQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("compound")
+        verbose_name_plural = _("compounds")
         ordering = ["name"]
 
     def __str__(self) -> str:
@@ -172,10 +194,12 @@ class CompoundLotQuerySet(models.QuerySet):
 
 @pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent())
 class CompoundLot(models.Model):
-    compound = models.ForeignKey(Compound, on_delete=models.PROTECT, related_name="lots")
-    lot_number = FreeCharField(max_length=60)
-    expiry_date = models.DateField()
-    supplier = FreeCharField(max_length=120, blank=True)
+    compound = models.ForeignKey(
+        Compound, verbose_name=_("compound"), on_delete=models.PROTECT, related_name="lots"
+    )
+    lot_number = FreeCharField(_("lot number"), max_length=60)
+    expiry_date = models.DateField(_("expiry date"))
+    supplier = FreeCharField(_("supplier"), max_length=120, blank=True)
     # A lot is not offered, nor accepted, for a session before its delivery. Required
     # (blank=False, and the constraint below); nullable only because the lot's history
     # table, which copies the column, holds rows from before it was.
@@ -183,31 +207,43 @@ class CompoundLot(models.Model):
     # A lot under recall: refused for injections performed from `quarantined_at` on.
     # Set and cleared only by quarantine() and lift_quarantine(); every change is kept
     # in the lot's history (pghistory), so earlier quarantines stay readable.
-    quarantined_at = models.DateTimeField(null=True, blank=True, editable=False)
+    quarantined_at = models.DateTimeField(
+        _("quarantined at"), null=True, blank=True, editable=False
+    )
     quarantined_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
+        verbose_name=_("quarantined by"),
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         editable=False,
         related_name="+",
     )
-    quarantine_reason = FreeCharField(max_length=300, blank=True, editable=False)
+    quarantine_reason = FreeCharField(
+        _("quarantine reason"), max_length=300, blank=True, editable=False
+    )
     # The last lift of a quarantine (cleared when the lot is quarantined again).
-    quarantine_lifted_at = models.DateTimeField(null=True, blank=True, editable=False)
+    quarantine_lifted_at = models.DateTimeField(
+        _("quarantine lifted at"), null=True, blank=True, editable=False
+    )
     quarantine_lifted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
+        verbose_name=_("quarantine lifted by"),
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         editable=False,
         related_name="+",
     )
-    quarantine_lift_reason = FreeCharField(max_length=300, blank=True, editable=False)
+    quarantine_lift_reason = FreeCharField(
+        _("quarantine lift reason"), max_length=300, blank=True, editable=False
+    )
 
     objects = CompoundLotQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("compound lot")
+        verbose_name_plural = _("compound lots")
         ordering = ["compound__name", "expiry_date"]
         constraints = [
             models.UniqueConstraint(
@@ -300,14 +336,18 @@ class CompoundLot(models.Model):
 class Formula(models.Model):
     """A named mixture for an indication: its compounds and the amount of each per mL."""
 
-    name = FreeCharField(max_length=120, unique=True)
-    indication = models.ForeignKey(Indication, on_delete=models.PROTECT, related_name="formulas")
-    notes = FreeTextField(blank=True)
-    active = models.BooleanField(default=True)
+    name = FreeCharField(_("name"), max_length=120, unique=True)
+    indication = models.ForeignKey(
+        Indication, verbose_name=_("indication"), on_delete=models.PROTECT, related_name="formulas"
+    )
+    notes = FreeTextField(_("notes"), blank=True)
+    active = models.BooleanField(_("active"), default=True)
 
     objects = ActiveQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("formula")
+        verbose_name_plural = _("formulas")
         ordering = ["name"]
 
     def __str__(self) -> str:
@@ -321,17 +361,23 @@ class FormulaIngredient(models.Model):
         ML = "mL", "mL"
         IU = "IU", _("IU")
 
-    formula = models.ForeignKey(Formula, on_delete=models.CASCADE, related_name="ingredients")
-    compound = models.ForeignKey(Compound, on_delete=models.PROTECT, related_name="+")
+    formula = models.ForeignKey(
+        Formula, verbose_name=_("formula"), on_delete=models.CASCADE, related_name="ingredients"
+    )
+    compound = models.ForeignKey(
+        Compound, verbose_name=_("compound"), on_delete=models.PROTECT, related_name="+"
+    )
     amount_per_ml = models.DecimalField(
         _("amount per mL of mixture"),
         max_digits=10,
         decimal_places=3,
         validators=[MinValueValidator(Decimal("0.001"))],
     )
-    unit = models.CharField(max_length=4, choices=Unit.choices)
+    unit = models.CharField(_("unit"), max_length=4, choices=Unit.choices)
 
     class Meta:
+        verbose_name = _("formula ingredient")
+        verbose_name_plural = _("formula ingredients")
         ordering = ["formula", "compound__name"]
         constraints = [
             models.UniqueConstraint(fields=["formula", "compound"], name="unique_ingredient")
@@ -352,13 +398,25 @@ class FormularyRule(models.Model):
         PROHIBITED = "prohibited", _("Prohibited")
 
     jurisdiction = models.ForeignKey(
-        Jurisdiction, on_delete=models.PROTECT, related_name="formulary_rules"
+        Jurisdiction,
+        verbose_name=_("jurisdiction"),
+        on_delete=models.PROTECT,
+        related_name="formulary_rules",
     )
-    compound = models.ForeignKey(Compound, on_delete=models.PROTECT, related_name="formulary_rules")
-    status = models.CharField(max_length=12, choices=Status.choices)
-    note = FreeTextField(blank=True, help_text=_("Shown to the practitioner when planning."))
+    compound = models.ForeignKey(
+        Compound,
+        verbose_name=_("compound"),
+        on_delete=models.PROTECT,
+        related_name="formulary_rules",
+    )
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices)
+    note = FreeTextField(
+        _("note"), blank=True, help_text=_("Shown to the practitioner when planning.")
+    )
 
     class Meta:
+        verbose_name = _("formulary rule")
+        verbose_name_plural = _("formulary rules")
         ordering = ["jurisdiction__code", "compound__name"]
         constraints = [
             models.UniqueConstraint(fields=["jurisdiction", "compound"], name="one_rule_per_place")
@@ -384,7 +442,9 @@ class NeedleRuleQuerySet(models.QuerySet):
 class NeedleRule(models.Model):
     """Default needle for a skin phototype: the compounds must reach the right depth."""
 
-    phototype = models.PositiveSmallIntegerField(choices=Phototype.choices, unique=True)
+    phototype = models.PositiveSmallIntegerField(
+        _("phototype"), choices=Phototype.choices, unique=True
+    )
     length_mm = models.DecimalField(
         _("needle length (mm)"),
         max_digits=4,
@@ -398,6 +458,8 @@ class NeedleRule(models.Model):
     objects = NeedleRuleQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("needle rule")
+        verbose_name_plural = _("needle rules")
         ordering = ["phototype"]
 
     def __str__(self) -> str:

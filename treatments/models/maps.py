@@ -81,10 +81,15 @@ class TreatmentMap(models.Model):
         COMPLETED = "completed", _("Completed")
         ABANDONED = "abandoned", _("Abandoned")
 
-    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="treatment_maps")
-    indication = models.ForeignKey(Indication, on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey(
+        Patient, verbose_name=_("patient"), on_delete=models.PROTECT, related_name="treatment_maps"
+    )
+    indication = models.ForeignKey(
+        Indication, verbose_name=_("indication"), on_delete=models.PROTECT, related_name="+"
+    )
     location = models.ForeignKey(
         Location,
+        verbose_name=_("location"),
         on_delete=models.PROTECT,
         related_name="+",
         help_text=_("Where the sessions take place: its jurisdiction sets the formulary."),
@@ -95,22 +100,29 @@ class TreatmentMap(models.Model):
     )
     mapped_at = models.DateTimeField(_("mapped at"), validators=[not_in_future])
     planned_sessions = models.PositiveSmallIntegerField(
-        validators=[MinValueValidator(1), MaxValueValidator(30)]
+        _("planned sessions"), validators=[MinValueValidator(1), MaxValueValidator(30)]
     )
     days_between = models.PositiveSmallIntegerField(
         _("days between sessions"), validators=[MinValueValidator(1), MaxValueValidator(180)]
     )
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
-    notes = FreeTextField(blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    version = models.PositiveIntegerField(default=1)
+    notes = FreeTextField(_("notes"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    version = models.PositiveIntegerField(_("version"), default=1)
 
     objects = TreatmentMapQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("treatment map")
+        verbose_name_plural = _("treatment maps")
         ordering = ["-mapped_at", "-id"]
         indexes = [
             # The dashboard's "due" section (due_before) reads the active maps only: a
@@ -143,8 +155,15 @@ class MapZone(NeedleChoice, models.Model):
         PAPULE = "papule", _("Papule")
         OTHER = "other", pgettext_lazy("technique", "Other")
 
-    treatment_map = models.ForeignKey(TreatmentMap, on_delete=models.CASCADE, related_name="zones")
-    region = models.ForeignKey(BodyRegion, on_delete=models.PROTECT, related_name="+")
+    treatment_map = models.ForeignKey(
+        TreatmentMap,
+        verbose_name=_("treatment map"),
+        on_delete=models.CASCADE,
+        related_name="zones",
+    )
+    region = models.ForeignKey(
+        BodyRegion, verbose_name=_("region"), on_delete=models.PROTECT, related_name="+"
+    )
     needle_length_mm = models.DecimalField(
         _("needle length (mm)"),
         max_digits=4,
@@ -170,7 +189,9 @@ class MapZone(NeedleChoice, models.Model):
         blank=True,
         validators=[MinValueValidator(Decimal("0.5")), MaxValueValidator(Decimal("13"))],
     )
-    technique = models.CharField(max_length=10, choices=Technique.choices, blank=True)
+    technique = models.CharField(
+        _("technique"), max_length=10, choices=Technique.choices, blank=True
+    )
     spacing_mm = models.DecimalField(
         _("spacing between points (mm)"),
         max_digits=4,
@@ -180,7 +201,12 @@ class MapZone(NeedleChoice, models.Model):
         validators=[MinValueValidator(Decimal("1")), MaxValueValidator(Decimal("50"))],
     )
     formula = models.ForeignKey(
-        Formula, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        Formula,
+        verbose_name=_("formula"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     planned_volume_ml = models.DecimalField(
         _("planned volume (mL)"),
@@ -193,7 +219,7 @@ class MapZone(NeedleChoice, models.Model):
     restricted_acknowledged = models.BooleanField(
         _("I acknowledge the restricted compounds in this formula"), default=False
     )
-    restricted_note = FreeCharField(max_length=300, blank=True)
+    restricted_note = FreeCharField(_("restricted note"), max_length=300, blank=True)
     baseline = models.ForeignKey(
         Measurement,
         on_delete=models.PROTECT,
@@ -204,6 +230,8 @@ class MapZone(NeedleChoice, models.Model):
     )
 
     class Meta:
+        verbose_name = _("map zone")
+        verbose_name_plural = _("map zones")
         ordering = ["region__sort_order", "id"]
         constraints = [
             models.UniqueConstraint(fields=["treatment_map", "region"], name="one_zone_per_region")

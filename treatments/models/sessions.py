@@ -30,6 +30,7 @@ from django.utils.translation import gettext_lazy as _
 
 from clinic.fields import FreeCharField, FreeTextField
 from clinic.models import NO_DELETE, Location
+from clinic.numbers import amount
 from clinic.validators import CLOCK_TOLERANCE
 from patients.models import Patient
 from treatments.models.catalogue import (
@@ -127,56 +128,87 @@ class TreatmentSession(models.Model):
         DRAFT = "draft", _("Draft")
         SIGNED = "signed", pgettext_lazy("session status", "Signed")
 
-    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="sessions")
-    treatment_map = models.ForeignKey(
-        TreatmentMap, on_delete=models.PROTECT, related_name="sessions"
+    patient = models.ForeignKey(
+        Patient, verbose_name=_("patient"), on_delete=models.PROTECT, related_name="sessions"
     )
-    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="+")
+    treatment_map = models.ForeignKey(
+        TreatmentMap,
+        verbose_name=_("treatment map"),
+        on_delete=models.PROTECT,
+        related_name="sessions",
+    )
+    location = models.ForeignKey(
+        Location, verbose_name=_("location"), on_delete=models.PROTECT, related_name="+"
+    )
     practitioner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("practitioner"),
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     performed_at = models.DateTimeField(_("date and time"))
     # Pre-procedure checklist (Checklist.ITEMS): each item ticked, or a reason why not.
     check_consent_current = models.BooleanField(_("consent on file and current"), default=False)
-    check_consent_current_reason = FreeCharField(max_length=300, blank=True)
+    check_consent_current_reason = FreeCharField(
+        _("reason, if not done (consent on file and current)"), max_length=300, blank=True
+    )
     check_contraindications_reviewed = models.BooleanField(
         _("contraindications reviewed"), default=False
     )
-    check_contraindications_reviewed_reason = FreeCharField(max_length=300, blank=True)
+    check_contraindications_reviewed_reason = FreeCharField(
+        _("reason, if not done (contraindications reviewed)"), max_length=300, blank=True
+    )
     check_mapped_standing = models.BooleanField(
         _("area mapped and measured standing"), default=False
     )
-    check_mapped_standing_reason = FreeCharField(max_length=300, blank=True)
+    check_mapped_standing_reason = FreeCharField(
+        _("reason, if not done (mapped standing)"), max_length=300, blank=True
+    )
     check_skin_cleansed = models.BooleanField(_("skin cleansed with peroxide"), default=False)
-    check_skin_cleansed_reason = FreeCharField(max_length=300, blank=True)
+    check_skin_cleansed_reason = FreeCharField(
+        _("reason, if not done (skin cleansed)"), max_length=300, blank=True
+    )
     check_patient_positioned = models.BooleanField(
         _("patient positioned on the table"), default=False
     )
-    check_patient_positioned_reason = FreeCharField(max_length=300, blank=True)
+    check_patient_positioned_reason = FreeCharField(
+        _("reason, if not done (patient positioned)"), max_length=300, blank=True
+    )
     check_single_use_needles = models.BooleanField(_("single-use needles"), default=False)
-    check_single_use_needles_reason = FreeCharField(max_length=300, blank=True)
-    immediate_reactions = FreeTextField(blank=True)
+    check_single_use_needles_reason = FreeCharField(
+        _("reason, if not done (single-use needles)"), max_length=300, blank=True
+    )
+    immediate_reactions = FreeTextField(_("immediate reactions"), blank=True)
     aftercare = FreeTextField(_("aftercare instructions given"), blank=True)
-    next_appointment = models.DateTimeField(null=True, blank=True)
-    notes = FreeTextField(blank=True)
+    next_appointment = models.DateTimeField(_("next appointment"), null=True, blank=True)
+    notes = FreeTextField(_("notes"), blank=True)
 
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.DRAFT
+    )
     # The patient's alert fields as the draft's author saw them at its last save
     # (treatments.services.signature): signing asks about any that changed since.
     alerts_at_save = models.JSONField(null=True, blank=True, editable=False)
-    version = models.PositiveIntegerField(default=1)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-    signed_at = models.DateTimeField(null=True, blank=True)
+    version = models.PositiveIntegerField(_("version"), default=1)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    signed_at = models.DateTimeField(_("signed at"), null=True, blank=True)
     signed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("signed by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
-    pdf = models.FileField(upload_to="summaries/", blank=True)
-    pdf_sha256 = models.CharField(max_length=64, blank=True)
+    pdf = models.FileField(_("PDF"), upload_to="summaries/", blank=True)
+    pdf_sha256 = models.CharField(_("PDF SHA-256"), max_length=64, blank=True)
 
     objects = TreatmentSessionQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("treatment session")
+        verbose_name_plural = _("treatment sessions")
         ordering = ["-performed_at", "-id"]
         indexes = [
             models.Index(fields=["status", "performed_at"]),
@@ -245,13 +277,25 @@ class Injection(NeedleChoice, models.Model):
     """What went into one zone in a session."""
 
     session = models.ForeignKey(
-        TreatmentSession, on_delete=models.PROTECT, related_name="injections"
+        TreatmentSession,
+        verbose_name=_("session"),
+        on_delete=models.PROTECT,
+        related_name="injections",
     )
     map_zone = models.ForeignKey(
-        MapZone, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        MapZone,
+        verbose_name=_("map zone"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
-    region = models.ForeignKey(BodyRegion, on_delete=models.PROTECT, related_name="+")
-    formula = models.ForeignKey(Formula, on_delete=models.PROTECT, related_name="+")
+    region = models.ForeignKey(
+        BodyRegion, verbose_name=_("region"), on_delete=models.PROTECT, related_name="+"
+    )
+    formula = models.ForeignKey(
+        Formula, verbose_name=_("formula"), on_delete=models.PROTECT, related_name="+"
+    )
     volume_ml = models.DecimalField(
         _("volume (mL)"),
         max_digits=5,
@@ -279,20 +323,28 @@ class Injection(NeedleChoice, models.Model):
     gauge = models.PositiveSmallIntegerField(
         _("gauge (G)"), validators=[MinValueValidator(25), MaxValueValidator(34)]
     )
-    technique = models.CharField(max_length=10, choices=MapZone.Technique.choices)
-    restricted_acknowledged = models.BooleanField(default=False)
-    restricted_note = FreeCharField(max_length=300, blank=True)
+    technique = models.CharField(_("technique"), max_length=10, choices=MapZone.Technique.choices)
+    restricted_acknowledged = models.BooleanField(
+        _("restricted compound acknowledged"), default=False
+    )
+    restricted_note = FreeCharField(_("restricted note"), max_length=300, blank=True)
     # As they read when the injection was recorded: later catalogue edits must not
     # rewrite what the record says was injected.
-    region_label = models.CharField(max_length=100)
-    formula_name = models.CharField(max_length=120)
+    region_label = models.CharField(_("region label"), max_length=100)
+    formula_name = models.CharField(_("formula name"), max_length=120)
 
     class Meta:
+        verbose_name = _("injection")
+        verbose_name_plural = _("injections")
         ordering = ["region__sort_order", "id"]
         triggers = [_frozen_child("injection_frozen", "NEW.session_id, OLD.session_id")]
 
     def __str__(self) -> str:
-        return f"{self.region}: {self.volume_ml} mL of {self.formula}"
+        return gettext("%(region)s: %(volume)s mL of %(formula)s") % {
+            "region": self.shown_region_label,
+            "volume": amount(self.volume_ml),
+            "formula": self.formula_name or self.formula,
+        }
 
     @property
     def shown_region_label(self) -> str:
@@ -316,17 +368,25 @@ def _has(instance: models.Model, relation: str) -> bool:
 class InjectionLot(models.Model):
     """The lot used for one compound of the injected formula: the traceability link."""
 
-    injection = models.ForeignKey(Injection, on_delete=models.CASCADE, related_name="lots")
-    compound = models.ForeignKey(Compound, on_delete=models.PROTECT, related_name="+")
-    lot = models.ForeignKey(CompoundLot, on_delete=models.PROTECT, related_name="uses")
+    injection = models.ForeignKey(
+        Injection, verbose_name=_("injection"), on_delete=models.CASCADE, related_name="lots"
+    )
+    compound = models.ForeignKey(
+        Compound, verbose_name=_("compound"), on_delete=models.PROTECT, related_name="+"
+    )
+    lot = models.ForeignKey(
+        CompoundLot, verbose_name=_("lot"), on_delete=models.PROTECT, related_name="uses"
+    )
     # Copied from the catalogue when recorded (see Injection): the evidence stays as it was.
-    compound_name = models.CharField(max_length=120)
-    lot_number = models.CharField(max_length=60)
-    lot_expiry = models.DateField()
-    amount_per_ml = models.DecimalField(max_digits=10, decimal_places=3)
-    amount_unit = models.CharField(max_length=4)
+    compound_name = models.CharField(_("compound name"), max_length=120)
+    lot_number = models.CharField(_("lot number"), max_length=60)
+    lot_expiry = models.DateField(_("lot expiry date"))
+    amount_per_ml = models.DecimalField(_("amount per mL"), max_digits=10, decimal_places=3)
+    amount_unit = models.CharField(_("amount unit"), max_length=4)
 
     class Meta:
+        verbose_name = _("injection lot")
+        verbose_name_plural = _("injection lots")
         ordering = ["compound__name"]
         constraints = [
             models.UniqueConstraint(fields=["injection", "compound"], name="one_lot_per_compound")
@@ -340,7 +400,10 @@ class InjectionLot(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.compound.name}: lot {self.lot.lot_number}"
+        return gettext("%(compound)s: lot %(number)s") % {
+            "compound": self.compound_name,
+            "number": self.lot_number,
+        }
 
 
 # How long a resolved side effect lasted (NULL while ongoing): indexed for the flags.
@@ -420,28 +483,41 @@ class SideEffect(models.Model):
     }
 
     session = models.ForeignKey(
-        TreatmentSession, on_delete=models.PROTECT, related_name="side_effects"
+        TreatmentSession,
+        verbose_name=_("session"),
+        on_delete=models.PROTECT,
+        related_name="side_effects",
     )
-    kind = models.CharField(max_length=15, choices=Kind.choices)
-    onset = models.DateTimeField()
-    resolved_at = models.DateTimeField(null=True, blank=True)
-    severity = models.CharField(max_length=10, choices=Severity.choices)
-    notes = FreeTextField(blank=True)
+    kind = models.CharField(_("kind"), max_length=15, choices=Kind.choices)
+    onset = models.DateTimeField(_("onset"))
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    severity = models.CharField(_("severity"), max_length=10, choices=Severity.choices)
+    notes = FreeTextField(_("notes"), blank=True)
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        on_delete=models.PROTECT,
+        related_name="+",
     )
-    recorded_at = models.DateTimeField(auto_now_add=True)
+    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
     # A flag is reviewed once by a practitioner: it then leaves the dashboard and the
     # chart's list, and stays on the session with who reviewed it and why.
-    reviewed_at = models.DateTimeField(null=True, blank=True)
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
     reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("reviewed by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
-    review_note = FreeTextField(blank=True)
+    review_note = FreeTextField(_("review note"), blank=True)
 
     objects = SideEffectQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("side effect")
+        verbose_name_plural = _("side effects")
         ordering = ["onset", "id"]
         indexes = [
             # The flags not yet reviewed (needing_attention): resolved ones by kind and
@@ -496,19 +572,29 @@ class Amendment(models.Model):
     """A correction to a signed session, shown beneath the original. Never edited."""
 
     session = models.ForeignKey(
-        TreatmentSession, on_delete=models.PROTECT, related_name="amendments"
+        TreatmentSession,
+        verbose_name=_("session"),
+        on_delete=models.PROTECT,
+        related_name="amendments",
     )
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("author"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     # Set by add_amendment before the PDF is drawn, so the PDF shows the stored time.
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    reason = FreeCharField(max_length=300)
-    text = FreeTextField()
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    reason = FreeCharField(_("reason"), max_length=300)
+    text = FreeTextField(_("text"))
     # The summary as amended: the original plus every amendment up to this one, drawn
     # when this one was recorded (the row is never updated, so set before the INSERT).
-    pdf = models.FileField(upload_to="summaries/", blank=True)
-    pdf_sha256 = models.CharField(max_length=64, blank=True)
+    pdf = models.FileField(_("PDF"), upload_to="summaries/", blank=True)
+    pdf_sha256 = models.CharField(_("PDF SHA-256"), max_length=64, blank=True)
 
     class Meta:
+        verbose_name = _("amendment")
+        verbose_name_plural = _("amendments")
         ordering = ["created_at", "id"]
         triggers = [
             pgtrigger.Protect(name="append_only", operation=pgtrigger.Update | pgtrigger.Delete)
@@ -527,19 +613,27 @@ class Acknowledgement(models.Model):
     signature, printed on the signed summary, never edited."""
 
     session = models.ForeignKey(
-        TreatmentSession, on_delete=models.PROTECT, related_name="acknowledgements"
+        TreatmentSession,
+        verbose_name=_("session"),
+        on_delete=models.PROTECT,
+        related_name="acknowledgements",
     )
     # What the change is (treatments.services.signature.Change.key): the sign page
     # posts it back, so a change that moved on since the page was drawn is asked again.
-    key = models.CharField(max_length=200)
-    statement = FreeTextField()  # the fact, as the summary prints it
-    note = FreeTextField()
+    key = models.CharField(_("change"), max_length=200)
+    statement = FreeTextField(_("what changed"))  # the fact, as the summary prints it
+    note = FreeTextField(_("note"))
     acknowledged_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("acknowledged by"),
+        on_delete=models.PROTECT,
+        related_name="+",
     )
-    acknowledged_at = models.DateTimeField()
+    acknowledged_at = models.DateTimeField(_("acknowledged at"))
 
     class Meta:
+        verbose_name = _("acknowledgement at signing")
+        verbose_name_plural = _("acknowledgements at signing")
         ordering = ["id"]
         constraints = [
             models.UniqueConstraint(

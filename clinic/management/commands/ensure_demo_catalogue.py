@@ -10,8 +10,9 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from clinic.demo_catalogue import CONSENT_FR, CONSENT_WHAT
 from clinic.models import Jurisdiction, Location
-from patients.models import ConsentKind, ConsentTemplate
+from patients.models import ConsentTemplate
 from treatments.models import (
     Compound,
     CompoundCategory,
@@ -32,6 +33,11 @@ COMPOUNDS = [
 CONSENT_TEXT = (
     "DEMO WORDING, not for clinical use: replace it in the console (Consent templates) "
     "with your clinic's approved text.\n\nI consent to {what}."
+)
+# The same in Canadian French: a consent version carries both (the console requires them).
+CONSENT_TEXT_FR = (
+    "LIBELLÉ DE DÉMONSTRATION, non destiné à l'usage clinique\u00a0: remplacez-le dans la "
+    "console (Modèles de consentement) par le texte approuvé de votre clinique.\n\n{what}"
 )
 
 
@@ -75,13 +81,14 @@ class Command(BaseCommand):
             FormulaIngredient.objects.create(
                 formula=formula, compound=compound, amount_per_ml=per_ml, unit=per_ml_unit
             )
-        for kind, what in [
-            (ConsentKind.TREATMENT, "mesotherapy treatment as explained to me"),
-            (ConsentKind.PHOTOGRAPHY, "photographs of the treated areas for my record"),
-            (ConsentKind.OFF_LABEL, "the off-label use of the compounds and mixtures planned"),
-        ]:
+        for kind, what in CONSENT_WHAT.items():
+            title_fr, text_fr = CONSENT_FR[kind]
             ConsentTemplate.objects.create(
-                kind=kind, title=f"DEMO {kind.label} consent", text=CONSENT_TEXT.format(what=what)
+                kind=kind,
+                title=f"DEMO {kind.label} consent",
+                text=CONSENT_TEXT.format(what=what),
+                title_fr=f"DÉMO {title_fr}",
+                text_fr=CONSENT_TEXT_FR.format(what=text_fr),
             )
         self.stdout.write(
             "Loaded a DEMO catalogue (a clinic in CA-QC, 3 compounds, 1 mixture, consent "
