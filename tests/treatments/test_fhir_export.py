@@ -66,7 +66,9 @@ def rich(signed, planned_map, lots, practitioner, treatment_consent):
     """The signed session's patient, with a later draft, a withdrawn consent, allergies,
     a measurement and a side effect."""
     patient = signed.patient
-    Patient.objects.filter(pk=patient.pk).update(allergies="Lidocaine\nLatex")
+    Patient.objects.filter(pk=patient.pk).update(
+        allergy_status="listed", allergies="Lidocaine\nLatex"
+    )
     draft = make_session(
         planned_map,
         practitioner=practitioner,
