@@ -41,7 +41,14 @@ from django.utils import timezone
 
 from clinic import demo_names as names
 from clinic.demo_catalogue import RESTRICTED_NOTE, Catalogue, ensure_catalogue
-from patients.models import AllergyStatus, ConsentKind, ConsentTemplate, Patient, Photo, photo_upload_to
+from patients.models import (
+    AllergyStatus,
+    ConsentKind,
+    ConsentTemplate,
+    Patient,
+    Photo,
+    photo_upload_to,
+)
 from treatments.models import BodyRegion, NeedleRule, TreatmentSession
 
 DEMO_DOMAIN = "demo.mesochart.invalid"

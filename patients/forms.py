@@ -90,13 +90,15 @@ class PatientForm(forms.ModelForm):
             "email": _("Email"),
             "address": _("Address"),
             "allergy_status": _("Allergies"),
-            "allergies": _("Allergies listed"),
+            "allergies": _("List of allergies"),
             "current_medications": _("Current medications"),
             "medical_history": _("Medical history"),
             "contraindication_notes": _("Contraindication notes"),
         }
         help_texts = {
-            "allergies": _("Required when the answer is “Allergies listed”; typed as told."),
+            "allergies": _(
+                "Required when the answer is “Allergies listed”: as the patient tells them."
+            ),
             "phototype": _(
                 "Sets the default needle length (the catalogue's needle rules; "
                 "shipped: 4 mm for I–IV, 6 mm for V–VI)."

@@ -283,10 +283,7 @@ class Patient(models.Model):
             raise ValidationError(
                 {
                     "allergies": ValidationError(
-                        _(
-                            "List the allergies, or answer “No known allergies” or "
-                            "“Not asked yet”."
-                        ),
+                        _("List the allergies, or answer “No known allergies” or “Not asked yet”."),
                         code="allergies_missing",
                     )
                 }

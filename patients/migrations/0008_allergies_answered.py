@@ -10,6 +10,7 @@ from django.db import migrations, models
 TO_ANSWERS = r"UPDATE patients_patient SET allergy_status = 'listed' WHERE allergies ~ '\S'"
 BACK = migrations.RunSQL.noop
 
+
 class Migration(migrations.Migration):
     dependencies = [
         ("patients", "0007_languages"),
