@@ -111,6 +111,31 @@ class PatientAlerts:
     def no_known_allergies(self) -> bool:
         return self.allergy_status == AllergyStatus.NONE_KNOWN
 
+    @property
+    def summary(self) -> str:
+        """All of it on one line, for a tooltip (the patient list's badge)."""
+        parts = []
+        if self.allergies:
+            parts.append(gettext("Allergies: %(allergies)s.") % {"allergies": self.allergies})
+        elif self.allergies_not_recorded:
+            parts.append(gettext("Allergies not recorded yet."))
+        if self.contraindications:
+            parts.append(
+                gettext("Contraindications: %(contraindications)s.")
+                % {"contraindications": "; ".join(self.contraindications)}
+            )
+        if self.contraindication_notes:
+            parts.append(gettext("Notes: %(notes)s") % {"notes": self.contraindication_notes})
+        if self.medical_history:
+            parts.append(
+                gettext("Medical history: %(history)s") % {"history": self.medical_history}
+            )
+        if self.current_medications:
+            parts.append(
+                gettext("Medications: %(medications)s") % {"medications": self.current_medications}
+            )
+        return " ".join(parts)
+
 
 class PatientQuerySet(models.QuerySet):
     def active(self) -> "PatientQuerySet":
