@@ -41,7 +41,14 @@ from django.utils import timezone
 
 from clinic import demo_names as names
 from clinic.demo_catalogue import RESTRICTED_NOTE, Catalogue, ensure_catalogue
-from patients.models import ConsentKind, ConsentTemplate, Patient, Photo, photo_upload_to
+from patients.models import (
+    AllergyStatus,
+    ConsentKind,
+    ConsentTemplate,
+    Patient,
+    Photo,
+    photo_upload_to,
+)
 from treatments.models import BodyRegion, NeedleRule, TreatmentSession
 
 DEMO_DOMAIN = "demo.mesochart.invalid"
@@ -282,6 +289,7 @@ class Generator:
                 "email",
                 "address",
                 "phototype",
+                "allergy_status",
                 "allergies",
                 "current_medications",
                 "medical_history",
@@ -603,6 +611,10 @@ class Generator:
             if (rng.random() < 0.12)
             else ""
         )
+        if allergies:
+            allergy_status = AllergyStatus.LISTED
+        else:  # most were asked; one in five records predates the question
+            allergy_status = AllergyStatus.NONE_KNOWN if pid % 5 else AllergyStatus.NOT_ASKED
         medications = rng.choice(names.MEDICATIONS) if rng.random() < 0.3 else ""
         history = rng.choice(names.HISTORY) if rng.random() < 0.4 else ""
         self.patient.add(
@@ -616,6 +628,7 @@ class Generator:
             email,
             address,
             phototype,
+            allergy_status.value,
             allergies,
             medications,
             history,

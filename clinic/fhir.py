@@ -113,8 +113,33 @@ def patient_resource(patient) -> dict:
     return resource
 
 
+# SNOMED CT 716186003 "No known allergy": the coded answer FHIR expects for "none known".
+NO_KNOWN_ALLERGY = {
+    "system": "http://snomed.info/sct",
+    "code": "716186003",
+    "display": "No known allergy",
+}
+
+
 def allergy_resources(patient) -> Iterator[dict]:
-    """One AllergyIntolerance per line of the allergies field (free text, not coded)."""
+    """One AllergyIntolerance per line of the allergies field (free text, not coded); one
+    coded "No known allergy" when that was the answer; none when never asked."""
+    if patient.allergy_status == "none_known":
+        yield {
+            "resourceType": "AllergyIntolerance",
+            "id": resource_id("AllergyIntolerance", f"{patient.pk}/none"),
+            "clinicalStatus": {
+                "coding": [
+                    {
+                        "system": "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical",
+                        "code": "active",
+                    }
+                ]
+            },
+            "code": {"coding": [NO_KNOWN_ALLERGY], "text": NO_KNOWN_ALLERGY["display"]},
+            "patient": ref("Patient", patient.pk),
+        }
+        return
     lines = [line.strip() for line in patient.allergies.splitlines() if line.strip()]
     for number, text in enumerate(lines, start=1):
         yield {

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from patients.images import MAX_UPLOAD_BYTES, CleanImage, clean_image
 from patients.models import (
     PHONE_VALIDATOR,
+    AllergyStatus,
     Consent,
     ConsentTemplate,
     Measurement,
@@ -36,6 +37,7 @@ DEMOGRAPHIC_FIELDS = [
 ]
 CLINICAL_FIELDS = [
     "phototype",
+    "allergy_status",
     "allergies",
     "current_medications",
     "medical_history",
@@ -77,6 +79,7 @@ class PatientForm(forms.ModelForm):
             "medical_history": forms.Textarea(attrs={"rows": 3}),
             "contraindication_notes": forms.Textarea(attrs={"rows": 2}),
             "phototype": forms.RadioSelect,
+            "allergy_status": forms.RadioSelect,
         }
         labels = {
             "first_name": _("First name"),
@@ -86,12 +89,16 @@ class PatientForm(forms.ModelForm):
             "phone": _("Phone"),
             "email": _("Email"),
             "address": _("Address"),
-            "allergies": _("Allergies"),
+            "allergy_status": _("Allergies"),
+            "allergies": _("List of allergies"),
             "current_medications": _("Current medications"),
             "medical_history": _("Medical history"),
             "contraindication_notes": _("Contraindication notes"),
         }
         help_texts = {
+            "allergies": _(
+                "Required when the answer is “Allergies listed”: as the patient tells them."
+            ),
             "phototype": _(
                 "Sets the default needle length (the catalogue's needle rules; "
                 "shipped: 4 mm for I–IV, 6 mm for V–VI)."
@@ -103,6 +110,7 @@ class PatientForm(forms.ModelForm):
         self.fields["phototype"].choices = Patient._meta.get_field("phototype").choices
         if clinical:
             self.fields["phototype"].required = True
+            self.fields["allergy_status"].choices = AllergyStatus.choices  # no blank choice
         else:
             for name in CLINICAL_FIELDS:
                 del self.fields[name]
@@ -135,6 +143,7 @@ class PatientForm(forms.ModelForm):
                 Fieldset(_("Skin"), "phototype"),
                 Fieldset(
                     _("Medical"),
+                    "allergy_status",
                     pair("allergies", "current_medications"),
                     "medical_history",
                 ),

@@ -65,6 +65,78 @@ class Sex(models.TextChoices):
     UNDISCLOSED = "U", _("Not disclosed")
 
 
+class AllergyStatus(models.TextChoices):
+    """Allergies are an answer: "none known" is a fact, "not asked yet" a gap to fill."""
+
+    NOT_ASKED = "not_asked", _("Not asked yet")
+    NONE_KNOWN = "none_known", _("No known allergies")
+    LISTED = "listed", _("Allergies listed")
+
+
+class AlertLevel(models.TextChoices):
+    """How loudly the alerts speak: red, amber, or the green "nothing recorded"."""
+
+    DANGER = "danger", _("Allergy or contraindication")
+    WARNING = "warning", _("Check before injecting")
+    CLEAR = "clear", _("Nothing recorded")
+
+
+@dataclasses.dataclass(frozen=True)
+class PatientAlerts:
+    """What the alerts partial shows, decided here once (Patient.alerts); the partial
+    only displays it. Free text is shown as typed, never read for keywords."""
+
+    level: str
+    allergy_status: str
+    allergies: str
+    contraindications: list[str]
+    contraindication_notes: str
+    medical_history: str
+    current_medications: str
+
+    @property
+    def shown(self) -> bool:
+        """Something to read: a banner or a paper shows the box."""
+        return self.level != AlertLevel.CLEAR
+
+    @property
+    def danger(self) -> bool:
+        return self.level == AlertLevel.DANGER
+
+    @property
+    def allergies_not_recorded(self) -> bool:
+        return self.allergy_status == AllergyStatus.NOT_ASKED
+
+    @property
+    def no_known_allergies(self) -> bool:
+        return self.allergy_status == AllergyStatus.NONE_KNOWN
+
+    @property
+    def summary(self) -> str:
+        """All of it on one line, for a tooltip (the patient list's badge)."""
+        parts = []
+        if self.allergies:
+            parts.append(gettext("Allergies: %(allergies)s.") % {"allergies": self.allergies})
+        elif self.allergies_not_recorded:
+            parts.append(gettext("Allergies not recorded yet."))
+        if self.contraindications:
+            parts.append(
+                gettext("Contraindications: %(contraindications)s.")
+                % {"contraindications": "; ".join(self.contraindications)}
+            )
+        if self.contraindication_notes:
+            parts.append(gettext("Notes: %(notes)s") % {"notes": self.contraindication_notes})
+        if self.medical_history:
+            parts.append(
+                gettext("Medical history: %(history)s") % {"history": self.medical_history}
+            )
+        if self.current_medications:
+            parts.append(
+                gettext("Medications: %(medications)s") % {"medications": self.current_medications}
+            )
+        return " ".join(parts)
+
+
 class PatientQuerySet(models.QuerySet):
     def active(self) -> "PatientQuerySet":
         return self.filter(archived=False)
@@ -100,7 +172,15 @@ class Patient(models.Model):
     phototype = models.PositiveSmallIntegerField(
         _("skin phototype (Fitzpatrick)"), choices=Phototype.choices, null=True, blank=True
     )
-    allergies = FreeTextField(_("allergies"), blank=True)
+    # Answered, not guessed from the text: the text is required when "listed" and
+    # empty otherwise (clean(), and the patient_allergy_answer constraint).
+    allergy_status = models.CharField(
+        _("allergies"),
+        max_length=12,
+        choices=AllergyStatus.choices,
+        default=AllergyStatus.NOT_ASKED,
+    )
+    allergies = FreeTextField(_("list of allergies"), blank=True)
     current_medications = FreeTextField(_("current medications"), blank=True)
     medical_history = FreeTextField(_("medical history"), blank=True)
     # Contraindications to mesotherapy the practitioner must see before injecting.
@@ -180,6 +260,17 @@ class Patient(models.Model):
             models.CheckConstraint(
                 condition=Q(phototype__gte=1, phototype__lte=6), name="patient_phototype_range"
             ),
+            # The database's copy of clean()'s rule, for writes that skip full_clean().
+            models.CheckConstraint(
+                condition=(
+                    Q(allergy_status=AllergyStatus.LISTED, allergies__regex=r"\S")
+                    | (~Q(allergy_status=AllergyStatus.LISTED) & ~Q(allergies__regex=r"\S"))
+                ),
+                name="patient_allergy_answer",
+                violation_error_message=_(
+                    "List the allergies only when the answer is “Allergies listed”."
+                ),
+            ),
         ]
         triggers = [NO_DELETE]
 
@@ -213,6 +304,33 @@ class Patient(models.Model):
     def phototype_numeral(self) -> str:
         return Phototype(self.phototype).name if self.phototype else ""
 
+    def clean(self) -> None:
+        listed = self.allergy_status == AllergyStatus.LISTED
+        if listed and not self.allergies.strip():
+            raise ValidationError(
+                {
+                    "allergies": ValidationError(
+                        _("List the allergies, or answer “No known allergies” or “Not asked yet”."),
+                        code="allergies_missing",
+                    )
+                }
+            )
+        if not listed and self.allergies.strip():
+            raise ValidationError(
+                {
+                    "allergies": ValidationError(
+                        _(
+                            "Allergies are typed here but the answer is “%(answer)s”: choose "
+                            "“Allergies listed”, or clear the text."
+                        ),
+                        code="allergies_unlisted",
+                        params={"answer": self.get_allergy_status_display()},
+                    )
+                }
+            )
+        if not listed:
+            self.allergies = ""  # whitespace alone is no answer
+
     def check_writable(self) -> None:
         """Every write to the record goes through here: an archived record is read-only.
         Asks the database, not this copy: the record may have been archived since it was
@@ -230,8 +348,31 @@ class Patient(models.Model):
             )
 
     @property
-    def has_alerts(self) -> bool:
-        return bool(self.allergies or self.contraindications or self.contraindication_notes)
+    def alerts(self) -> PatientAlerts:
+        """What every screen and paper shows before injecting. Red: allergies listed, a
+        contraindication ticked or noted. Amber: allergies never asked, or a medical
+        history or medications to read (free text is shown, not interpreted). Green only
+        when allergies are answered "none known" and every other field is empty."""
+        listed = self.allergy_status == AllergyStatus.LISTED
+        contraindications = self.contraindications
+        notes = self.contraindication_notes.strip()
+        history = self.medical_history.strip()
+        medications = self.current_medications.strip()
+        if listed or contraindications or notes:
+            level = AlertLevel.DANGER
+        elif self.allergy_status != AllergyStatus.NONE_KNOWN or history or medications:
+            level = AlertLevel.WARNING
+        else:
+            level = AlertLevel.CLEAR
+        return PatientAlerts(
+            level=level,
+            allergy_status=self.allergy_status,
+            allergies=self.allergies if listed else "",
+            contraindications=contraindications,
+            contraindication_notes=notes,
+            medical_history=history,
+            current_medications=medications,
+        )
 
     @property
     def contraindications(self) -> list[str]:

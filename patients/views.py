@@ -61,8 +61,11 @@ LIST_COLUMNS = [
     "phone",
     "phototype",
     "archived",
-    # for the allergy / contraindication badge
+    # for the alert badge (Patient.alerts reads each of these)
+    "allergy_status",
     "allergies",
+    "current_medications",
+    "medical_history",
     "pregnant_or_breastfeeding",
     "anticoagulant_treatment",
     "active_skin_infection",

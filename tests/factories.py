@@ -46,6 +46,9 @@ class PatientFactory(factory.django.DjangoModelFactory):
     date_of_birth = factory.Faker("date_of_birth", minimum_age=18, maximum_age=80)
     phototype = 3
     phone = factory.Sequence(lambda n: f"514-555-{n % 10000:04d}")
+    # Allergies typed in a test are an answer (Patient.clean); none typed: not asked yet.
+    allergy_status = factory.LazyAttribute(lambda p: "listed" if p.allergies else "not_asked")
+    allergies = ""
 
 
 class ConsentTemplateFactory(factory.django.DjangoModelFactory):

@@ -203,6 +203,8 @@ def _fill_every_typed_field(payload: str) -> None:
 
 def _fill(model, pk, fields, text: str) -> None:
     values = {f.name: text[: f.max_length] if f.max_length else text for f in fields}
+    if model is Patient:  # typed allergies are an answer (constraint patient_allergy_answer)
+        values["allergy_status"] = "listed"
     model._base_manager.filter(pk=pk).update(**values)
 
 

@@ -109,6 +109,7 @@ def test_who_saw_or_changed_shows_access_and_changes_with_their_user(
 ):
     someone = PatientFactory(first_name="Hélène", last_name="Gagnon")
     with pghistory.context(user=assistant.pk, url="/patients/x/edit/"):
+        someone.allergy_status = "listed"
         someone.allergies = "Penicillin"
         someone.version += 1
         someone.save()

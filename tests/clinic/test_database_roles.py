@@ -421,7 +421,7 @@ def test_a_temporary_table_does_not_unfreeze_a_signed_session(record, shadowed, 
 @pytest.mark.parametrize(
     ("table", "events", "column", "row"),
     [
-        ("patients_patient", "patients_patientevent", "allergies", "patient"),
+        ("patients_patient", "patients_patientevent", "medical_history", "patient"),
         ("treatments_treatmentsession", "treatments_treatmentsessionevent", "notes", "draft"),
     ],
     ids=["patient", "draft-session"],
@@ -453,7 +453,7 @@ def test_history_context_cannot_be_rewritten(record, practitioner, outsider):
 
     _, patient = record
     with pghistory.context(user=practitioner.pk, url="/patients/"):
-        Patient.objects.filter(pk=patient.pk).update(allergies="latex")
+        Patient.objects.filter(pk=patient.pk).update(allergy_status="listed", allergies="latex")
     event = PatientEvent.objects.filter(pgh_obj_id=patient.pk).latest("pgh_id")
     context_id = str(event.pgh_context_id)
     assert _sql("SELECT has_table_privilege('pghistory_context', 'UPDATE')") == [(False,)]
@@ -479,7 +479,7 @@ def test_a_nested_history_context_still_adds_to_the_request(record, practitioner
 
     _, patient = record
     with pghistory.context(user=practitioner.pk):
-        Patient.objects.filter(pk=patient.pk).update(allergies="latex")
+        Patient.objects.filter(pk=patient.pk).update(allergy_status="listed", allergies="latex")
         with pghistory.context(reason="intake"):
             Patient.objects.filter(pk=patient.pk).update(allergies="latex, nickel")
     event = PatientEvent.objects.filter(pgh_obj_id=patient.pk).latest("pgh_id")

@@ -138,6 +138,7 @@ def test_patient_search(client_for, practitioner, kind):
                 date_of_birth=date(1980, 4, 12),
                 phone=f"514-500-{base + i:04d}",
                 phototype=3,
+                allergy_status="listed" if i % 3 == 0 else "none_known",
                 allergies="Lidocaine" if i % 3 == 0 else "",
                 anticoagulant_treatment=i % 4 == 0,
             )

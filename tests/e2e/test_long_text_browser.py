@@ -20,7 +20,13 @@ def test_long_unbroken_strings_never_widen_a_page(
 ):
     patient = planned_map.patient
     Patient.objects.filter(pk=patient.pk).update(
-        last_name="W" * 100, allergies=LONG, contraindication_notes=LONG, address=LONG
+        last_name="W" * 100,
+        allergy_status="listed",
+        allergies=LONG,
+        contraindication_notes=LONG,
+        medical_history=LONG,
+        current_medications=LONG,
+        address=LONG,
     )
     Location.objects.filter(pk=planned_map.location_id).update(address=LONG)
     session = make_session(planned_map, lots=lots, check_skin_cleansed=False)

@@ -25,6 +25,7 @@ NEW_PATIENT = {
     "email": "",
     "address": "",
     "phototype": "3",
+    "allergy_status": "none_known",
     "allergies": "",
     "current_medications": "",
     "medical_history": "",
@@ -41,7 +42,7 @@ def _assert_french(page: str, french: list[str], english: list[str]) -> None:
 
 def test_the_chart_in_french(client_for, practitioner, patient, sign_consent):
     Patient.objects.filter(pk=patient.pk).update(
-        allergies="Lidocaïne", anticoagulant_treatment=True
+        allergy_status="listed", allergies="Lidocaïne", anticoagulant_treatment=True
     )
     sign_consent(patient)
     page = client_for(practitioner).get(patient.get_absolute_url(), **FRENCH).content.decode()

@@ -20,6 +20,7 @@ VALID = {
     "email": "Marie.Cote@Example.org",
     "address": "12 rue Principale",
     "phototype": "5",
+    "allergy_status": "listed",
     "allergies": "Lidocaine",
     "current_medications": "",
     "medical_history": "",

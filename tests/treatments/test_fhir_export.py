@@ -66,7 +66,9 @@ def rich(signed, planned_map, lots, practitioner, treatment_consent):
     """The signed session's patient, with a later draft, a withdrawn consent, allergies,
     a measurement and a side effect."""
     patient = signed.patient
-    Patient.objects.filter(pk=patient.pk).update(allergies="Lidocaine\nLatex")
+    Patient.objects.filter(pk=patient.pk).update(
+        allergy_status="listed", allergies="Lidocaine\nLatex"
+    )
     draft = make_session(
         planned_map,
         practitioner=practitioner,
@@ -200,3 +202,17 @@ def test_a_demo_patients_bundle_validates():
         bundle = patient_bundle(patient)
         _check_bundle(bundle)
         assert "Procedure" in _by_type(bundle)
+
+
+@pytest.mark.parametrize(
+    ("status", "codes"), [("none_known", ["716186003"]), ("not_asked", [])], ids=str
+)
+def test_no_known_allergy_is_exported_coded_and_never_asked_is_not(signed, status, codes):
+    """ "None known" is an answer worth sending; "not asked yet" says nothing at all."""
+    patient = signed.patient
+    Patient.objects.filter(pk=patient.pk).update(allergy_status=status, allergies="")
+    patient.refresh_from_db()
+    bundle = patient_bundle(patient)
+    _check_bundle(bundle)
+    allergies = _by_type(bundle).get("AllergyIntolerance", [])
+    assert [a["code"]["coding"][0]["code"] for a in allergies] == codes

@@ -121,7 +121,9 @@ def test_long_unbroken_strings_wrap_inside_a4(
     client_for, practitioner, planned_map, lots, treatment_consent
 ):
     patient = planned_map.patient
-    type(patient).objects.filter(pk=patient.pk).update(last_name="W" * 100, allergies=LONG)
+    type(patient).objects.filter(pk=patient.pk).update(
+        last_name="W" * 100, allergy_status="listed", allergies=LONG
+    )
     client = client_for(practitioner)
     post = session_post(
         planned_map,

@@ -312,6 +312,7 @@ def test_contraindication_notes_alone_are_shown_wherever_the_alerts_are(
     client, map_patient, planned_map, lots, treatment_consent
 ):
     map_patient.contraindication_notes = NOTES
+    map_patient.allergy_status = "none_known"
     map_patient.save()
     stored = Patient.objects.get(pk=map_patient.pk)
     assert (stored.allergies, stored.contraindications) == ("", [])  # the notes are the only alert

@@ -95,20 +95,29 @@ def test_a_superseded_wording_is_a_change(draft, treatment_consent):
 
 def test_an_alert_recorded_after_the_draft_was_saved(client_for, practitioner, draft):
     patient = draft.patient
-    patient.allergies = "Latex"
-    save_patient(patient=patient, fields=["allergies"], expected_version=patient.version)
-    (change,) = changes_since_treatment(draft)
-    assert change.statement.startswith("Allergies changed ")
-    assert change.statement.endswith("after the draft was saved: now “Latex”")
+    patient.allergy_status, patient.allergies = "listed", "Latex"
+    save_patient(
+        patient=patient, fields=["allergy_status", "allergies"], expected_version=patient.version
+    )
+    answer, listed = changes_since_treatment(draft)
+    assert answer.statement.startswith("Allergies changed ")
+    assert answer.statement.endswith("after the draft was saved: now “Allergies listed”")
+    assert listed.statement.startswith("List of allergies changed ")
+    assert listed.statement.endswith("after the draft was saved: now “Latex”")
     client = client_for(practitioner)
-    assert _sign(client, draft).status_code == 200  # refused without it
-    # Changed again while the page was open: the old acknowledgement is not enough.
+    assert _sign(client, draft).status_code == 200  # refused without them
+    # Changed again while the page was open: the old acknowledgement of the list is not
+    # enough (the answer, unchanged since, keeps its key).
     patient.refresh_from_db()
     patient.allergies = "Latex, nickel"
     save_patient(patient=patient, fields=["allergies"], expected_version=patient.version)
-    assert _sign(client, draft, {change.key: "Seen"}).status_code == 200
-    (again,) = changes_since_treatment(draft)
-    assert _sign(client, draft, {again.key: "Seen, noted"}).status_code == 302
+    seen = {answer.key: "Seen", listed.key: "Seen"}
+    assert _sign(client, draft, seen).status_code == 200
+    draft.refresh_from_db()
+    assert not draft.is_signed
+    again = {change.key: "Seen, noted" for change in changes_since_treatment(draft)}
+    assert answer.key in again and listed.key not in again
+    assert _sign(client, draft, again).status_code == 302
 
 
 def test_saving_the_draft_again_takes_in_the_alerts_as_they_are(

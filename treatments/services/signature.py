@@ -131,6 +131,7 @@ def _lot_changes(session: TreatmentSession) -> list[Change]:
 # What the alerts show of a patient (allergies, conditions, medications, the
 # contraindications): a change to one after the draft was saved is to be acknowledged.
 ALERT_FIELDS = [
+    "allergy_status",
     "allergies",
     "current_medications",
     "medical_history",
@@ -158,8 +159,11 @@ def _alert_changes(session: TreatmentSession) -> list[Change]:
     for name, now in alert_snapshot(patient).items():
         if name not in seen or seen[name] == now:
             continue
-        label = str(Patient._meta.get_field(name).verbose_name)
-        if isinstance(now, bool):
+        field = Patient._meta.get_field(name)
+        label = str(field.verbose_name)
+        if field.choices:
+            shown = str(dict(field.flatchoices).get(now, now))
+        elif isinstance(now, bool):
             shown = gettext("yes") if now else gettext("no")
         else:
             shown = now.strip() or gettext("nothing recorded")
