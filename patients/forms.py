@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from patients.images import MAX_UPLOAD_BYTES, CleanImage, clean_image
 from patients.models import (
+    ALERT_FIELDS,
     PHONE_VALIDATOR,
     AllergyStatus,
     Consent,
@@ -35,18 +36,7 @@ DEMOGRAPHIC_FIELDS = [
     "preferred_language",
     "address",
 ]
-CLINICAL_FIELDS = [
-    "phototype",
-    "allergy_status",
-    "allergies",
-    "current_medications",
-    "medical_history",
-    "pregnant_or_breastfeeding",
-    "anticoagulant_treatment",
-    "active_skin_infection",
-    "compound_allergy",
-    "contraindication_notes",
-]
+CLINICAL_FIELDS = ["phototype", *ALERT_FIELDS]
 
 
 class DateInput(forms.DateInput):

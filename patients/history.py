@@ -15,7 +15,15 @@ from clinic.numbers import amount
 from patients.models import Patient
 
 # Columns that say nothing to a reader (bookkeeping, stored file names, hashes).
-HIDDEN_FIELDS = {"version", "search_vector", "updated_at", "sha256", "pdf_sha256"}
+HIDDEN_FIELDS = {
+    "version",
+    "search_vector",
+    "updated_at",
+    "sha256",
+    "pdf_sha256",
+    # Bookkeeping of signing (the alerts as the draft's author saw them), not the record.
+    "alerts_at_save",
+}
 # pghistory's event labels, as the history page names them.
 LABELS = {
     "insert": pgettext_lazy("history event", "insert"),

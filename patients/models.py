@@ -65,6 +65,22 @@ class Sex(models.TextChoices):
     UNDISCLOSED = "U", _("Not disclosed")
 
 
+# What the alerts read of a patient (Patient.alerts), in the order the form shows them:
+# the list page loads these columns for its badge, and signing asks about any of them
+# that changed after a draft was saved (treatments.services.signature).
+ALERT_FIELDS = [
+    "allergy_status",
+    "allergies",
+    "current_medications",
+    "medical_history",
+    "pregnant_or_breastfeeding",
+    "anticoagulant_treatment",
+    "active_skin_infection",
+    "compound_allergy",
+    "contraindication_notes",
+]
+
+
 class AllergyStatus(models.TextChoices):
     """Allergies are an answer: "none known" is a fact, "not asked yet" a gap to fill."""
 

@@ -33,7 +33,7 @@ from patients.forms import (
     WithdrawConsentForm,
 )
 from patients.history import record_changes
-from patients.models import Consent, ConsentKind, Measurement, Patient, Photo
+from patients.models import ALERT_FIELDS, Consent, ConsentKind, Measurement, Patient, Photo
 from patients.search import search_patients, use_search_threshold
 from patients.services import (
     StaleEdit,
@@ -62,15 +62,7 @@ LIST_COLUMNS = [
     "phototype",
     "archived",
     # for the alert badge (Patient.alerts reads each of these)
-    "allergy_status",
-    "allergies",
-    "current_medications",
-    "medical_history",
-    "pregnant_or_breastfeeding",
-    "anticoagulant_treatment",
-    "active_skin_infection",
-    "compound_allergy",
-    "contraindication_notes",
+    *ALERT_FIELDS,
 ]
 
 

@@ -99,7 +99,9 @@ def test_an_alert_recorded_after_the_draft_was_saved(client_for, practitioner, d
     save_patient(
         patient=patient, fields=["allergy_status", "allergies"], expected_version=patient.version
     )
-    answer, listed = changes_since_treatment(draft)
+    changes = {change.key.split(":")[1]: change for change in changes_since_treatment(draft)}
+    assert set(changes) == {"allergy_status", "allergies"}
+    answer, listed = changes["allergy_status"], changes["allergies"]
     assert answer.statement.startswith("Allergies changed ")
     assert answer.statement.endswith("after the draft was saved: now “Allergies listed”")
     assert listed.statement.startswith("List of allergies changed ")

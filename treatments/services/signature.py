@@ -16,7 +16,7 @@ from datetime import datetime
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from patients.models import Consent, ConsentKind, ConsentTemplate, Patient
+from patients.models import ALERT_FIELDS, Consent, ConsentKind, ConsentTemplate, Patient
 from treatments.models import CompoundLot, TreatmentSession
 
 
@@ -126,21 +126,6 @@ def _lot_changes(session: TreatmentSession) -> list[Change]:
         )
         for lot in lots
     ]
-
-
-# What the alerts show of a patient (allergies, conditions, medications, the
-# contraindications): a change to one after the draft was saved is to be acknowledged.
-ALERT_FIELDS = [
-    "allergy_status",
-    "allergies",
-    "current_medications",
-    "medical_history",
-    "pregnant_or_breastfeeding",
-    "anticoagulant_treatment",
-    "active_skin_infection",
-    "compound_allergy",
-    "contraindication_notes",
-]
 
 
 def alert_snapshot(patient: Patient) -> dict:
