@@ -143,6 +143,7 @@ PAGES: dict[str, Rule] = {
     "treatments:map": page(CLINICIANS, MAP),
     "treatments:map_plan": form(CLINICIANS, MAP),
     "treatments:map_status": action(CLINICIANS, MAP),
+    "treatments:map_needles": action(CLINICIANS, MAP),
     "treatments:session_new": form(CLINICIANS, PATIENT),
     "treatments:booklet": page(CLINICIANS, PATIENT),
     "patients:fhir": page(CLINICIANS, PATIENT),

@@ -191,6 +191,7 @@ POST_ONLY = {
     "patients:archive",
     "patients:consent_withdraw",
     "treatments:map_status",
+    "treatments:map_needles",
     "treatments:lot_quarantine",  # changes the lot; shows no patient
     "treatments:amendment_new",
     "treatments:side_effect_resolve",

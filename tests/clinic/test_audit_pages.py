@@ -121,7 +121,7 @@ def test_who_saw_or_changed_shows_access_and_changes_with_their_user(
     changes = page.context["changes"]
     update = next(change for change in changes if change.label == "update")
     assert update.user == "bob"
-    assert ("allergies", "", "Penicillin") in update.fields
+    assert ("list of allergies", "", "Penicillin") in update.fields
     assert "Penicillin" in html and "/patients/x/" in html
     # The chart links to it for those who may read the clinical record.
     chart = client.get(someone.get_absolute_url()).content.decode()

@@ -124,6 +124,9 @@ def map_detail(request: HttpRequest, pk: int) -> HttpResponse:
         )
         .order_by("region__sort_order")
     )
+    for zone in zones:
+        # One map for all the zones: its needle rule (the patient's) is looked up once.
+        zone.treatment_map = treatment_map
     record_access(
         request, patient=treatment_map.patient, action=AccessLog.Action.VIEW, subject=treatment_map
     )
