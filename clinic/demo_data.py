@@ -241,6 +241,7 @@ class Zone:
     technique: str
     volume: Decimal
     restricted: bool
+    points: int = 40  # planned; a session's points vary around it
     head: str = ""  # the injection's columns before the volume, and after the points
     volumes: list = None
     tail: str = ""
@@ -393,6 +394,7 @@ class Generator:
                 "spacing_mm",
                 "formula_id",
                 "planned_volume_ml",
+                "planned_points",
                 "restricted_acknowledged",
                 "restricted_note",
                 "baseline_id",
@@ -850,6 +852,7 @@ class Generator:
                 technique,
                 volume,
                 restricted,
+                points=rng.randint(25, 145),
                 head=f"{{}}\t{region.pk}\t{formula[0]}",
                 volumes=[max(Decimal("0.1"), volume + Decimal(d) / 10) for d in (-2, -1, 0, 1, 2)],
                 tail="\t".join(
@@ -882,6 +885,7 @@ class Generator:
                 Decimal(rng.choice([5, 10, 15, 20])),
                 formula[0],
                 volume,
+                zone.points,
                 restricted,
                 RESTRICTED_NOTE if restricted else "",
                 baseline if not zones else None,
@@ -974,7 +978,8 @@ class Generator:
         injection_id = self.injection.new_id()
         self.injection.add_line(
             f"{injection_id}\t{session_id}\t{zone.head}\t"
-            f"{zone.volumes[int(rng.random() * 5)]}\t{20 + int(rng.random() * 130)}\t{zone.tail}"
+            f"{zone.volumes[int(rng.random() * 5)]}\t{zone.points - 5 + int(rng.random() * 11)}\t"
+            f"{zone.tail}"
         )
         recall_id, recall_compound, recall_number, recall_expiry, recall_from = (
             self.catalogue.recall

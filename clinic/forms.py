@@ -14,6 +14,15 @@ def show_problems(form: forms.BaseForm, problems: dict[str, list[str]]) -> None:
         form.add_error(key if key in form.fields else None, messages)
 
 
+def refill(form: forms.BaseForm, data) -> None:
+    """An unbound form showing what was posted for it (no errors drawn yet): what an
+    "apply to several zones" round trip shows again before filling the zones."""
+    for name, field in form.fields.items():
+        key = form.add_prefix(name)
+        if not field.widget.value_omitted_from_data(data, {}, key):
+            form.initial[name] = field.widget.value_from_datadict(data, {}, key)
+
+
 class LoadedChoiceField(forms.ModelChoiceField):
     """A ModelChoiceField that finds the posted row among `rows`, loaded once for a whole
     formset, instead of asking the database once per row and per field. Without `rows` it

@@ -51,8 +51,27 @@
     return form.querySelectorAll('select[name$="-formula"]');
   }
 
+  // "All six done" ticks the checklist's boxes (each can still be unticked with a reason).
+  var checkAll = form.querySelector("[data-check-all]");
+  if (checkAll) {
+    checkAll.hidden = false;
+    checkAll.addEventListener("click", function () {
+      form.querySelectorAll('.checklist input[type="checkbox"]').forEach(function (box) {
+        box.checked = true;
+      });
+    });
+  }
+
   form.addEventListener("change", function (event) {
     var target = event.target;
+    if (target.matches('[name$="-needle_length_mm"], [name$="-needle_override_reason"]')) {
+      // A needle changed by hand, or a reason applied: the reason field opens beneath the
+      // zone's line (the default needle put in by the box's button needs none).
+      var row = target.closest("[data-zone-row]");
+      var reason = row && row.querySelector("[data-needle-reason]");
+      var isReason = target.name.slice(-"needle_override_reason".length) === "needle_override_reason";
+      if (reason && target.value !== "" && (isReason || event.isTrusted)) reason.hidden = false;
+    }
     if (target.matches('select[name$="-formula"]')) {
       refresh(target);
     } else if (target.name === "location" || target.name === "performed_at") {

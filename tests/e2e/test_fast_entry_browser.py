@@ -5,28 +5,10 @@ lots at once."""
 import pytest
 from playwright.sync_api import expect
 
-from tests.factories import TreatmentMapFactory
-from treatments.models import BodyRegion, MapZone, NeedleRule
-from treatments.services.maps import create_map
+from tests.treatments.session_helpers import FOURTEEN_ZONES, map_of_zones
+from treatments.models import MapZone
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-FOURTEEN = [
-    "buttock_left",
-    "buttock_right",
-    "thigh_back_left",
-    "thigh_back_right",
-    "thigh_outer_right",
-    "thigh_front_right",
-    "thigh_inner_right",
-    "thigh_inner_left",
-    "thigh_front_left",
-    "thigh_outer_left",
-    "knee_right",
-    "knee_left",
-    "flank_right",
-    "flank_left",
-]
 
 
 def _no_horizontal_scroll(page):
@@ -46,13 +28,7 @@ def test_a_14_zone_plan_entered_with_apply_to_all(
     live_server, wide_page, practitioner, map_patient, location, catalogue
 ):
     page = wide_page
-    treatment_map = create_map(
-        treatment_map=TreatmentMapFactory.build(patient=map_patient, location=location),
-        patient=map_patient,
-        regions=list(BodyRegion.objects.filter(code__in=FOURTEEN)),
-        needle=NeedleRule.objects.for_patient(map_patient),
-        user=practitioner,
-    )
+    treatment_map = map_of_zones(map_patient, location, practitioner, FOURTEEN_ZONES)
     page.goto(f"{live_server.url}/maps/{treatment_map.pk}/zones/")
     assert page.locator("[data-zone-row]").count() == 14
     assert _no_horizontal_scroll(page)
@@ -90,13 +66,7 @@ def test_apply_to_the_ticked_zones_only(
     live_server, wide_page, practitioner, map_patient, location, catalogue
 ):
     page = wide_page
-    treatment_map = create_map(
-        treatment_map=TreatmentMapFactory.build(patient=map_patient, location=location),
-        patient=map_patient,
-        regions=list(BodyRegion.objects.filter(code__in=FOURTEEN[:3])),
-        needle=NeedleRule.objects.for_patient(map_patient),
-        user=practitioner,
-    )
+    treatment_map = map_of_zones(map_patient, location, practitioner, FOURTEEN_ZONES[:3])
     page.goto(f"{live_server.url}/maps/{treatment_map.pk}/zones/")
     page.locator("#apply").get_by_label("Depth (mm)").fill("3")
     page.get_by_role("button", name="Apply to ticked zones").click()
@@ -152,13 +122,7 @@ def test_apply_to_all_works_without_javascript(
 ):
     from tests.factories import TEST_PASSWORD
 
-    treatment_map = create_map(
-        treatment_map=TreatmentMapFactory.build(patient=map_patient, location=location),
-        patient=map_patient,
-        regions=list(BodyRegion.objects.filter(code__in=FOURTEEN[:3])),
-        needle=NeedleRule.objects.for_patient(map_patient),
-        user=practitioner,
-    )
+    treatment_map = map_of_zones(map_patient, location, practitioner, FOURTEEN_ZONES[:3])
     context = browser.new_context(
         viewport={"width": 1366, "height": 768}, java_script_enabled=False
     )

@@ -27,7 +27,7 @@ def test_apply_to_several_zones_reports_in_french(live_server, french_page, plan
     )
     page.get_by_role("button", name="Appliquer à toutes les zones").click()
     expect(page.get_by_role("status")).to_have_text(
-        "1 champ rempli dans 2 zones. Ajustez au besoin, puis enregistrez le plan."
+        "1 champ rempli dans 2 zones. Ajustez au besoin, puis enregistrez."
     )
     expect(page.locator("#id_form-1-depth_mm")).to_have_value("3")
     assert page.console_errors == []

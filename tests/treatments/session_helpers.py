@@ -13,6 +13,41 @@ ALL_CHECKED = {f"check_{name}": "on" for name, _ in Checklist.ITEMS}
 WEEKS_AGO = 6
 
 
+# The legs and flanks: the largest usual plan, 14 zones.
+FOURTEEN_ZONES = [
+    "buttock_left",
+    "buttock_right",
+    "thigh_back_left",
+    "thigh_back_right",
+    "thigh_outer_right",
+    "thigh_front_right",
+    "thigh_inner_right",
+    "thigh_inner_left",
+    "thigh_front_left",
+    "thigh_outer_left",
+    "knee_right",
+    "knee_left",
+    "flank_right",
+    "flank_left",
+]
+
+
+def map_of_zones(patient, location, practitioner, codes):
+    """A map of these zones made by the map service, each with the patient's default
+    needle and nothing else planned yet."""
+    from tests.factories import TreatmentMapFactory
+    from treatments.models import BodyRegion, NeedleRule
+    from treatments.services.maps import create_map as create
+
+    return create(
+        treatment_map=TreatmentMapFactory.build(patient=patient, location=location),
+        patient=patient,
+        regions=list(BodyRegion.objects.filter(code__in=codes)),
+        needle=NeedleRule.objects.for_patient(patient),
+        user=practitioner,
+    )
+
+
 def session_at(days_later: int = 0, hour: int = 10, minute: int = 0) -> datetime:
     """The session's date and time (10:00 six weeks ago), or `days_later` than it."""
     return local(days_from_today(days_later - 7 * WEEKS_AGO), hour, minute)

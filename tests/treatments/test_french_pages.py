@@ -93,10 +93,10 @@ def test_the_zone_plan_and_its_script_messages_in_french(client_for, practitione
     )
     assert "Planifier les zones" in page and "Appliquer à plusieurs zones" in page
     assert "Calibre (G)" in page and "Profondeur (mm)" in page
-    # What static/js/zone-plan.js says comes from the page, translated.
+    # What static/js/apply-to-zones.js says comes from the page, translated.
     assert (
         'data-say-filled-many-many="{fields} champs remplis dans {zones} zones. '
-        'Ajustez au besoin, puis enregistrez le plan."' in page
+        'Ajustez au besoin, puis enregistrez."' in page
     )
     assert "Filled" not in page and "Apply to several zones" not in page
 
@@ -122,6 +122,26 @@ def test_the_session_form_in_french_shows_a_service_error_needle_too_long(
     assert "Cuisse droite, face externe" in page  # the zone's legend
     assert "The default needle" not in page and "Save draft" not in page
     assert not TreatmentSession.objects.exists()
+
+
+def test_the_session_form_bulk_box_in_french_with_a_machine_readable_needle(
+    client_for, practitioner, planned_map, lots
+):
+    """The box, its script's messages and the default-needle button in French; the
+    needle the button puts in the zones stays a number the field accepts ("6.0")."""
+    patient = planned_map.patient
+    patient.phototype = 5
+    patient.save()
+    page = _page(
+        client_for(practitioner),
+        reverse("treatments:session_new", args=[planned_map.patient_id]),
+        **FRENCH,
+    )
+    assert "Appliquer à plusieurs zones" in page and "Les six faits" in page
+    assert "Utiliser 6 mm, 30G dans ces zones" in page
+    assert 'data-length="6.0"' in page and 'data-length="6,0"' not in page
+    assert "2 zones\N{NO-BREAK SPACE}: aiguille autre que celle par défaut" in page
+    assert "Apply to" not in page and "All six done" not in page
 
 
 def test_an_expired_lot_is_refused_in_french(

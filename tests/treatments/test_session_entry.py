@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 from django.urls import reverse
 
+from tests.factories import CompoundLotFactory
 from tests.treatments.session_helpers import session_at, session_post
 from treatments.models import TreatmentSession
 
@@ -130,3 +131,93 @@ def test_the_fragment_needs_the_right_to_record_injections(client_for, assistant
         {"prefix": "form-0", "formula": catalogue["permitted"].pk},
     )
     assert response.status_code == 403
+
+
+# The bulk controls without JavaScript: a round trip that fills the rows and saves nothing.
+
+
+def _new_session_url(planned_map):
+    return reverse("treatments:session_new", args=[planned_map.patient_id])
+
+
+def test_the_rows_take_their_points_from_the_plan(client_for, practitioner, planned_map, lots):
+    planned_map.zones.update(planned_points=35)
+    page = client_for(practitioner).get(_new_session_url(planned_map))
+    assert [form["points"].value() for form in page.context["formset"].forms] == [35, 35]
+
+
+def test_apply_to_the_ticked_zones_fills_points_and_lot_and_saves_nothing(
+    client_for, practitioner, planned_map, lots
+):
+    second = CompoundLotFactory(compound=lots["Phosphatidylcholine"].compound, lot_number="PHOS-27")
+    lot_field = f"lot_{second.compound_id}"
+    data = session_post(planned_map, lots, notes="kept", rows={1: {"points": "12"}})
+    zones = [data["form-0-map_zone"], data["form-1-map_zone"]]
+    data.update(
+        {
+            "apply": "ticked",
+            "apply-zones": [zones[0]],
+            "apply-points": "25",
+            f"apply-{lot_field}": second.pk,
+        }
+    )
+    response = _post(client_for(practitioner), planned_map, data)
+    assert response.status_code == 200
+    formset = response.context["formset"]
+    assert not formset.is_bound and response.context["problems"] == []
+    first, other = formset.forms
+    assert (first["points"].value(), first[lot_field].value()) == ("25", str(second.pk))
+    # The zone not ticked keeps what was typed; the session's fields are shown again.
+    assert (other["points"].value(), other[lot_field].value()) == (
+        "12",
+        str(lots["Phosphatidylcholine"].pk),
+    )
+    assert response.context["form"]["notes"].value() == "kept"
+    assert [f.apply_box.data["selected"] for f in formset.forms] == [True, False]
+    # The box offers the lots usable on the session's date, and only those.
+    offered = dict(response.context["apply_form"].fields[lot_field].choices)
+    assert second.pk in offered and lots["Phosphatidylcholine expired"].pk not in offered
+    assert not TreatmentSession.objects.exists()
+
+
+def test_apply_to_all_fills_every_row_and_the_page_saves_as_filled(
+    client_for, practitioner, planned_map, lots
+):
+    client = client_for(practitioner)
+    data = session_post(planned_map, lots, **{"apply": "all", "apply-points": "18"})
+    filled = _post(client, planned_map, data).context["formset"]
+    assert [form["points"].value() for form in filled.forms] == ["18", "18"]
+    again = {**data, "apply": ""}
+    for i, form in enumerate(filled.forms):
+        again[f"form-{i}-points"] = form["points"].value()
+    assert _post(client, planned_map, again).status_code == 302
+    session = TreatmentSession.objects.get()
+    assert set(session.injections.values_list("points", flat=True)) == {18}
+
+
+def test_apply_with_no_zone_ticked_says_so(client_for, practitioner, planned_map, lots):
+    data = session_post(planned_map, lots, **{"apply": "ticked", "apply-points": "18"})
+    response = _post(client_for(practitioner), planned_map, data)
+    assert [p.message for p in response.context["problems"]] == [
+        "Tick the zones to fill, or apply to all zones."
+    ]
+
+
+def test_after_a_phototype_change_one_button_puts_the_default_needle_in_every_zone(
+    client_for, practitioner, planned_map, lots
+):
+    patient = planned_map.patient
+    patient.phototype = 5  # default needle 6 mm: the plan's 4 mm zones are off it
+    patient.save()
+    client = client_for(practitioner)
+    page = client.get(_new_session_url(planned_map))
+    assert page.context["needle_off"] == 2
+    assert page.content.decode().count("data-needle-off") == 2
+    data = session_post(planned_map, lots, apply="needle")
+    response = _post(client, planned_map, data)
+    rows = response.context["formset"].forms
+    assert {(str(f["needle_length_mm"].value()), str(f["gauge"].value())) for f in rows} == {
+        (str(page.context["needle"].length_mm), str(page.context["needle"].gauge))
+    }
+    assert response.context["needle_off"] == 0
+    assert not TreatmentSession.objects.exists()

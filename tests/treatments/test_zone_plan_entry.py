@@ -72,12 +72,16 @@ def test_apply_to_all_then_save_plans_every_zone(
     client = client_for(practitioner)
     treatment_map = create_map(client, map_patient, location, ZONES)
     url = reverse("treatments:map_plan", args=[treatment_map.pk])
-    data, zones = _blank_plan(treatment_map, **_apply(catalogue["permitted"]), apply="all")
+    data, zones = _blank_plan(
+        treatment_map,
+        **_apply(catalogue["permitted"], **{"apply-planned_points": "40"}),
+        apply="all",
+    )
     filled = client.post(url, data).context["formset"]
     # The page as filled, posted again with one zone adjusted: the plan is saved.
     again = {**data, "apply": ""}
     for i, form in enumerate(filled.forms):
-        for name in ("depth_mm", "technique", "formula", "planned_volume_ml"):
+        for name in ("depth_mm", "technique", "formula", "planned_volume_ml", "planned_points"):
             again[f"form-{i}-{name}"] = form[name].value()
     again["form-3-planned_volume_ml"] = "1.5"
     response = client.post(url, again)
@@ -85,6 +89,8 @@ def test_apply_to_all_then_save_plans_every_zone(
     volumes = dict(treatment_map.zones.values_list("region__code", "planned_volume_ml"))
     assert {str(v) for v in volumes.values()} == {"2.50", "1.50"}
     assert set(treatment_map.zones.values_list("formula", flat=True)) == {catalogue["permitted"].pk}
+    # The points that prefill the sessions' rows.
+    assert set(treatment_map.zones.values_list("planned_points", flat=True)) == {40}
 
 
 def test_apply_without_ticked_zones_says_so(

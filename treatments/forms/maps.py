@@ -3,7 +3,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from clinic.forms import show_problems
+from clinic.forms import refill, show_problems
 from clinic.models import Location
 from patients.forms import DateTimeInput
 from patients.models import Measurement
@@ -76,6 +76,7 @@ SHORT_LABELS = {
     "depth_mm": _("Depth (mm)"),
     "spacing_mm": _("Spacing (mm)"),
     "planned_volume_ml": _("Volume (mL)"),
+    "planned_points": _("Points"),
     "baseline": _("Baseline"),
     "needle_override_reason": _("Why another needle"),
     "technique": _("Technique"),
@@ -104,6 +105,7 @@ class ZonePlanForm(forms.ModelForm):
             "spacing_mm",
             "formula",
             "planned_volume_ml",
+            "planned_points",
             "restricted_acknowledged",
             "restricted_note",
             "baseline",
@@ -115,7 +117,7 @@ class ZonePlanForm(forms.ModelForm):
         super().__init__(*args, **kw)
         for name, label in SHORT_LABELS.items():
             self.fields[name].label = label
-        for name in APPLIED_FIELDS:  # what a zone's plan needs, the box's fields
+        for name in REQUIRED_IN_PLAN:
             self.fields[name].required = True
         # Querysets validate a POST; the choices shown were loaded once for all zones.
         self.fields["formula"].queryset = formulas
@@ -131,15 +133,10 @@ class ZonePlanForm(forms.ModelForm):
         self.fields["planned_volume_ml"].widget.attrs["step"] = "0.1"
 
 
-# What the zone plan's "apply to several zones" box sets, once for the zones ticked.
-APPLIED_FIELDS = [
-    "needle_length_mm",
-    "gauge",
-    "depth_mm",
-    "technique",
-    "formula",
-    "planned_volume_ml",
-]
+# The plan's "apply to several zones" box sets, once for the zones ticked, what a zone's
+# plan needs (MapZone.PLAN_FIELDS, required) and the points that prefill its sessions.
+REQUIRED_IN_PLAN = MapZone.PLAN_FIELDS
+APPLIED_FIELDS = [*REQUIRED_IN_PLAN, "planned_points"]
 
 
 class ApplyToZonesForm(forms.Form):
@@ -212,7 +209,7 @@ def zone_forms(*, treatment_map: TreatmentMap, data=None, applying: str = ""):
     if not applying:
         return rows, apply_form
     for form in rows.forms:
-        _refill(form, data)
+        refill(form, data)
     if apply_form.is_valid():
         chosen = set(apply_form.cleaned_data["zones"])
         if applying == "all":
@@ -223,14 +220,6 @@ def zone_forms(*, treatment_map: TreatmentMap, data=None, applying: str = ""):
             if form.instance.pk in chosen:
                 form.initial.update(apply_form.values())
     return rows, apply_form
-
-
-def _refill(form: forms.BaseForm, data) -> None:
-    """An unbound form showing what was posted for it (no errors drawn yet)."""
-    for name, field in form.fields.items():
-        key = form.add_prefix(name)
-        if not field.widget.value_omitted_from_data(data, {}, key):
-            form.initial[name] = field.widget.value_from_datadict(data, {}, key)
 
 
 def zone_formset(*, treatment_map: TreatmentMap, data=None):

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from clinic.forms import LoadedChoiceField, show_problems
 from clinic.models import Location
+from clinic.numbers import int_or_none
 from patients.forms import DateTimeInput
 from treatments import formulary
 from treatments.models import (
@@ -166,6 +167,7 @@ class InjectionForm(forms.ModelForm):
         self.fields["volume_ml"].widget.attrs.update({"step": "0.1", "min": "0.01"})
         self.zone = self._zone(shared.zones)
         self.lot_fields = []
+        self.lot_compounds = {}  # lot field name -> its compound
         formula = self._formula(shared.formulas)
         if formula is not None:
             for ingredient in formula.ingredients.all():
@@ -234,6 +236,41 @@ class InjectionForm(forms.ModelForm):
         if len(usable) == 1 and not self.is_bound and name not in self.initial:
             self.initial[name] = usable[0].pk
         self.lot_fields.append(name)
+        self.lot_compounds[name] = compound
+
+    @property
+    def needle_off(self) -> bool:
+        """The needle shown is not the patient's current default and no reason is given
+        (NeedleChoice.needle_off_default): the row the "default needle" button changes."""
+        try:
+            length = self.fields["needle_length_mm"].clean(self._shown("needle_length_mm"))
+        except ValidationError:
+            return False
+        probe = Injection(
+            session=self.instance.session,
+            needle_length_mm=length,
+            needle_override_reason=self._shown("needle_override_reason") or "",
+        )
+        return probe.needle_off_default()
+
+    def _shown(self, name: str):
+        """The field's value as drawn, read afresh (a bulk button may have changed the
+        initial values after the bound field cached its own)."""
+        field = self.fields[name]
+        initial = self.get_initial_for_field(field, name)
+        if not self.is_bound:
+            return initial
+        posted = field.widget.value_from_datadict(self.data, self.files, self.add_prefix(name))
+        return field.bound_data(posted, initial)
+
+    @property
+    def shows_reason(self) -> bool:
+        """The "why another needle" field is drawn open where it holds a reason or its
+        error; elsewhere it opens when the needle is changed by hand (session-form.js).
+        A row whose needle is off the default is marked, and the box offers the default."""
+        return bool(
+            self._shown("needle_override_reason") or self.errors.get("needle_override_reason")
+        )
 
     def _get_validation_exclusions(self):
         # Whether the zone and mixture exist was answered when their fields found them
@@ -356,9 +393,14 @@ InjectionFormSet = forms.formset_factory(
 
 
 def injection_formset(
-    *, session: TreatmentSession, data=None, moment: datetime | None = None
+    *,
+    session: TreatmentSession,
+    data=None,
+    moment: datetime | None = None,
+    shown: list[dict] | None = None,
 ) -> BaseInjectionFormSet:
-    """Rows prefilled from the map's zones (new session) or from the saved injections."""
+    """Rows prefilled from the map's zones (new session) or from the saved injections;
+    with `shown` (posted_rows), unbound rows showing those values instead."""
     treatment_map = session.treatment_map
     zones = treatment_map.zones.select_related("region").order_by("region__sort_order")
     formulas = Formula.objects.active().prefetch_related("ingredients__compound")
@@ -372,6 +414,8 @@ def injection_formset(
         ]
     else:
         initial = [_from_zone(zone) for zone in zone_list]
+    if shown is not None:
+        initial = shown
     formset = InjectionFormSet(
         data,
         initial=initial,
@@ -388,6 +432,105 @@ def injection_formset(
         },
     )
     return formset
+
+
+def posted_rows(data, prefix: str = "form") -> list[dict]:
+    """The injection rows as posted, for unbound rows showing them again (an "apply to
+    several zones" round trip): raw values, ticked boxes as booleans."""
+    count = min(int_or_none(data.get(f"{prefix}-TOTAL_FORMS")) or 0, InjectionFormSet.max_num)
+    rows = []
+    for index in range(count):
+        start = f"{prefix}-{index}-"
+        row = {key[len(start) :]: value for key, value in data.items() if key.startswith(start)}
+        for box in ("treated", "restricted_acknowledged"):
+            row[box] = box in row
+        rows.append(row)
+    return rows
+
+
+# What the session form's "apply to several zones" box sets, besides a lot per compound.
+APPLIED_TO_ROWS = ["points", "needle_length_mm", "gauge", "needle_override_reason"]
+
+
+class ApplyToRowsForm(forms.Form):
+    """Values typed once and copied into the injection rows ticked (or all): the points,
+    the needle, and a lot per compound of the mixtures shown (the lots usable at the
+    session's moment). A blank value leaves the rows as they are; nothing is saved."""
+
+    def __init__(self, *args, formset: BaseInjectionFormSet, **kwargs):
+        super().__init__(*args, prefix="apply", **kwargs)
+        self.fields.update(forms.fields_for_model(Injection, fields=APPLIED_TO_ROWS))
+        for name, field in self.fields.items():
+            field.required = False
+            field.label = InjectionForm._meta.labels.get(name, field.label)
+        rows = formset.forms
+        shared = formset.form_kwargs["shared"]
+        compounds = {}
+        for form in rows:
+            compounds.update(form.lot_compounds)
+        for name, compound in sorted(compounds.items(), key=lambda item: item[1].name):
+            usable = [
+                lot
+                for lot in shared.lots.get(compound.pk, [])
+                if lot.unusable_at(shared.moment) is None
+            ]
+            self.fields[name] = forms.TypedChoiceField(
+                label=gettext("Lot of %(compound)s") % {"compound": compound.name},
+                choices=[
+                    ("", gettext("(leave as is)")),
+                    *((lot.pk, _lot_label(lot, shared.moment)) for lot in usable),
+                ],
+                coerce=int,
+                required=False,
+            )
+        self.lot_fields = [self[name] for name in self.fields if name.startswith("lot_")]
+        self.fields["zones"] = forms.TypedMultipleChoiceField(
+            choices=[(form.zone.pk, form.zone.region.shown_label()) for form in rows if form.zone],
+            coerce=int,
+            required=False,
+            widget=forms.CheckboxSelectMultiple,
+            label=_("Apply to this zone"),
+        )
+        self.boxes = {box.data["value"]: box for box in self["zones"].subwidgets}
+        for form in rows:
+            form.apply_box = self.boxes.get(form.zone.pk) if form.zone else None
+
+    def values(self) -> dict:
+        """The values given, as posted (they fill the rows' fields as typed)."""
+        return {
+            name: self.data[self.add_prefix(name)]
+            for name in self.fields
+            if name != "zones" and self.cleaned_data.get(name) not in (None, "")
+        }
+
+    def fill(self, formset: BaseInjectionFormSet, which: str) -> int:
+        """Copy the values into the rows ticked ("ticked") or all ("all"); the number of
+        rows filled. A lot goes only to the rows whose mixture holds its compound."""
+        if not self.is_valid():
+            return 0
+        chosen = set(self.cleaned_data["zones"])
+        rows = [f for f in formset.forms if f.zone and (which == "all" or f.zone.pk in chosen)]
+        if not rows:
+            self.add_error("zones", _("Tick the zones to fill, or apply to all zones."))
+        values = self.values()
+        for form in rows:
+            form.initial.update(
+                {
+                    k: v
+                    for k, v in values.items()
+                    if not k.startswith("lot_") or k in form.lot_fields
+                }
+            )
+        return len(rows)
+
+
+def default_needle_everywhere(formset: BaseInjectionFormSet, rule) -> int:
+    """The patient's default needle and gauge in every row whose needle is off it with
+    no reason (the session form's one-step button without JavaScript); how many."""
+    rows = [form for form in formset.forms if form.needle_off]
+    for form in rows:
+        form.initial.update(needle_length_mm=rule.length_mm, gauge=rule.gauge)
+    return len(rows)
 
 
 def injection_row(
@@ -419,6 +562,7 @@ def _from_zone(zone: MapZone) -> dict:
         "map_zone": zone.pk,
         "formula": zone.formula_id,
         "volume_ml": zone.planned_volume_ml,
+        "points": zone.planned_points,
         "depth_mm": zone.depth_mm,
         "needle_length_mm": zone.needle_length_mm,
         "needle_override_reason": zone.needle_override_reason,

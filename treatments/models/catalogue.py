@@ -471,6 +471,8 @@ class NeedleRule(models.Model):
 
 
 # One cap for the plan and the session alike.
+# Injection points in one zone, planned or given.
+POINTS_PER_ZONE = [MinValueValidator(1), MaxValueValidator(500)]
 MAX_VOLUME_PER_ZONE_ML = Decimal("10")
 MAX_VOLUME_PER_ZONE = MaxValueValidator(
     MAX_VOLUME_PER_ZONE_ML,

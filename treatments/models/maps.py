@@ -31,6 +31,7 @@ from clinic.validators import not_in_future
 from patients.models import Measurement, Patient
 from treatments.models.catalogue import (
     MAX_VOLUME_PER_ZONE,
+    POINTS_PER_ZONE,
     BodyRegion,
     Formula,
     Indication,
@@ -216,6 +217,13 @@ class MapZone(NeedleChoice, models.Model):
         blank=True,
         validators=[MinValueValidator(Decimal("0.01")), MAX_VOLUME_PER_ZONE],
     )
+    # Prefills the session form's points; a plan without it leaves them to be typed.
+    planned_points = models.PositiveIntegerField(
+        _("planned injection points"),
+        null=True,
+        blank=True,
+        validators=POINTS_PER_ZONE,
+    )
     restricted_acknowledged = models.BooleanField(
         _("I acknowledge the restricted compounds in this formula"), default=False
     )
@@ -247,12 +255,19 @@ class MapZone(NeedleChoice, models.Model):
         if errors := self.needle_errors():
             raise ValidationError(errors)
 
+    # What a zone's plan needs before a session can follow it.
+    PLAN_FIELDS = (
+        "needle_length_mm",
+        "gauge",
+        "depth_mm",
+        "technique",
+        "formula",
+        "planned_volume_ml",
+    )
+
     @property
     def is_planned(self) -> bool:
-        return None not in (
-            self.needle_length_mm,
-            self.gauge,
-            self.depth_mm,
-            self.formula_id,
-            self.planned_volume_ml,
-        ) and bool(self.technique)
+        return all(
+            getattr(self, self._meta.get_field(name).attname) not in (None, "")
+            for name in self.PLAN_FIELDS
+        )

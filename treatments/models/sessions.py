@@ -35,6 +35,7 @@ from clinic.validators import CLOCK_TOLERANCE
 from patients.models import Patient
 from treatments.models.catalogue import (
     MAX_VOLUME_PER_ZONE,
+    POINTS_PER_ZONE,
     BodyRegion,
     Compound,
     CompoundLot,
@@ -302,9 +303,7 @@ class Injection(NeedleChoice, models.Model):
         decimal_places=2,
         validators=[MinValueValidator(Decimal("0.01")), MAX_VOLUME_PER_ZONE],
     )
-    points = models.PositiveIntegerField(
-        _("injection points"), validators=[MinValueValidator(1), MaxValueValidator(500)]
-    )
+    points = models.PositiveIntegerField(_("injection points"), validators=POINTS_PER_ZONE)
     depth_mm = models.DecimalField(
         _("depth (mm)"),
         max_digits=4,

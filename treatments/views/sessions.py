@@ -20,7 +20,7 @@ from clinic.access import (
 )
 from clinic.audit import record_access, record_list_access
 from clinic.concurrency import StaleEdit
-from clinic.forms import formset_problems, problems_of
+from clinic.forms import formset_problems, problems_of, refill
 from clinic.i18n import render_for_patient
 from clinic.models import AccessLog, Location
 from clinic.numbers import int_or_none
@@ -29,12 +29,15 @@ from patients.models import ConsentKind
 from patients.services import has_consent
 from treatments.forms.sessions import (
     AmendmentForm,
+    ApplyToRowsForm,
     ResolveForm,
     ReviewForm,
     SessionForm,
     SideEffectForm,
+    default_needle_everywhere,
     injection_formset,
     injection_row,
+    posted_rows,
 )
 from treatments.models import (
     BodyRegion,
@@ -121,8 +124,26 @@ def session_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return _edit(request, session)
 
 
+# The session form's bulk buttons without JavaScript: the page again, filled, unsaved.
+APPLY = {"ticked", "all", "needle"}
+
+
 def _edit(request: HttpRequest, session: TreatmentSession, initial=None) -> HttpResponse:
     data = request.POST if request.method == "POST" else None
+    applying = data.get("apply", "") if data is not None and data.get("apply") in APPLY else ""
+    if applying:
+        form = SessionForm(instance=session, initial=initial)
+        refill(form, data)
+        formset = injection_formset(
+            session=session, moment=_typed_moment(form), shown=posted_rows(data)
+        )
+        apply_form = ApplyToRowsForm(data, formset=formset)
+        if applying == "needle":
+            if session.needle_rule is not None:
+                default_needle_everywhere(formset, session.needle_rule)
+        else:
+            apply_form.fill(formset, applying)
+        return _show(request, session, form, formset, apply_form)
     form = SessionForm(data, instance=session, initial=initial)
     # The session form first: the rows offer the lots usable on its date and are
     # checked against its date and location.
@@ -148,23 +169,34 @@ def _edit(request: HttpRequest, session: TreatmentSession, initial=None) -> Http
         else:
             messages.success(request, gettext("Session saved as a draft."))
             return redirect(saved)
-    # Shown (first or again with errors): the patient's alerts and the injections.
+    apply_form = ApplyToRowsForm(formset=formset)
+    return _show(request, session, form, formset, apply_form, conflict=conflict)
+
+
+def _show(request, session, form, formset, apply_form, conflict=None) -> HttpResponse:
+    """The session form (first, again with errors, or filled by a bulk button), with the
+    patient's alerts: its view is logged."""
     record_access(
         request,
         patient=session.patient,
         action=AccessLog.Action.VIEW,
         subject=session.treatment_map,
     )
+    needle_off = [f for f in formset.forms if f.needle_off]
     return render(
         request,
         "treatments/session_form.html",
         {
             "form": form,
             "formset": formset,
+            "apply_form": apply_form,
+            "needle": session.needle_rule,
+            "needle_off": len(needle_off),
             "session": session,
             "patient": session.patient,
             "conflict": conflict,
             "problems": problems_of(form, where=gettext("Session"), anchor="session-form")
+            + problems_of(apply_form, where=gettext("Apply to several zones"), anchor="apply")
             + formset_problems(formset, where=_row_name, anchor="zone"),
             "consent_on_file": has_consent(
                 session.patient, ConsentKind.TREATMENT, at=session.performed_at
@@ -182,6 +214,14 @@ def _session_moment(form: SessionForm) -> datetime | None:
     return (form.cleaned_data.get("performed_at") if form.is_bound else None) or (
         form.initial.get("performed_at") or form.instance.performed_at
     )
+
+
+def _typed_moment(form: SessionForm) -> datetime | None:
+    """When the session took place, as typed in an unbound form shown again."""
+    try:
+        return form.fields["performed_at"].clean(form.initial.get("performed_at"))
+    except ValidationError:
+        return form.instance.performed_at
 
 
 @require_GET
