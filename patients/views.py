@@ -15,13 +15,13 @@ from clinic.access import (
     CHANGE_DEMOGRAPHICS,
     VIEW_CLINICAL,
     VIEW_DEMOGRAPHICS,
-    get_patient_for,
     requires,
 )
 from clinic.audit import record_access, record_list_access
 from clinic.i18n import patient_language
 from clinic.models import AccessLog
 from clinic.paging import OffsetPage
+from patients.access import get_patient_for
 from patients.charts import measurement_trends
 from patients.forms import (
     ArchiveForm,
