@@ -8,6 +8,24 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
+class DateInput(forms.DateInput):
+    """The browser's date picker; the value in the ISO form it reads."""
+
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class DateTimeInput(forms.DateTimeInput):
+    """The browser's date-and-time picker (local time); the value in the form it reads."""
+
+    input_type = "datetime-local"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
+
+
 def show_problems(form: forms.BaseForm, problems: dict[str, list[str]]) -> None:
     """Put a service's problems on the form: beside the field they name, else on top."""
     for key, messages in problems.items():
