@@ -34,6 +34,7 @@ from patients.forms import (
 )
 from patients.history import record_changes
 from patients.models import ALERT_FIELDS, Consent, ConsentKind, Measurement, Patient, Photo
+from patients.record import CHART_SECTIONS
 from patients.search import search_patients, use_search_threshold
 from patients.services import (
     StaleEdit,
@@ -49,7 +50,6 @@ from patients.services import (
 )
 
 PAGE_SIZE = 25
-CHART_SESSIONS = 10
 CHART_PHOTOS = 12
 SEARCH_LIMIT = 200
 LIST_COLUMNS = [
@@ -224,30 +224,9 @@ def patient_chart(request: HttpRequest, pk: int) -> HttpResponse:
     clinical = request.user.has_perm(VIEW_CLINICAL)
     context: dict = {"patient": patient, "clinical": clinical}
     if clinical:
-        # Imported here: treatments builds on patients, not the other way round.
-        from treatments.models import NeedleRule, SideEffect, TreatmentMap, TreatmentSession
-
-        context.update(
-            needle=NeedleRule.objects.for_patient(patient),
-            maps=list(
-                TreatmentMap.objects.for_patient(patient)
-                .select_related("indication", "location")
-                .annotate(zone_count=Count("zones"))
-            ),
-            # The latest sessions at a glance, older ones a page at a time: a history of
-            # hundreds of sessions would otherwise fill the chart (and its query).
-            sessions=OffsetPage.of(
-                TreatmentSession.objects.for_patient(patient).select_related("location"),
-                request.GET.get("sessions"),
-                CHART_SESSIONS,
-            ),
-            flagged=list(
-                SideEffect.objects.needing_attention()
-                .filter(session__patient=patient)
-                .select_related("session")
-                .order_by("-onset")
-            ),
-        )
+        # The sections the apps built on patients add (treatments: maps, sessions, follow-ups).
+        for section in CHART_SECTIONS.values():
+            context.update(section(request, patient))
         consents, statuses = consent_statuses(patient)
         kept = patient.photos.filter(archived=False)
         # The latest photos; every one stays reachable through its region's comparison.
