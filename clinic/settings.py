@@ -146,6 +146,7 @@ INSTALLED_APPS = [
     "clinic.apps.ClinicConfig",
     "patients",
     "treatments",
+    "reports",
 ]
 
 # Django turns an exception into an error page at the middleware that raised it, and only

@@ -1,5 +1,3 @@
-import json
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -200,22 +198,6 @@ def patient_archive(request: HttpRequest, pk: int) -> HttpResponse:
             % {"name": patient.full_name},
         )
     return redirect(patient)
-
-
-@require_GET
-def patient_fhir(request: HttpRequest, pk: int) -> HttpResponse:
-    """The whole record as a FHIR R4 Bundle (JSON download); clinical, like the booklet."""
-    from clinic.fhir import patient_bundle
-
-    patient = get_patient_for(request, pk, VIEW_CLINICAL)
-    record_access(request, patient=patient, action=AccessLog.Action.EXPORT)
-    response = HttpResponse(
-        json.dumps(patient_bundle(patient), indent=1, ensure_ascii=False),
-        content_type="application/fhir+json; charset=utf-8",
-    )
-    response["Content-Disposition"] = f'attachment; filename="{patient.chart_number}-fhir.json"'
-    response["Cache-Control"] = "private, no-store"
-    return response
 
 
 @require_GET

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from clinic.fhir import patient_bundle, patient_resources
 from patients.models import Patient
+from reports.fhir import patient_bundle, patient_resources
 
 CHUNK = 500
 

@@ -11,6 +11,8 @@ from decimal import Decimal
 
 from django.urls import reverse
 
+from treatments.models import TreatmentSession
+
 BASE = "https://mesochart.example/fhir"
 CHART_SYSTEM = f"{BASE}/chart-number"
 EXT = f"{BASE}/StructureDefinition"
@@ -327,9 +329,6 @@ def _pdf_size(session) -> int | None:
 
 def patient_resources(patient) -> Iterator[dict]:
     """Every resource of one patient's record, the Patient first."""
-    # Imported here: treatments builds on patients.
-    from treatments.models import TreatmentSession
-
     yield patient_resource(patient)
     yield from allergy_resources(patient)
     for consent in patient.consents.select_related("template").order_by("signed_on", "id"):
