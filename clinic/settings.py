@@ -147,6 +147,7 @@ INSTALLED_APPS = [
     "patients",
     "treatments",
     "reports",
+    "demo",
 ]
 
 # Django turns an exception into an error page at the middleware that raised it, and only

@@ -12,8 +12,8 @@ from django.core.management import CommandError, call_command
 from django.db import DatabaseError, transaction
 from django.urls import reverse
 
-from clinic.demo_catalogue import RECALL_LOT
-from clinic.demo_data import DEMO_DOMAIN, LONG_HISTORY_EMAIL
+from demo.catalogue import RECALL_LOT
+from demo.data import DEMO_DOMAIN, LONG_HISTORY_EMAIL
 from patients.models import Consent, Measurement, Patient, Photo
 from tests.factories import PatientFactory
 from treatments.models import (

@@ -38,18 +38,31 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import connection
 from django.utils import timezone
+from PIL import Image, ImageDraw
 
-from clinic import demo_names as names
-from clinic.demo_catalogue import RESTRICTED_NOTE, Catalogue, ensure_catalogue
+from demo import names
+from demo.catalogue import RESTRICTED_NOTE, Catalogue, ensure_catalogue
 from patients.models import (
     AllergyStatus,
+    Consent,
     ConsentKind,
     ConsentTemplate,
+    Measurement,
     Patient,
     Photo,
     photo_upload_to,
 )
-from treatments.models import BodyRegion, NeedleRule, TreatmentSession
+from treatments.models import (
+    BodyRegion,
+    Injection,
+    InjectionLot,
+    MapZone,
+    NeedleRule,
+    SideEffect,
+    TreatmentMap,
+    TreatmentSession,
+)
+from treatments.summary import render_pdf, with_summary_data
 
 DEMO_DOMAIN = "demo.mesochart.invalid"
 LONG_HISTORY_EMAIL = f"long-history@{DEMO_DOMAIN}"
@@ -204,7 +217,7 @@ class Table:
         if sorted(expected) != sorted(columns):
             raise RuntimeError(
                 f"seed_demo knows the columns of {self.table} as {sorted(columns)} but the "
-                f"model has {sorted(expected)}: update clinic/demo_data.py"
+                f"model has {sorted(expected)}: update demo/data.py"
             )
         self.columns = columns
         self.buffer = io.StringIO()
@@ -267,15 +280,6 @@ class Generator:
         self.recall_used = 0
         self.total_patients = max(total_patients, 1)
         self.done = 0
-        from patients.models import Consent, Measurement
-        from treatments.models import (
-            Injection,
-            InjectionLot,
-            MapZone,
-            SideEffect,
-            TreatmentMap,
-        )
-
         self.patient = Table(
             Patient,
             [
@@ -527,8 +531,6 @@ class Generator:
 
     def _signature_file(self) -> str:
         """One drawn signature, stored once and shared by the generated consents."""
-        from PIL import Image, ImageDraw
-
         image = Image.new("L", (240, 80), 255)
         draw = ImageDraw.Draw(image)
         draw.line([(10, 60), (60, 20), (90, 55), (140, 25), (170, 50), (225, 30)], fill=0, width=3)
@@ -1037,8 +1039,6 @@ class Generator:
         )
 
     def _photos(self, pid, region, before, after, practitioner) -> None:
-        from PIL import Image, ImageDraw
-
         for phase, taken in (("before", before), ("after", after + timedelta(days=1))):
             taken = min(taken, self.now)
             image = Image.new("RGB", (320, 240), (226, 196, 178))
@@ -1126,8 +1126,6 @@ def render_long_history_pdfs(queue, patient_id: int, part: int, parts: int) -> N
 
     The child connects on its own: closing the connection it inherited would end the
     parent's session, so that one is set aside, never closed."""
-    from treatments.summary import render_pdf, with_summary_data
-
     try:
         if connection.connection is not None:
             _INHERITED.append(connection.connection)

@@ -10,8 +10,8 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from clinic.demo_catalogue import CONSENT_FR, CONSENT_WHAT
 from clinic.models import Jurisdiction, Location
+from demo.catalogue import CONSENT_FR, CONSENT_WHAT
 from patients.models import ConsentTemplate
 from treatments.models import (
     Compound,

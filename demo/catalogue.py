@@ -2,6 +2,7 @@
 to every indication (mixtures, a second clinic in another jurisdiction, a lot of each
 compound per year). Everything is labelled DEMO and added only where it is missing."""
 
+import io
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -232,6 +233,4 @@ def ensure_catalogue(*, first_year: int, today: date) -> Catalogue:
 
 
 def open_null():
-    import io
-
     return io.StringIO()

@@ -1,7 +1,7 @@
 """Generate demo patients with ten years of history: manage.py seed_demo --patients N.
 
 Writes through the owner's connection (MIGRATION_DATABASE_URL), in chunks; see
-clinic/demo_data.py for what is made and why the triggers are off while it is written.
+demo/data.py for what is made and why the triggers are off while it is written.
 A second run adds N more demo patients; the long-history patient and the recall lot
 are made once, by the first run.
 """
@@ -16,8 +16,8 @@ from django.db import connection, transaction
 from tqdm import tqdm
 
 from clinic.dbroles import as_owner
-from clinic.demo_catalogue import RECALL_LOT
-from clinic.demo_data import (
+from demo.catalogue import RECALL_LOT
+from demo.data import (
     LONG_HISTORY_EMAIL,
     Generator,
     Writer,
