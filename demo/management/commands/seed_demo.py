@@ -15,7 +15,6 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from tqdm import tqdm
 
-from clinic.dbroles import as_owner
 from demo.catalogue import RECALL_LOT
 from demo.data import (
     LONG_HISTORY_EMAIL,
@@ -25,6 +24,7 @@ from demo.data import (
     record_pdfs,
     render_long_history_pdfs,
 )
+from operations.dbroles import as_owner
 from patients.models import Patient
 from treatments.models import InjectionLot, TreatmentSession
 

@@ -2,7 +2,7 @@
 
 from django.core.management.commands.flush import Command as FlushCommand
 
-from clinic.dbroles import as_owner
+from operations.dbroles import as_owner
 
 
 class Command(FlushCommand):

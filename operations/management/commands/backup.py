@@ -6,7 +6,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
-from clinic.backup import BackupError, Target, backup, default_output
+from operations.backup import BackupError, Target, backup, default_output
 
 
 class Command(BaseCommand):

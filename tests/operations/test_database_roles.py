@@ -11,8 +11,8 @@ from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
-from clinic import dbroles
 from clinic.models import NO_DELETE, AccessLog
+from operations import dbroles
 from patients.models import Patient, PatientEvent
 from tests.factories import MapZoneFactory, PatientFactory, TreatmentMapFactory, make_session
 from treatments.models import Amendment, TreatmentSession

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from clinic.backup import BackupError, generate_identity
+from operations.backup import BackupError, generate_identity
 
 
 class Command(BaseCommand):

@@ -5,8 +5,8 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
-from clinic.backup import BackupError, Target, identities_from_file, restore
-from clinic.backup import create_database as _create
+from operations.backup import BackupError, Target, identities_from_file, restore
+from operations.backup import create_database as _create
 
 
 class Command(BaseCommand):

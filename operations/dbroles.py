@@ -5,7 +5,7 @@ Two PostgreSQL roles share the database:
 
 - the owner (MIGRATION_DATABASE_URL; locally ``mesochart_owner``) owns every table,
   trigger and function. ``manage.py migrate`` and ``flush`` connect as it (the
-  commands of the same name in clinic/management/commands wrap Django's).
+  commands of the same name in operations/management/commands wrap Django's).
 - the application (DATABASE_URL; locally ``mesochart_app``) is no superuser and owns
   nothing, so it cannot ALTER, DISABLE or DROP a trigger, nor replace a function.
   After each migrate, ``secure_database`` (post_migrate, as the owner) grants it
@@ -121,7 +121,7 @@ SEARCH_PATH = "pg_catalog, public, pg_temp"
 IGNORE_FUNCTION = f"""
 CREATE OR REPLACE FUNCTION {{name}}(trigger_name NAME)
 RETURNS BOOLEAN SET search_path = {SEARCH_PATH} AS $$
-    -- Installed by MesoChart (clinic/dbroles.py) over pgtrigger's own: only the
+    -- Installed by MesoChart (operations/dbroles.py) over pgtrigger's own: only the
     -- owner of the tables may skip a trigger with SET pgtrigger.ignore.
     DECLARE
         _pgtrigger_ignore TEXT[];
@@ -145,7 +145,7 @@ $$ LANGUAGE plpgsql;
 CONTEXT_FUNCTION = f"""
 CREATE OR REPLACE FUNCTION public._pgh_attach_context()
 RETURNS UUID SECURITY DEFINER SET search_path = {SEARCH_PATH} AS $$
-    -- Installed by MesoChart (clinic/dbroles.py) over pghistory's own.
+    -- Installed by MesoChart (operations/dbroles.py) over pghistory's own.
     DECLARE
         _id UUID;
         _metadata JSONB;

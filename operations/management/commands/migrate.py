@@ -1,8 +1,8 @@
-"""Django's migrate, connected as the owner of the tables (clinic/dbroles.py)."""
+"""Django's migrate, connected as the owner of the tables (operations/dbroles.py)."""
 
 from django.core.management.commands.migrate import Command as MigrateCommand
 
-from clinic.dbroles import as_owner
+from operations.dbroles import as_owner
 
 
 class Command(MigrateCommand):

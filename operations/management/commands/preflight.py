@@ -6,7 +6,7 @@ from django.core.files.storage import default_storage
 from django.core.management.base import BaseCommand, CommandError
 from django.db import OperationalError, connection
 
-from clinic.storage import media_bucket_problem
+from operations.storage import media_bucket_problem
 
 
 class Command(BaseCommand):

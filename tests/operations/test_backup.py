@@ -24,8 +24,8 @@ from django.urls import reverse
 from django.utils import timezone
 from pyrage import x25519
 
-from clinic.backup import MANIFEST, Target, table_row_counts
 from clinic.storage import media_storage
+from operations.backup import MANIFEST, Target, table_row_counts
 from patients.models import Consent, Photo
 from tests.dates import datetime_input
 from tests.patients import conftest as patient_fixtures

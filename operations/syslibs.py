@@ -1,8 +1,8 @@
 """The system parts MesoChart needs besides its Python packages, checked the way they load.
 
-    python3 clinic/syslibs.py pango [LIBRARY ...]
-    python3 clinic/syslibs.py chromium [PATH]
-    python3 clinic/syslibs.py gettext
+    python3 operations/syslibs.py pango [LIBRARY ...]
+    python3 operations/syslibs.py chromium [PATH]
+    python3 operations/syslibs.py gettext
 
 Exit 0 when everything is there; otherwise print what is missing and the one command
 that installs it (Debian/Ubuntu package names) and exit 1. The Makefile runs it with

@@ -9,7 +9,8 @@ import uuid
 import psycopg2
 import pytest
 
-from clinic import devdb
+from clinic import localdb
+from operations import devdb
 
 
 @pytest.fixture
@@ -17,7 +18,7 @@ def scratch():
     """A folder for throwaway clusters under var/, not pytest's tmp_path: another pytest
     run on the machine resets /tmp/pytest-of-<user> to 0700, which takes the traverse
     permission away from the system user PostgreSQL runs as (when we are root)."""
-    folder = devdb.BASE_DIR / "var" / "test-clusters" / uuid.uuid4().hex[:12]
+    folder = localdb.BASE_DIR / "var" / "test-clusters" / uuid.uuid4().hex[:12]
     folder.mkdir(parents=True)
     folder.chmod(0o700)  # private, as tmp_path is: the helper must add traverse only
     yield folder
@@ -26,13 +27,15 @@ def scratch():
 
 @pytest.fixture
 def cluster(scratch):
-    cluster = devdb.Cluster(scratch / "pg")
+    cluster = localdb.Cluster(scratch / "pg")
     yield cluster
     devdb.stop(cluster)
 
 
 def _query(cluster, sql):
-    conn = psycopg2.connect(dbname=devdb.DB_NAME, user=devdb.DB_USER, host=str(cluster.socket_dir))
+    conn = psycopg2.connect(
+        dbname=localdb.DB_NAME, user=devdb.DB_USER, host=str(cluster.socket_dir)
+    )
     conn.autocommit = True
     try:
         with conn.cursor() as cur:
@@ -103,12 +106,12 @@ def test_stop_then_start(cluster):
 
 def test_long_paths_get_a_short_socket_directory(scratch):
     deep = scratch.joinpath(*["a-rather-long-folder-name"] * 5)
-    long_cluster = devdb.Cluster(deep / "pg")
-    assert len(str(long_cluster.data_dir / devdb.SOCKET_FILE)) > devdb.MAX_SOCKET_PATH
+    long_cluster = localdb.Cluster(deep / "pg")
+    assert len(str(long_cluster.data_dir / localdb.SOCKET_FILE)) > localdb.MAX_SOCKET_PATH
     socket_dir = long_cluster.socket_dir
-    assert len(str(socket_dir / devdb.SOCKET_FILE)) <= devdb.MAX_SOCKET_PATH
-    assert socket_dir != devdb.Cluster(scratch / "other" / "pg").socket_dir
-    short = devdb.Cluster(scratch / "pg")
+    assert len(str(socket_dir / localdb.SOCKET_FILE)) <= localdb.MAX_SOCKET_PATH
+    assert socket_dir != localdb.Cluster(scratch / "other" / "pg").socket_dir
+    short = localdb.Cluster(scratch / "pg")
     assert short.socket_dir == short.data_dir
     try:
         devdb.start(long_cluster)
@@ -119,4 +122,4 @@ def test_long_paths_get_a_short_socket_directory(scratch):
 
 def test_command_line_usage(capsys):
     assert devdb.main(["frobnicate"]) == 2
-    assert "usage: python -m clinic.devdb" in capsys.readouterr().err
+    assert "usage: python -m operations.devdb" in capsys.readouterr().err

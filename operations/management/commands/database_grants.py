@@ -4,7 +4,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import connection
 
-from clinic.dbroles import grant_statements
+from operations.dbroles import grant_statements
 
 
 class Command(BaseCommand):

@@ -1,11 +1,11 @@
-"""The system-library checks `make run` and `make test` start with (clinic/syslibs.py)."""
+"""The system-library checks `make run` and `make test` start with (operations/syslibs.py)."""
 
 import os
 import subprocess
 import sys
 from pathlib import Path
 
-from clinic import syslibs
+from operations import syslibs
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("CHROMIUM", syslibs.DEFAULT_CHROMIUM)
@@ -15,7 +15,7 @@ def _check(*args: str) -> subprocess.CompletedProcess:
     # As the Makefile runs it: a script, with an ordinary user's PATH (no /sbin, so no
     # ldconfig) and no virtualenv on it.
     return subprocess.run(
-        [sys.executable, "clinic/syslibs.py", *args],
+        [sys.executable, "operations/syslibs.py", *args],
         cwd=BASE_DIR,
         env={"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": os.environ.get("HOME", "/")},
         capture_output=True,
