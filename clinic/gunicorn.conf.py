@@ -24,6 +24,8 @@ import os
 import sys
 from pathlib import Path
 
+import psycopg2
+from django.db import connections
 from gunicorn import util
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -53,9 +55,6 @@ def on_starting(server) -> None:
     """Refuse a size the database cannot serve; say so and carry on if it is not up yet
     (the health check then answers 503 until it is)."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clinic.settings")
-    import psycopg2
-    from django.db import connections
-
     wanted = workers * threads
     try:
         # A connection of our own, closed below: none is left for the workers to inherit.
