@@ -45,7 +45,7 @@ lock: $(VENV)/.installer
 # The project-local PostgreSQL, unless DATABASE_URL points elsewhere.
 db: $(VENV)/.runtime
 ifeq ($(strip $(DATABASE_URL)),)
-	@$(PY) -m clinic.devdb start
+	@$(PY) -m operations.devdb start
 else
 	@echo "Using DATABASE_URL; not starting the local PostgreSQL."
 endif
@@ -79,42 +79,44 @@ run: setup
 
 # WeasyPrint (PDF summaries) needs Pango, the message catalogues gettext and the browser
 # tests Chromium: Debian packages.
-# clinic/syslibs.py looks for them as they are loaded (the dynamic loader, the browser's
+# operations/syslibs.py looks for them as they are loaded (the dynamic loader, the browser's
 # own --version), with the system Python, before the virtualenv is made. As root a
 # missing one is installed with apt-get; anyone else is told the one command to run.
 PANGO := libpango-1.0-0 libpangoft2-1.0-0
 system-libs:
-	@$(PYTHON) clinic/syslibs.py pango 2>/dev/null || { \
+	@$(PYTHON) operations/syslibs.py pango 2>/dev/null || { \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "Installing Pango for PDF summaries (apt-get)..."; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(PANGO) >/dev/null; \
 	  fi; \
-	  $(PYTHON) clinic/syslibs.py pango; }
-	@$(PYTHON) clinic/syslibs.py gettext 2>/dev/null || { \
+	  $(PYTHON) operations/syslibs.py pango; }
+	@$(PYTHON) operations/syslibs.py gettext 2>/dev/null || { \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "Installing gettext for the message catalogues (apt-get)..."; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext >/dev/null; \
 	  fi; \
-	  $(PYTHON) clinic/syslibs.py gettext; }
+	  $(PYTHON) operations/syslibs.py gettext; }
 
 # Playwright cannot download its own browser here: the tests drive Debian's Chromium.
 browser:
-	@$(PYTHON) clinic/syslibs.py chromium "$(CHROMIUM)" 2>/dev/null || { \
+	@$(PYTHON) operations/syslibs.py chromium "$(CHROMIUM)" 2>/dev/null || { \
 	  if [ "$$(id -u)" = 0 ] && [ "$(CHROMIUM)" = /usr/bin/chromium ]; then \
 	    echo "Installing Chromium for the browser tests (apt-get)..."; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  fi; \
-	  $(PYTHON) clinic/syslibs.py chromium "$(CHROMIUM)"; }
+	  $(PYTHON) operations/syslibs.py chromium "$(CHROMIUM)"; }
 
 test: $(VENV)/.dev browser setup
 	$(MANAGE) makemigrations --check --dry-run
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports --no-cache
 	$(VENV)/bin/bandit -q -c pyproject.toml -r . -ll
 	$(VENV)/bin/pytest -n 2
 
 lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 	$(VENV)/bin/bandit -q -c pyproject.toml -r . -ll
 
 format: $(VENV)/.dev
@@ -127,7 +129,7 @@ backup: db
 	@$(MANAGE) backup $(if $(OUTPUT),--output $(OUTPUT))
 
 stop: $(VENV)/.runtime
-	@$(PY) -m clinic.devdb stop
+	@$(PY) -m operations.devdb stop
 
 # Benchmark (not a test): every key page against a baseline page, on gunicorn (2 workers)
 # with BENCH_CLIENTS concurrent clients, BENCH_SECONDS per page, on the mesochart_bench

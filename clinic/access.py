@@ -1,9 +1,11 @@
-"""Who may see and change what: the permission names, a decorator for pages that show
-no single record, and one `get_<object>_for(request, pk, perm)` per kind of record.
+"""Who may see and change what: the permission names, and the primitives every view
+checks access with: `require_perm`, and `requires` for pages that show no single record.
 
-Every view checks access through this module; the role that carries each permission
-is declared in clinic/roles.py. The permission is checked before any lookup, so a
-user without it learns nothing about which records exist (403, never 404).
+The `get_<object>_for(request, pk, perm)` helpers live in the app that owns the object
+(patients/access.py, treatments/access.py) and call `require_perm` first: the permission
+is checked before any lookup, so a user without it learns nothing about which records
+exist (403, never 404). The role that carries each permission is declared in
+clinic/roles.py.
 """
 
 from collections.abc import Callable
@@ -11,10 +13,6 @@ from functools import wraps
 
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
-from django.shortcuts import get_object_or_404
-
-from patients.models import Patient
-from treatments.models import TreatmentMap, TreatmentSession
 
 VIEW_DEMOGRAPHICS = "clinic.view_demographics"
 CHANGE_DEMOGRAPHICS = "clinic.change_demographics"
@@ -42,30 +40,3 @@ def requires(perm: str) -> Callable:
         return wrapped
 
     return decorator
-
-
-def get_patient_for(request: HttpRequest, pk: int, perm: str) -> Patient:
-    require_perm(request, perm)
-    return get_object_or_404(Patient, pk=pk)
-
-
-def get_map_for(request: HttpRequest, pk: int, perm: str) -> TreatmentMap:
-    """The map with its patient, location and indication."""
-    require_perm(request, perm)
-    return get_object_or_404(
-        TreatmentMap.objects.select_related("patient", "location__jurisdiction", "indication"),
-        pk=pk,
-    )
-
-
-def get_session_for(request: HttpRequest, pk: int, perm: str, queryset=None) -> TreatmentSession:
-    """The session with what every session page shows; `queryset` adds to it (summaries)."""
-    require_perm(request, perm)
-    if queryset is None:
-        queryset = TreatmentSession.objects.all()
-    return get_object_or_404(
-        queryset.select_related(
-            "patient", "treatment_map__indication", "location__jurisdiction", "practitioner"
-        ),
-        pk=pk,
-    )

@@ -15,14 +15,10 @@ class ClinicConfig(AppConfig):
     verbose_name = _("Clinic")
 
     def ready(self) -> None:
-        from clinic import checks, dbroles, i18n, roles, signals  # noqa: F401  (registers handlers)
+        # Imported once the models are loaded (Django's place for it): they register
+        # handlers and checks, and use the auth models.
+        from clinic import checks, i18n, roles, signals  # noqa: F401, PLC0415
 
         # For every app, not just this one: an app's permissions exist only once its
         # own post_migrate (auth's create_permissions) has run.
         post_migrate.connect(roles.sync_role_permissions, dispatch_uid="clinic-roles")
-        # Right after pgtrigger's own handler, which (re)installs every trigger.
-        post_migrate.connect(
-            dbroles.secure_database,
-            sender=self.apps.get_app_config("pgtrigger"),
-            dispatch_uid="clinic-dbroles",
-        )

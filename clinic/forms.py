@@ -5,7 +5,24 @@ from dataclasses import dataclass
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext
-from django.utils.translation import gettext_lazy as _
+
+
+class DateInput(forms.DateInput):
+    """The browser's date picker; the value in the ISO form it reads."""
+
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class DateTimeInput(forms.DateTimeInput):
+    """The browser's date-and-time picker (local time); the value in the form it reads."""
+
+    input_type = "datetime-local"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
 
 
 def show_problems(form: forms.BaseForm, problems: dict[str, list[str]]) -> None:
@@ -84,33 +101,3 @@ def formset_problems(formset: forms.BaseFormSet, *, where, anchor: str) -> list[
     for index, form in enumerate(formset.forms):
         found += problems_of(form, where=where(form), anchor=f"{anchor}-{index}")
     return found
-
-
-class AuditSearchForm(forms.Form):
-    """The privacy officer's search over the access log."""
-
-    patient = forms.CharField(
-        required=False, max_length=100, label=_("Patient"), help_text=_("Chart number or name.")
-    )
-    user = forms.CharField(required=False, max_length=150, label=_("User name"))
-    date_from = forms.DateField(
-        required=False, label=_("From"), widget=forms.DateInput(attrs={"type": "date"})
-    )
-    date_to = forms.DateField(
-        required=False, label=_("To"), widget=forms.DateInput(attrs={"type": "date"})
-    )
-    action = forms.ChoiceField(required=False, label=_("Action"), choices=[("", _("Any action"))])
-
-    def __init__(self, *args, **kwargs):
-        from clinic.models import AccessLog
-
-        super().__init__(*args, **kwargs)
-        self.fields["action"].choices = [("", _("Any action")), *AccessLog.Action.choices]
-        for name, field in self.fields.items():
-            field.widget.attrs["class"] = "form-select" if name == "action" else "form-control"
-
-    def clean(self):
-        data = super().clean()
-        for name in ("patient", "user"):
-            data[name] = (data.get(name) or "").strip()
-        return data

@@ -10,7 +10,7 @@ Database connections. Django opens one connection per thread that serves a reque
 keeps it CONN_MAX_AGE seconds (60), so one gunicorn holds at most workers x threads of
 them, whatever the number of clients: requests beyond that wait in gunicorn's queue
 (worker_connections, 1000 per worker), not in PostgreSQL's. The local PostgreSQL
-(clinic/devdb.py) allows MAX_CONNECTIONS = 100, of which 3 are kept for superusers:
+(operations/devdb.py) allows MAX_CONNECTIONS = 100, of which 3 are kept for superusers:
 97 for our roles. `make run`: 2 x 4 = 8; twice that for a moment during a graceful
 restart (HUP), 16. `make test` alongside: 2 xdist workers, each with the application's and
 the owner's connections plus a few threads in the concurrency and browser tests, about
@@ -24,6 +24,8 @@ import os
 import sys
 from pathlib import Path
 
+import psycopg2
+from django.db import connections
 from gunicorn import util
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -53,9 +55,6 @@ def on_starting(server) -> None:
     """Refuse a size the database cannot serve; say so and carry on if it is not up yet
     (the health check then answers 503 until it is)."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clinic.settings")
-    import psycopg2
-    from django.db import connections
-
     wanted = workers * threads
     try:
         # A connection of our own, closed below: none is left for the workers to inherit.

@@ -20,6 +20,8 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
+from clinic.models import UserProfile
+
 USER_LANGUAGE = "clinic_language"
 
 
@@ -33,8 +35,6 @@ def remember_language(request: HttpRequest, language: str) -> None:
 
 @receiver(user_logged_in, dispatch_uid="clinic-user-language")
 def language_at_sign_in(sender, request, user, **kwargs) -> None:
-    from clinic.models import UserProfile
-
     if request is None or not hasattr(request, "session"):
         return
     language = UserProfile.objects.filter(user=user).values_list("language", flat=True).first()
@@ -105,8 +105,6 @@ class LanguageForm(forms.Form):
 @require_http_methods(["GET", "POST"])
 def account_language(request: HttpRequest) -> HttpResponse:
     """Every signed-in user picks the language of their own pages."""
-    from clinic.models import UserProfile
-
     if request.method == "POST":
         form = LanguageForm(request.POST)
         if form.is_valid():

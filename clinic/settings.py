@@ -6,6 +6,7 @@ ImproperlyConfigured rather than running with a guess.
 
 import os
 import secrets
+import zoneinfo
 from datetime import timedelta
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import dj_database_url
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
+from clinic.localdb import default_cluster
 from clinic.storage import S3, media_storage, media_storage_kind
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -146,6 +148,9 @@ INSTALLED_APPS = [
     "clinic.apps.ClinicConfig",
     "patients",
     "treatments",
+    "reports",
+    "demo",
+    "operations",
 ]
 
 # Django turns an exception into an error page at the middleware that raised it, and only
@@ -202,10 +207,10 @@ TEMPLATES = [
 ]
 
 # --- Database ---------------------------------------------------------------
-# Two roles (clinic/dbroles.py). DATABASE_URL is the application's connection: a
+# Two roles (operations/dbroles.py). DATABASE_URL is the application's connection: a
 # role that owns no table and may not change the append-only ones.
 # MIGRATION_DATABASE_URL is the owner's, used only by `manage.py migrate` (and
-# flush). Both unset means the project-local server (python -m clinic.devdb),
+# flush). Both unset means the project-local server (python -m operations.devdb),
 # which has both roles.
 if os.environ.get("DATABASE_URL"):
     _database_url = os.environ["DATABASE_URL"]
@@ -214,8 +219,6 @@ if os.environ.get("DATABASE_URL"):
 elif os.environ.get("MIGRATION_DATABASE_URL"):
     raise ImproperlyConfigured("MIGRATION_DATABASE_URL is set but DATABASE_URL is not")
 else:
-    from clinic.devdb import default_cluster
-
     _database_url = default_cluster().url
     _migration_database_url = default_cluster().owner_url
 
@@ -233,7 +236,7 @@ def _parse_database_url(name: str, url: str) -> dict:
 
 
 DATABASES = {"default": _parse_database_url("DATABASE_URL", _database_url)}
-# How the owner connects: swapped in for migrate and flush (clinic.dbroles.as_owner).
+# How the owner connects: swapped in for migrate and flush (operations.dbroles.as_owner).
 MIGRATION_DATABASE = _parse_database_url("MIGRATION_DATABASE_URL", _migration_database_url)
 if MIGRATION_DATABASE["NAME"] != DATABASES["default"]["NAME"]:
     raise ImproperlyConfigured(
@@ -343,8 +346,6 @@ LANGUAGES = [("en", "English"), ("fr-ca", "Français")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
 try:
-    import zoneinfo
-
     zoneinfo.ZoneInfo(TIME_ZONE)
 except (zoneinfo.ZoneInfoNotFoundError, ValueError):
     raise ImproperlyConfigured(f"TIME_ZONE {TIME_ZONE!r} is not a known time zone") from None

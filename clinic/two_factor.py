@@ -7,6 +7,7 @@ enrolled at first sign-in. Wrong codes count as failed sign-ins for django-axes,
 same lockout covers the password and the second factor.
 """
 
+from base64 import b32encode
 from functools import wraps
 
 import segno
@@ -215,7 +216,5 @@ def _enrol(user, device: TOTPDevice) -> list[str]:
 
 def _spaced(device: TOTPDevice) -> str:
     """The base32 secret in groups of four, for typing into an app by hand."""
-    from base64 import b32encode
-
     secret = b32encode(device.bin_key).decode().rstrip("=")
     return " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))

@@ -10,7 +10,7 @@ handler400 = "clinic.views.bad_request"
 handler500 = "clinic.views.server_error"
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", include("reports.urls")),
     path("healthz", views.healthz, name="healthz"),
     path("favicon.ico", views.favicon, name="favicon"),
     path(
@@ -34,7 +34,6 @@ urlpatterns = [
         name="password_change_done",
     ),
     path("account/language/", i18n.account_language, name="account_language"),
-    path("audit/", views.audit_search, name="audit"),
     path("patients/", include("patients.urls")),
     path("", include("treatments.urls")),
     path("admin/", admin.site.urls),

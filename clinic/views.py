@@ -1,3 +1,5 @@
+"""The project's own pages: the health check, the favicon, the 400 and 500 handlers."""
+
 import sys
 
 import psycopg2
@@ -10,63 +12,12 @@ from django.http import (
     HttpResponseServerError,
     JsonResponse,
 )
-from django.shortcuts import render
 from django.template import loader
 from django.templatetags.static import static
 from django.utils.cache import add_never_cache_headers
 from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
-
-from clinic import dashboard
-from clinic.access import VIEW_AUDIT, requires
-from clinic.audit import record_list_access, search_access_log
-from clinic.forms import AuditSearchForm
-from clinic.models import AccessLog
-from clinic.paging import OffsetPage
-from patients.models import Patient
-
-
-def home(request: HttpRequest) -> HttpResponse:
-    """The dashboard: the day's sessions and appointments, patients due for a session,
-    drafts, follow-ups needing attention and lots near expiry, as the role may see."""
-    board = dashboard.build(request.user)
-    record_list_access(request, board.patients())
-    return render(request, "home.html", {"board": board, **board.sections})
-
-
-@require_GET
-@requires(VIEW_AUDIT)
-def audit_search(request: HttpRequest) -> HttpResponse:
-    """The privacy officer's search: who read, printed or downloaded which record, when."""
-    form = AuditSearchForm(request.GET)
-    filters = form.cleaned_data if form.is_valid() else {}
-    if form.is_valid():
-        rows, patients = search_access_log(**{k: v for k, v in filters.items() if v})
-    else:  # a malformed date: nothing, rather than everything unfiltered
-        rows, patients = AccessLog.objects.none(), []
-    page = OffsetPage.of(rows, request.GET.get("page"), 50)
-    # The log itself holds ids and paths; a search by patient is a look at that patient.
-    record_list_access(request, patients)
-    charts = dict(
-        Patient.objects.filter(pk__in={row.patient_id for row in page.object_list}).values_list(
-            "pk", "chart_number"
-        )
-    )
-    query = request.GET.copy()
-    query.pop("page", None)
-    return render(
-        request,
-        "clinic/audit_search.html",
-        {
-            "form": form,
-            "page": page,
-            "rows": [(row, charts.get(row.patient_id, "")) for row in page.object_list],
-            "patients": patients,
-            "searched_patient": bool(filters.get("patient")),
-            "query": query.urlencode(),
-        },
-    )
 
 
 @login_not_required

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from clinic.forms import DateInput, DateTimeInput
 from patients.images import MAX_UPLOAD_BYTES, CleanImage, clean_image
 from patients.models import (
     ALERT_FIELDS,
@@ -37,20 +38,6 @@ DEMOGRAPHIC_FIELDS = [
     "address",
 ]
 CLINICAL_FIELDS = ["phototype", *ALERT_FIELDS]
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, **kwargs):
-        super().__init__(format="%Y-%m-%d", **kwargs)
-
-
-class DateTimeInput(forms.DateTimeInput):
-    input_type = "datetime-local"
-
-    def __init__(self, **kwargs):
-        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
 
 
 class PatientForm(forms.ModelForm):

@@ -13,6 +13,7 @@ from pghistory.models import Events
 
 from clinic.numbers import amount
 from patients.models import Patient
+from patients.record import HISTORY
 
 # Columns that say nothing to a reader (bookkeeping, stored file names, hashes).
 HIDDEN_FIELDS = {
@@ -46,36 +47,14 @@ class Change:
         return str(LABELS.get(self.label, self.label))
 
 
-# The record's rows that others point at, below the patient: a zone points at its map, an
-# injection or a follow-up at its session, a lot used at its injection. Each level's
-# events are found by what they reference (pghistory queries one model at a time).
-RECORD_LEVELS = [
-    ("treatments.TreatmentMap", "patient"),
-    ("treatments.TreatmentSession", "patient"),
-    ("treatments.Injection", "session__patient"),
-]
-
-# Rows pointed at that are shown by their name (one query per kind for the whole page);
-# a row of any other kind is shown as its kind and number ("treatment map 3").
-NAMED = {
-    "treatments.BodyRegion": lambda region: region.shown_label(),
-    "treatments.Indication": lambda indication: indication.shown_label(),
-    "treatments.Formula": lambda formula: formula.name,
-    "treatments.Compound": lambda compound: compound.name,
-    "treatments.CompoundLot": lambda lot: lot.lot_number,
-    "clinic.Location": lambda location: location.name,
-}
-
-
-# Labels copied onto a row when it was written (an injection keeps the region's English
-# label as recorded): shown through the row they copy, in the reader's language.
-SNAPSHOTS = {"region_label": "region_id"}
+# Rows of the base shown by their name; the apps above add theirs (patients/record.py).
+NAMED = {"clinic.Location": lambda location: location.name}
 
 
 def _events(patient: Patient, limit: int) -> list:
     levels = [[patient]] + [
         list(apps.get_model(model).objects.filter(**{path: patient}).order_by("pk"))
-        for model, path in RECORD_LEVELS
+        for model, path in HISTORY.levels
     ]
     found = {}
     for rows in levels:
@@ -109,12 +88,13 @@ class Values:
         self.names: dict[tuple[type, object], str] = {}
         self.rows: dict[tuple[type, object], models.Model] = {}
         user_model = get_user_model()
+        named = NAMED | HISTORY.named
         for model, ids in wanted.items():
             if model is user_model:
                 rows = model.objects.filter(pk__in=ids).values_list("pk", "username")
                 self.names |= {(model, pk): name for pk, name in rows}
-            elif model._meta.label in NAMED:
-                show = NAMED[model._meta.label]
+            elif model._meta.label in named:
+                show = named[model._meta.label]
                 for row in model.objects.filter(pk__in=ids):
                     self.rows[(model, row.pk)] = row
                     self.names[(model, row.pk)] = show(row)
@@ -131,7 +111,7 @@ class Values:
     def show(self, field: models.Field | None, value, row: dict | None = None):
         if value is None or field is None:
             return value
-        source = SNAPSHOTS.get(field.column)
+        source = HISTORY.snapshots.get(field.column)
         if source and row and row.get(source) is not None:
             related = field.model._meta.get_field(source.removesuffix("_id")).related_model
             region = self.rows.get((related, row[source]))
@@ -164,7 +144,8 @@ def _kind_and_number(model_label: str, pk) -> str:
 
 def record_changes(patient: Patient, *, limit: int) -> list[Change]:
     """The newest `limit` events of the patient and of every tracked row of its record:
-    those pointing at it, and those pointing at its maps, sessions and injections. Field
+    those pointing at it, and those pointing at the rows below it that the apps above
+    register (patients/record.py: treatments' maps, sessions and injections). Field
     names and values are shown as people read them, in the active language."""
     events = _events(patient, limit)
     user_ids = {

@@ -8,7 +8,6 @@ urlpatterns = [
     path("", views.patient_list, name="list"),
     path("new/", views.patient_create, name="create"),
     path("<int:pk>/", views.patient_chart, name="chart"),
-    path("<int:pk>/fhir/", views.patient_fhir, name="fhir"),
     path("<int:pk>/edit/", views.patient_edit, name="edit"),
     path("<int:pk>/access/", views.patient_access, name="access"),
     path("<int:pk>/archive/", views.patient_archive, name="archive"),

@@ -1,5 +1,3 @@
-import json
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -15,13 +13,13 @@ from clinic.access import (
     CHANGE_DEMOGRAPHICS,
     VIEW_CLINICAL,
     VIEW_DEMOGRAPHICS,
-    get_patient_for,
     requires,
 )
 from clinic.audit import record_access, record_list_access
 from clinic.i18n import patient_language
 from clinic.models import AccessLog
 from clinic.paging import OffsetPage
+from patients.access import get_patient_for
 from patients.charts import measurement_trends
 from patients.forms import (
     ArchiveForm,
@@ -34,6 +32,7 @@ from patients.forms import (
 )
 from patients.history import record_changes
 from patients.models import ALERT_FIELDS, Consent, ConsentKind, Measurement, Patient, Photo
+from patients.record import CHART_SECTIONS
 from patients.search import search_patients, use_search_threshold
 from patients.services import (
     StaleEdit,
@@ -49,7 +48,6 @@ from patients.services import (
 )
 
 PAGE_SIZE = 25
-CHART_SESSIONS = 10
 CHART_PHOTOS = 12
 SEARCH_LIMIT = 200
 LIST_COLUMNS = [
@@ -203,51 +201,14 @@ def patient_archive(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
-def patient_fhir(request: HttpRequest, pk: int) -> HttpResponse:
-    """The whole record as a FHIR R4 Bundle (JSON download); clinical, like the booklet."""
-    from clinic.fhir import patient_bundle
-
-    patient = get_patient_for(request, pk, VIEW_CLINICAL)
-    record_access(request, patient=patient, action=AccessLog.Action.EXPORT)
-    response = HttpResponse(
-        json.dumps(patient_bundle(patient), indent=1, ensure_ascii=False),
-        content_type="application/fhir+json; charset=utf-8",
-    )
-    response["Content-Disposition"] = f'attachment; filename="{patient.chart_number}-fhir.json"'
-    response["Cache-Control"] = "private, no-store"
-    return response
-
-
-@require_GET
 def patient_chart(request: HttpRequest, pk: int) -> HttpResponse:
     patient = get_patient_for(request, pk, VIEW_DEMOGRAPHICS)
     clinical = request.user.has_perm(VIEW_CLINICAL)
     context: dict = {"patient": patient, "clinical": clinical}
     if clinical:
-        # Imported here: treatments builds on patients, not the other way round.
-        from treatments.models import NeedleRule, SideEffect, TreatmentMap, TreatmentSession
-
-        context.update(
-            needle=NeedleRule.objects.for_patient(patient),
-            maps=list(
-                TreatmentMap.objects.for_patient(patient)
-                .select_related("indication", "location")
-                .annotate(zone_count=Count("zones"))
-            ),
-            # The latest sessions at a glance, older ones a page at a time: a history of
-            # hundreds of sessions would otherwise fill the chart (and its query).
-            sessions=OffsetPage.of(
-                TreatmentSession.objects.for_patient(patient).select_related("location"),
-                request.GET.get("sessions"),
-                CHART_SESSIONS,
-            ),
-            flagged=list(
-                SideEffect.objects.needing_attention()
-                .filter(session__patient=patient)
-                .select_related("session")
-                .order_by("-onset")
-            ),
-        )
+        # The sections the apps built on patients add (treatments: maps, sessions, follow-ups).
+        for section in CHART_SECTIONS.values():
+            context.update(section(request, patient))
         consents, statuses = consent_statuses(patient)
         kept = patient.photos.filter(archived=False)
         # The latest photos; every one stays reachable through its region's comparison.

@@ -5,9 +5,9 @@ import time_machine
 from django.apps import apps as django_apps
 from django.utils import timezone
 
-from clinic import dbroles
 from clinic.roles import ASSISTANT, CATALOGUE_ADMIN, PRACTITIONER, PRIVACY_OFFICER
 from clinic.storage import media_storage
+from operations import dbroles
 from tests.factories import UserFactory
 from tests.s3 import S3Server
 

@@ -71,7 +71,7 @@ def _urls() -> tuple[str, str]:
     if os.environ.get("DATABASE_URL"):
         app_url = os.environ["DATABASE_URL"]
         return app_url, os.environ.get("MIGRATION_DATABASE_URL") or app_url
-    from clinic.devdb import default_cluster, start
+    from operations.devdb import default_cluster, start
 
     cluster = default_cluster()
     start(cluster)

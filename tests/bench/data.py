@@ -14,8 +14,8 @@ from dataclasses import asdict, dataclass
 from datetime import date
 
 # seed_demo's own names for what it makes (imported once Django is set up).
-from clinic.demo_catalogue import RECALL_LOT
-from clinic.demo_data import DEMO_DOMAIN, LONG_HISTORY_EMAIL
+from demo.catalogue import RECALL_LOT
+from demo.data import DEMO_DOMAIN, LONG_HISTORY_EMAIL
 
 
 @dataclass(frozen=True)

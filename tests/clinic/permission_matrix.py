@@ -146,7 +146,7 @@ PAGES: dict[str, Rule] = {
     "treatments:map_needles": action(CLINICIANS, MAP),
     "treatments:session_new": form(CLINICIANS, PATIENT),
     "treatments:booklet": page(CLINICIANS, PATIENT),
-    "patients:fhir": page(CLINICIANS, PATIENT),
+    "patient_fhir": page(CLINICIANS, PATIENT),
     "treatments:session": page(CLINICIANS, SESSION),
     "treatments:session_edit": form(CLINICIANS, SESSION),
     # A row's lot fields for the chosen mixture (the session form's script fetches them).

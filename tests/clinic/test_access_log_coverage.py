@@ -101,7 +101,7 @@ PATIENT_PAGES: dict[str, Page] = {
     "treatments:map_plan": Page(by_map, [(VIEW, tmap)]),
     "treatments:session_new": Page(by_patient, [(VIEW, tmap)]),  # its only active map
     "treatments:booklet": Page(by_patient, [(PRINT, patient)]),
-    "patients:fhir": Page(by_patient, [(EXPORT, patient)]),
+    "patient_fhir": Page(by_patient, [(EXPORT, patient)]),
     "treatments:sessions": Page(no_args, [(VIEW, patient)]),
     "treatments:session": Page(by_session, [(VIEW, session)]),
     "treatments:session_edit": Page(by_session, [(VIEW, tmap)]),

@@ -364,12 +364,14 @@ def test_every_get_parameter_page_is_covered():
 
     from clinic import views as clinic_views
     from patients import views as patient_views
+    from reports import views as report_views
     from treatments.views import lots, sessions
 
     readers = set()
     for module in [
         clinic_views,
         patient_views,
+        report_views,
         lots,
         sessions,
     ]:

@@ -235,7 +235,7 @@ def _dashboard_rows(practitioner, count: int) -> None:
 
 
 def test_dashboard(client_for, practitioner):
-    from clinic import dashboard
+    from reports import dashboard
 
     client = client_for(practitioner)
     url = reverse("home")

@@ -150,10 +150,10 @@ def test_every_template_string_is_marked_for_translation():
 
 # --- Python -----------------------------------------------------------------------------
 
-PYTHON_PACKAGES = ("clinic", "patients", "treatments")
+PYTHON_PACKAGES = ("clinic", "patients", "treatments", "reports", "demo", "operations")
 # Operator tools and machinery: their output is for whoever runs the server, in English.
 PYTHON_SKIPPED = re.compile(
-    r"(^|/)(migrations|management)/|/(demo_\w+|devdb|backup|syslibs|gunicorn\.conf|settings|"
+    r"(^|/)(migrations|management|demo)/|/(devdb|backup|syslibs|gunicorn\.conf|settings|"
     r"wsgi|dbroles|sessions|auth_backend)\.py$"
 )
 GETTEXT_NAMES = {

@@ -70,7 +70,7 @@ def prepare(pgroot: Path):
     os.environ["MESOCHART_PGROOT"] = str(pgroot)
     os.environ["REQUIRE_2FA"] = "true"
     os.environ["DJANGO_SETTINGS_MODULE"] = "clinic.settings"
-    from clinic import devdb
+    from operations import devdb
 
     cluster = devdb.Cluster(pgroot)
     devdb.start(cluster)
@@ -163,7 +163,7 @@ class Timeline:
 def fault_phase(port, cluster, person, outage: float, run: str, checks: Checks) -> None:
     from django.db import connections
 
-    from clinic import devdb
+    from operations import devdb
 
     print(f"\n1. PostgreSQL crashed for {outage:g} s under load")
     figures = Figures()
@@ -413,7 +413,7 @@ def main(argv: list[str] | None = None) -> int:
     began = time.perf_counter()
     pgroot = args.pgroot.resolve()
     cluster = prepare(pgroot)
-    from clinic import devdb
+    from operations import devdb
 
     run = time.strftime("%Y%m%d-%H%M%S")
     people = [make_person(f"soak-{n}") for n in range(1, args.practitioners + 1)]

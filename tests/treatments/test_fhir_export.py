@@ -15,10 +15,10 @@ from django.utils import timezone
 from fhir.resources.R4B.bundle import Bundle
 from pypdf import PdfReader
 
-from clinic.fhir import BODY_SITES, patient_bundle, resource_id
 from clinic.models import AccessLog
 from patients.models import Measurement, Patient
 from patients.services import record_measurement, withdraw_consent
+from reports.fhir import BODY_SITES, patient_bundle, resource_id
 from tests.factories import make_session
 from treatments.models import SideEffect
 from treatments.services.sessions import add_side_effect
@@ -155,7 +155,7 @@ def test_a_signed_session_matches_its_pdf(rich, client_for, practitioner):
 
 def test_the_view_downloads_the_bundle_and_logs_an_export(rich, client_for, practitioner):
     patient, _, _ = rich
-    response = client_for(practitioner).get(reverse("patients:fhir", args=[patient.pk]))
+    response = client_for(practitioner).get(reverse("patient_fhir", args=[patient.pk]))
     assert response.status_code == 200
     assert response["Content-Type"].startswith("application/fhir+json")
     assert response["Content-Disposition"].startswith("attachment;")
@@ -166,7 +166,7 @@ def test_the_view_downloads_the_bundle_and_logs_an_export(rich, client_for, prac
 
 def test_an_assistant_cannot_export(rich, client_for, assistant):
     patient, _, _ = rich
-    response = client_for(assistant).get(reverse("patients:fhir", args=[patient.pk]))
+    response = client_for(assistant).get(reverse("patient_fhir", args=[patient.pk]))
     assert response.status_code == 403
     assert not AccessLog.objects.filter(action=AccessLog.Action.EXPORT).exists()
 

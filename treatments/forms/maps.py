@@ -3,9 +3,8 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from clinic.forms import refill, show_problems
+from clinic.forms import DateTimeInput, refill, show_problems
 from clinic.models import Location
-from patients.forms import DateTimeInput
 from patients.models import Measurement
 from treatments import formulary
 from treatments.models import BodyRegion, Formula, Indication, MapZone, TreatmentMap

@@ -11,10 +11,9 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from clinic.forms import LoadedChoiceField, show_problems
+from clinic.forms import DateTimeInput, LoadedChoiceField, show_problems
 from clinic.models import Location
 from clinic.numbers import int_or_none
-from patients.forms import DateTimeInput
 from treatments import formulary
 from treatments.models import (
     Amendment,

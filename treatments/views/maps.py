@@ -6,13 +6,15 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from clinic.access import CHANGE_CLINICAL, VIEW_CLINICAL, get_map_for, get_patient_for
+from clinic.access import CHANGE_CLINICAL, VIEW_CLINICAL
 from clinic.audit import record_access
 from clinic.concurrency import StaleEdit
 from clinic.forms import formset_problems, problems_of
 from clinic.models import AccessLog
 from clinic.numbers import int_or_none
+from patients.access import get_patient_for
 from patients.models import Phototype
+from treatments.access import get_map_for
 from treatments.forms.maps import MapForm, zone_forms
 from treatments.models import BodyRegion, FormulaIngredient, MapZone, NeedleRule
 from treatments.services.maps import align_needles, create_map, plan_zones, set_status

@@ -14,8 +14,6 @@ from clinic.access import (
     RECORD_INJECTIONS,
     VIEW_CLINICAL,
     VIEW_SESSION_LIST,
-    get_patient_for,
-    get_session_for,
     requires,
 )
 from clinic.audit import record_access, record_list_access
@@ -25,8 +23,10 @@ from clinic.i18n import render_for_patient
 from clinic.models import AccessLog, Location
 from clinic.numbers import int_or_none
 from clinic.paging import OffsetPage
+from patients.access import get_patient_for
 from patients.models import ConsentKind
 from patients.services import has_consent
+from treatments.access import get_session_for
 from treatments.forms.sessions import (
     AmendmentForm,
     ApplyToRowsForm,

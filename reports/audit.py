@@ -1,0 +1,38 @@
+"""The privacy officer's search over the access log."""
+
+from django.db import models
+
+from clinic.models import AccessLog
+from patients.models import Patient
+
+
+def search_access_log(
+    *,
+    patient: str = "",
+    user: str = "",
+    date_from=None,
+    date_to=None,
+    action: str = "",
+) -> tuple[models.QuerySet, list]:
+    """The access-log rows matching a privacy officer's search (newest first), and the
+    patients the patient term matched (by chart number or name; at most 50)."""
+    rows = AccessLog.objects.select_related("user", "content_type")
+    matched: list = []
+    if patient:
+        named = Patient.objects.all()
+        for word in patient.split():  # "Ana Gagnon": every word matches one of the names
+            named = named.filter(
+                models.Q(last_name__icontains=word) | models.Q(first_name__icontains=word)
+            )
+        patients = Patient.objects.filter(chart_number__iexact=patient) | named
+        matched = list(patients.order_by("last_name", "first_name", "id")[:50])
+        rows = rows.filter(patient_id__in=[p.pk for p in matched])
+    if user:
+        rows = rows.filter(user__username__iexact=user)
+    if date_from:
+        rows = rows.filter(at__date__gte=date_from)
+    if date_to:
+        rows = rows.filter(at__date__lte=date_to)
+    if action:
+        rows = rows.filter(action=action)
+    return rows.order_by("-at", "-id"), matched
