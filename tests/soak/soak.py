@@ -288,7 +288,9 @@ def write_phase(port, people: list[Person], seconds: float, run: str, checks: Ch
 
     def work(tab: Browser, person: Person):
         n = 0
-        while time.monotonic() < deadline:
+        # A save and an edit at least, however slow the machine: a short run (the suite's
+        # one second) under load used to end before its first edit.
+        while n < 2 or time.monotonic() < deadline:
             n += 1
             note = f"soak {run} {person.username} {n}"
             if n % 2:
