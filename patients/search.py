@@ -2,23 +2,12 @@
 
 import re
 import unicodedata
+from functools import lru_cache
 
-from django.contrib.postgres.search import TrigramWordSimilarity
-from django.db import connection
-from django.db.models import (
-    Case,
-    F,
-    FloatField,
-    Func,
-    IntegerField,
-    Q,
-    QuerySet,
-    TextField,
-    Value,
-    When,
-)
-from django.db.models.functions import Cast, Least, Lower
-from django.db.models.lookups import LessThanOrEqual
+from django.db import connection, transaction
+from django.db.models import Case, Q, QuerySet, Value, When
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Lower
 
 from patients.birth_dates import birth_date_filter
 from patients.models import Patient, Unaccent
@@ -48,6 +37,8 @@ SORTS: dict[str, tuple] = {
 # A slip: two letters swapped, or one letter dropped, added or mistyped (two edits
 # for a swap). A name word further from every typed word is no slip of it.
 SLIP_EDITS = 2
+# The name matches kept, best first: more than anyone reads (the list says so).
+NAME_LIMIT = 201
 # Typed words looked at for slips, and the words of a name they are compared with.
 MAX_WORDS = 4
 NAME_WORDS = 4
@@ -78,73 +69,104 @@ def slip_keys(word: str) -> set[str]:
     return keys
 
 
-def _name_word(number: int) -> Func:
-    """The number-th word of search_name ('' past the last), hyphens and apostrophes
-    counting as spaces, as mesochart_name_keys() splits them."""
-    spaced = Func(F("search_name"), Value("-'"), Value("  "), function="translate")
-    return Func(spaced, Value(" "), Value(number), function="split_part", output_field=TextField())
+# A name's words as mesochart_name_keys() splits them: hyphens and apostrophes as spaces.
+_SPACED = "translate(p.search_name, '-''', '  ')"
 
 
-def _slip(word: str) -> Least:
-    """Edits from `word` to the closest of the first NAME_WORDS words of the name;
-    levenshtein_less_equal stops counting past SLIP_EDITS (plain expressions, no
-    function call per row: only the rows the key index found are measured)."""
-    return Least(
-        *(
-            Func(
-                Value(word),
-                _name_word(number),
-                Value(SLIP_EDITS),
-                function="levenshtein_less_equal",
-                output_field=IntegerField(),
+@lru_cache(maxsize=(MAX_WORDS + 1) ** 2)
+def _name_search_sql(words: int, keyed: int) -> str:
+    """The name search as one SQL statement, written once per shape (how many typed
+    words, how many of them long enough for slip keys) and reused.
+
+    Candidates come from the name indexes alone: a MATERIALIZED CTE of two indexed
+    conditions (every word trigram-close to the name; or every keyed word with one of
+    its slip keys among the name's), kept from becoming a scan of every patient by the
+    settings name_matches() runs it with. Only those candidates are measured (edit
+    distances) and ranked; the best %(limit)s come back, best first."""
+    # Only counts and constants are written into the text: every value is a parameter.
+    word = [f"%(w{i})s" for i in range(words)]
+    close = " AND ".join(f"p.search_name %%> {w}" for w in word) or "p.search_name %%> %(folded)s"
+    near = " AND ".join(f"p.name_keys && %(k{i})s::text[]" for i in range(keyed))
+    # The columns the ranking reads, carried along: no second lookup per candidate.
+    columns = "SELECT p.id, p.search_name, p.archived, p.last_name, p.first_name"
+    candidates = f"{columns} FROM patients_patient p WHERE {close}"  # noqa: S608  # nosec B608
+    similarity = "word_similarity(%(folded)s, p.search_name)"
+    matched, rank = f"({close})", similarity
+    if near:
+        candidates += f" UNION {columns} FROM patients_patient p WHERE {near}"  # noqa: S608  # nosec B608
+        slips = [
+            "LEAST("
+            + ", ".join(
+                f"levenshtein_less_equal({w}, split_part({_SPACED}, ' ', {n}), {SLIP_EDITS})"
+                for n in range(1, NAME_WORDS + 1)
             )
-            for number in range(1, NAME_WORDS + 1)
-        )
+            + ")"
+            for w in word
+        ]
+        within = " AND ".join(f"{slip} <= {SLIP_EDITS}" for slip in slips)
+        # One swap in "nidaye" (6 letters, 2 edits) ranks as a word similarity of 0.67.
+        slip_rank = f"1.0 - ({' + '.join(slips)})::float / %(letters)s"
+        matched = f"(({close}) OR ({within}))"
+        rank = f"CASE WHEN {close} THEN {similarity} ELSE {slip_rank} END"
+    return (
+        f"WITH candidates AS MATERIALIZED ({candidates}) "  # noqa: S608  # nosec B608
+        "SELECT p.id FROM candidates p "
+        f"WHERE {matched} AND (%(archived)s OR NOT p.archived) "
+        f"ORDER BY {rank} DESC, mesochart_unaccent(lower(p.last_name)), "
+        "mesochart_unaccent(lower(p.first_name)), p.id LIMIT %(limit)s"
     )
 
 
-def _name_matches(patients: QuerySet[Patient], folded: str) -> QuerySet[Patient]:
-    """Names close to `folded` by trigrams (partial words, small typos in long names), or
-    with every typed word within a slip of a word of the name (a GIN lookup of
-    slip_keys, then the edit distance); annotated with `rank`, 1 for an exact match."""
+# The candidates are read through the name indexes alone (GIN: bitmap scans), never by
+# a scan of the table or of its primary key, nor in parallel: the planner's guess for
+# the trigram operator flipped a common surname ("Boucher": a few thousand names of
+# 100,000) to reading every patient (613-957 ms, against 8-34 ms by the index).
+INDEX_ONLY = {
+    "enable_seqscan": "off",
+    "enable_indexscan": "off",
+    "enable_indexonlyscan": "off",
+    "max_parallel_workers_per_gather": "0",
+}
+
+
+def name_matches(folded: str, *, include_archived: bool, limit: int) -> list[int]:
+    """The ids of the patients whose name is close to `folded` by trigrams (partial
+    words, small typos in long names), or has every typed word within a slip of one of
+    its words; best match first (1.0 for the exact name), at most `limit`."""
     words = [word for word in WORD_SPLIT.split(folded) if word][:MAX_WORDS]
     # A key of each typed word's neighbours must be in the name: the index intersects
     # them (all the Maries and all the Tremblays are not measured for "marie tremblay").
-    near_each_word = [Q(name_keys__overlap=sorted(keys)) for keys in map(slip_keys, words) if keys]
-    similarity = TrigramWordSimilarity(folded, "search_name")
-    # Every typed word close to a word of the name, not the whole term to a part of it:
-    # "chloe murray" as one string is 0.46 word-similar to every Chloe (the trigrams of
-    # "chloe" are half of it), thousands of rows over 100,000 patients, each ranked. Word
-    # by word, the trigram index intersects the words' matches (one bitmap AND).
-    close = Q(*(Q(search_name__trigram_word_similar=word) for word in words or [folded]))
-    if not near_each_word:
-        return patients.filter(close).annotate(rank=similarity)
-    slips = [_slip(word) for word in words]
-    each_word_within_a_slip = [LessThanOrEqual(slip, SLIP_EDITS) for slip in slips]
-    # One swap in "nidaye" (6 letters, 2 edits) ranks as a word similarity of 0.67.
-    edits = sum(slips[1:], slips[0])
-    slip_rank = Value(1.0) - Cast(edits, FloatField()) / Value(float(sum(map(len, words))))
-    return patients.filter(close | Q(*near_each_word, *each_word_within_a_slip)).annotate(
-        rank=Case(When(close, then=similarity), default=slip_rank)
-    )
-
-
-def use_search_threshold() -> None:
-    """Set the typo tolerance for the current transaction (call inside atomic())."""
-    with connection.cursor() as cursor:
+    keys = [sorted(keys) for keys in map(slip_keys, words) if keys]
+    params: dict = {
+        "folded": folded,
+        "archived": include_archived,
+        "limit": limit,
+        "letters": float(sum(map(len, words)) or 1),
+        **{f"w{i}": word for i, word in enumerate(words)},
+        **{f"k{i}": key for i, key in enumerate(keys)},
+    }
+    with transaction.atomic(), connection.cursor() as cursor:
+        # Local to a savepoint rolled back below: the page's other queries plan as usual.
         cursor.execute(
-            "SELECT set_config('pg_trgm.word_similarity_threshold', %s, true)",
-            [str(WORD_SIMILARITY_THRESHOLD)],
+            "SELECT set_config('pg_trgm.word_similarity_threshold', %s, true), "
+            + ", ".join("set_config(%s, %s, true)" for _ in INDEX_ONLY),
+            [str(WORD_SIMILARITY_THRESHOLD), *(v for item in INDEX_ONLY.items() for v in item)],
         )
+        cursor.execute(_name_search_sql(len(words), len(keys)), params)
+        found = [row[0] for row in cursor.fetchall()]
+        transaction.set_rollback(True)  # nothing was written: only the settings go
+    return found
 
 
 def search_patients(
-    term: str, *, include_archived: bool = False, sort: str | None = None
+    term: str,
+    *,
+    include_archived: bool = False,
+    sort: str | None = None,
+    limit: int = NAME_LIMIT,
 ) -> QuerySet[Patient]:
-    """Patients matching `term`, best match first unless an allowed `sort` is given.
-
-    Name matching needs use_search_threshold() in the same transaction.
-    """
+    """Patients matching `term`, best match first unless an allowed `sort` is given; a
+    name search keeps its best `limit` matches (name_matches)."""
     patients = Patient.objects.all() if include_archived else Patient.objects.active()
     term = (term or "").strip()[:100]
     ordering = SORTS.get(sort or "")
@@ -169,7 +191,8 @@ def search_patients(
         chart_first = Case(When(chart, then=Value(0)), default=Value(1))
         return patients.filter(match | year).order_by(*(ordering or (chart_first, *SORTS["born"])))
 
-    matches = _name_matches(patients, fold(term))
+    found = name_matches(fold(term), include_archived=include_archived, limit=limit)
+    matches = patients.filter(pk__in=found)
     if ordering:
         return matches.order_by(*ordering)
-    return matches.order_by("-rank", *SORTS["name"])
+    return matches.order_by(RawSQL("array_position(%s::bigint[], patients_patient.id)", (found,)))

@@ -33,7 +33,7 @@ from patients.forms import (
 from patients.history import record_changes
 from patients.models import ALERT_FIELDS, Consent, ConsentKind, Measurement, Patient, Photo
 from patients.record import CHART_SECTIONS
-from patients.search import search_patients, use_search_threshold
+from patients.search import search_patients
 from patients.services import (
     StaleEdit,
     add_photo,
@@ -72,9 +72,11 @@ def patient_list(request: HttpRequest) -> HttpResponse:
     data = form.cleaned_data
     term = data.get("q", "")
     with transaction.atomic():
-        use_search_threshold()
         patients = search_patients(
-            term, include_archived=data.get("archived", False), sort=data.get("sort")
+            term,
+            include_archived=data.get("archived", False),
+            sort=data.get("sort"),
+            limit=SEARCH_LIMIT + 1,
         ).only(*LIST_COLUMNS)
         if term:
             # One query for the matches (never more than anyone would read), paged in memory.

@@ -4,6 +4,7 @@ from django.db import models
 
 from clinic.models import AccessLog
 from patients.models import Patient
+from patients.search import fold, name_matches
 
 
 def search_access_log(
@@ -19,12 +20,12 @@ def search_access_log(
     rows = AccessLog.objects.select_related("user", "content_type")
     matched: list = []
     if patient:
-        named = Patient.objects.all()
-        for word in patient.split():  # "Ana Gagnon": every word matches one of the names
-            named = named.filter(
-                models.Q(last_name__icontains=word) | models.Q(first_name__icontains=word)
-            )
-        patients = Patient.objects.filter(chart_number__iexact=patient) | named
+        # The chart number exactly, or the name as the patient search finds it (through
+        # the name indexes, archived patients too): never a substring over every patient.
+        named = name_matches(fold(patient), include_archived=True, limit=50)
+        patients = Patient.objects.filter(
+            models.Q(chart_number__iexact=patient.strip()) | models.Q(pk__in=named)
+        )
         matched = list(patients.order_by("last_name", "first_name", "id")[:50])
         rows = rows.filter(patient_id__in=[p.pk for p in matched])
     if user:

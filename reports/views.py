@@ -1,7 +1,5 @@
 """Pages that read both apps: the dashboard, the access-log search, the FHIR download."""
 
-import json
-
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
@@ -14,7 +12,7 @@ from patients.access import get_patient_for
 from patients.models import Patient
 from reports import dashboard
 from reports.audit import search_access_log
-from reports.fhir import patient_bundle
+from reports.fhir import bundle_json, patient_bundle
 from reports.forms import AuditSearchForm
 
 
@@ -66,7 +64,7 @@ def patient_fhir(request: HttpRequest, pk: int) -> HttpResponse:
     patient = get_patient_for(request, pk, VIEW_CLINICAL)
     record_access(request, patient=patient, action=AccessLog.Action.EXPORT)
     response = HttpResponse(
-        json.dumps(patient_bundle(patient), indent=1, ensure_ascii=False),
+        bundle_json(patient_bundle(patient)),
         content_type="application/fhir+json; charset=utf-8",
     )
     response["Content-Disposition"] = f'attachment; filename="{patient.chart_number}-fhir.json"'

@@ -191,8 +191,10 @@ def pages(show) -> list[dict]:
     patient = f"/patients/{show.long_patient_id}/"
     session = f"/sessions/{show.session_id}/"
     sample = f'href="/patients/{show.sample_id}/"'
+    # The commonest surname of the data (find_showcase), and one slip of each kind.
     last = show.sample_last_name
     typo = last[:-2] + ("x" if last[-2] != "x" else "y") + last[-1]
+    dropped = last[:3] + last[4:]
 
     def get(name, path, markers, target=GENERAL, **extra):
         page = {"name": name, "kind": "get", "path": path, "status": 200, "markers": markers}
@@ -205,6 +207,14 @@ def pages(show) -> list[dict]:
     return [
         search("full name", fold(f"{show.sample_first_name} {last}")),
         search("surname with a typo", f"{show.sample_first_name} {typo}"),
+        search("surname with a letter dropped", f"{show.sample_first_name} {dropped}"),
+        # Its holders fill more than a page: the marker is one of them, listed.
+        get(
+            "search: surname alone",
+            "/patients/?" + urlencode({"q": last}),
+            [f">{escape(last)}, "],
+            SEARCH,
+        ),
         search("chart number", show.sample_chart_number),
         search("birth date", show.sample_born.isoformat()),
         get(
@@ -436,6 +446,12 @@ def _table(rows: list[Row], base: Row, workers_mb: list[float]) -> str:
         )
     memory = ", ".join(f"{mb:.0f} MB" for mb in workers_mb)
     heaviest = max(workers_mb, default=0)
+    # How busy the machine was: the ratios hold under load, the milliseconds do not.
+    load = ", ".join(f"{figure:.2f}" for figure in os.getloadavg())
+    lines.append("")
+    lines.append(
+        f"Load average at the end (1, 5, 15 min, `uptime`): {load} on {os.cpu_count()} cores"
+    )
     verdict = "PASS" if workers_mb and heaviest < WORKER_MB else "MISS"
     lines.append("")
     lines.append(

@@ -84,6 +84,8 @@ def generate(patients: int, *, long_history: int, recall_uses: int) -> None:
 
 
 def find_showcase() -> Showcase:
+    from django.db.models import Count
+
     from patients.models import Patient
     from treatments.models import CompoundLot, InjectionLot, TreatmentSession
 
@@ -102,15 +104,21 @@ def find_showcase() -> Showcase:
     first_lot = InjectionLot.objects.filter(injection__session=oldest).order_by("pk").first()
     injection = session.injections.select_related("region").order_by("pk").first()
     lot = CompoundLot.objects.select_related("compound").get(lot_number=RECALL_LOT)
-    # A patient from the middle of the list, not the long-history one, whose surname is
-    # long enough for a one-letter slip to find it again.
-    others = demo.exclude(pk=long_patient.pk).order_by("pk")
+    # The worst ordinary search: the commonest surname of the data (of six letters or
+    # more, so that a letter dropped from it is still a slip the search must find), and
+    # the commonest first name among its holders.
+    others = demo.exclude(pk=long_patient.pk)
     count = demo_patients()
-    sample = (
-        others.filter(last_name__regex=r"^[A-Za-z]{6,}$")[count // 2 :].first()
-        or others.filter(last_name__regex=r"^[A-Za-z]{6,}$").first()
-        or others.first()
-    )
+    named = others.filter(last_name__regex=r"^[A-Za-z]{6,}$")
+    surname = (
+        named.values("last_name").annotate(n=Count("id")).order_by("-n", "last_name").first()
+        or {"last_name": others.order_by("pk").first().last_name}
+    )["last_name"]
+    holders = others.filter(last_name=surname)
+    first_name = (
+        holders.values("first_name").annotate(n=Count("id")).order_by("-n", "first_name").first()
+    )["first_name"]
+    sample = holders.filter(first_name=first_name).order_by("pk").first()
     return Showcase(
         patients=count,
         long_patient_id=long_patient.pk,

@@ -20,6 +20,8 @@ def pages(sessions: int) -> list[str]:
     return [
         "search: full name",
         "search: surname with a typo",
+        "search: surname with a letter dropped",
+        "search: surname alone",
         "search: chart number",
         "search: birth date",
         f"chart ({sessions} sessions)",

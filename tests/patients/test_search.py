@@ -140,11 +140,11 @@ def test_list_query_count_does_not_grow(client_for, practitioner, django_assert_
     client = client_for(practitioner)
     PatientFactory.create_batch(3)
     ContentType.objects.get_for_model(Patient)  # cached per process: warm, so the count is fixed
-    # Session and user (2), the second-factor device (1), permissions (1), search
-    # threshold and one page of patients, no COUNT (2 + history context), and the
-    # access-log rows of the patients shown in one INSERT (1): never per row. The
-    # session row is not rewritten (clinic/sessions.py).
-    with django_assert_num_queries(9) as small:
+    # Session and user (2), the second-factor device (1), permissions (1), one page of
+    # patients, no COUNT (1 + history context), and the access-log rows of the patients
+    # shown in one INSERT (1): never per row. The session row is not rewritten
+    # (clinic/sessions.py).
+    with django_assert_num_queries(8) as small:
         client.get(reverse("patients:list"))
     PatientFactory.create_batch(20)
     with django_assert_num_queries(len(small.captured_queries)):
@@ -175,3 +175,61 @@ def test_an_absurd_page_number_is_not_a_crash(client_for, practitioner, people):
     response = client_for(practitioner).get(reverse("patients:list"), {"page": "9" * 30})
     assert response.status_code == 200
     assert response.context["patients"] == []
+
+
+def _statements_of_a_name_search(term: str) -> list[tuple[str, object]]:
+    """What name_matches sends to PostgreSQL for `term` (savepoints left out)."""
+    from django.db import connection
+
+    from patients.search import fold, name_matches
+
+    sent = []
+
+    def record(execute, sql, params, many, context):
+        if "SAVEPOINT" not in sql:
+            sent.append((sql, params))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        name_matches(fold(term), include_archived=False, limit=201)
+    return sent
+
+
+@pytest.mark.parametrize("term", ["Rosalie Boucher", "Bouher", "Rosalie Boucer", "bou"])
+def test_a_name_search_reads_the_name_indexes_never_the_whole_table(term):
+    """The commonest surname, a dropped letter, a slip, a partial word: the candidates
+    come from the name indexes whatever the planner would guess, and the settings that
+    make it so end with the search."""
+    from django.db import connection, transaction
+
+    PatientFactory.create_batch(40, last_name="Boucher")
+    PatientFactory.create_batch(40)
+    settings, (search, params) = _statements_of_a_name_search(term)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(*settings)
+        cursor.execute("EXPLAIN " + search, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+        transaction.set_rollback(True)
+    assert "Seq Scan on patients_patient" not in plan, plan
+    assert "Index Scan using patients_patient_pkey" not in plan, plan  # a whole-key walk
+    assert "Bitmap Index Scan on patient_search_name_trgm" in plan, plan
+    assert "Gather" not in plan, plan  # no parallel workers either
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('enable_seqscan')")
+        assert cursor.fetchone() == ("on",)
+
+
+def test_a_common_name_is_found_with_a_fixed_number_of_queries(
+    client_for, practitioner, django_assert_num_queries, django_assert_max_num_queries
+):
+    client = client_for(practitioner)
+    PatientFactory.create_batch(3, first_name="Rosalie", last_name="Boucher")
+    ContentType.objects.get_for_model(Patient)
+    client.get(reverse("patients:list"), {"q": "Rosalie Boucher"})  # warm
+    # Session, user, device, permissions (4); the savepoint, settings, search and its
+    # release (4); the page of patients (1 + history context); the access log (1).
+    with django_assert_max_num_queries(13) as few:
+        assert len(_search(client, q="Rosalie Boucher")) == 3
+    PatientFactory.create_batch(20, first_name="Rosalie", last_name="Boucher")
+    with django_assert_num_queries(len(few.captured_queries)):
+        assert len(_search(client, q="Rosalie Boucher")) == 23  # one page of 25

@@ -7,7 +7,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from patients.models import Patient
-from reports.fhir import patient_bundle, patient_resources
+from reports.fhir import bundle_json, patient_bundle, patient_resources
 
 CHUNK = 500
 
@@ -38,7 +38,7 @@ class Command(BaseCommand):
             patient = Patient.objects.get(chart_number=chart_number)
         except Patient.DoesNotExist:
             raise CommandError(f"No patient with chart number {chart_number}.") from None
-        text = json.dumps(patient_bundle(patient), indent=1, ensure_ascii=False) + "\n"
+        text = bundle_json(patient_bundle(patient)) + "\n"
         if output is None:
             sys.stdout.write(text)
             return
