@@ -197,6 +197,22 @@ def test_session_pages(client_for, practitioner, page):
     assert_no_growth(page, *counts)
 
 
+def test_a_signed_pdf_is_streamed_from_one_row_not_the_summary(client_for, practitioner):
+    """The stored file needs the session's row, not its injections and lots (a draft's
+    PDF, drawn now, still reads them)."""
+    client = client_for(practitioner)
+    tmap = TreatmentMapFactory(created_by=practitioner)
+    _zones(tmap, 14, FormulaFactory(compounds=[CompoundFactory(), CompoundFactory()]))
+    signed, draft = (make_session(tmap, practitioner=practitioner) for _ in range(2))
+    _sign(TreatmentSession.objects.filter(pk=signed.pk), practitioner)
+    url = reverse("treatments:session_pdf", args=[signed.pk])
+    client.get(url)
+    read = " ".join(page_queries(client, url).statements)
+    assert "treatments_injection" not in read
+    drawn = page_queries(client, reverse("treatments:session_pdf", args=[draft.pk]))
+    assert "treatments_injection" in " ".join(drawn.statements)
+
+
 # --- the dashboard -----------------------------------------------------------------
 
 

@@ -438,9 +438,13 @@ def session_print(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def session_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     """A signed session: the PDF stored at signing, byte for byte. A draft: drawn now."""
-    session = get_session_for(
-        request, pk, VIEW_CLINICAL, queryset=with_summary_data(TreatmentSession.objects.all())
-    )
+    # A signed session's file is streamed from one row; only a draft's PDF, drawn now,
+    # needs everything the summary prints.
+    session = get_session_for(request, pk, VIEW_CLINICAL)
+    if not session.is_signed:
+        session = get_session_for(
+            request, pk, VIEW_CLINICAL, queryset=with_summary_data(TreatmentSession.objects.all())
+        )
     record_access(
         request, patient=session.patient, action=AccessLog.Action.DOWNLOAD, subject=session
     )
