@@ -8,6 +8,8 @@ codenames here (for example "patients.add_patient") and migrates.
 from django.apps import apps as global_apps
 from django.contrib.auth.models import Group, Permission
 
+from clinic.access import LIFT_LOT_QUARANTINE, QUARANTINE_LOT
+
 PRACTITIONER = "Practitioner"
 ASSISTANT = "Assistant"
 CATALOGUE_ADMIN = "Catalogue administrator"
@@ -50,7 +52,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_model_perms(["view"], CATALOGUE_MODELS),
         # A practitioner who learns of a bad lot stops it at once (from its recall page);
         # lifting the quarantine is the catalogue administrator's call.
-        "treatments.quarantine_compoundlot",
+        QUARANTINE_LOT,
     ],
     ASSISTANT: [
         "clinic.view_demographics",
@@ -63,8 +65,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "patients.view_consenttemplate",
         "patients.add_consenttemplate",
         *_model_perms(["view", "add", "change"], CATALOGUE_MODELS),
-        "treatments.quarantine_compoundlot",
-        "treatments.lift_quarantine_compoundlot",
+        QUARANTINE_LOT,
+        LIFT_LOT_QUARANTINE,
     ],
     # Reads the logs (the clinic-wide audit search, the access log and the sign-in
     # records in the console), never the records themselves.
