@@ -14,6 +14,7 @@ from clinic.forms import DateInput, DateTimeInput
 from patients.images import MAX_UPLOAD_BYTES, CleanImage, clean_image
 from patients.models import (
     ALERT_FIELDS,
+    CONTRAINDICATION_FLAGS,
     AllergyStatus,
     Consent,
     ConsentTemplate,
@@ -123,8 +124,12 @@ class PatientForm(forms.ModelForm):
                 ),
                 Fieldset(
                     _("Contraindications"),
-                    pair("pregnant_or_breastfeeding", "anticoagulant_treatment"),
-                    pair("active_skin_infection", "compound_allergy"),
+                    *(
+                        pair(first, second)
+                        for first, second in zip(
+                            CONTRAINDICATION_FLAGS[::2], CONTRAINDICATION_FLAGS[1::2], strict=True
+                        )
+                    ),
                     "contraindication_notes",
                 ),
             ]

@@ -31,6 +31,12 @@ PHONE_VALIDATOR = RegexValidator(
 MAX_AGE_YEARS = 120
 
 
+def chart_number_for(number: int) -> str:
+    """The chart number of the sequence's `number`: "MC-000123" (saving, the search, the
+    demo data)."""
+    return f"MC-{number:06d}"
+
+
 def validate_phone(value: str) -> None:
     """A phone number as typed: digits with spaces, dots, dashes, brackets and a leading
     +, 7 to 15 digits in all (the form, the services, an import and the console)."""
@@ -93,6 +99,15 @@ class Sex(models.TextChoices):
     UNDISCLOSED = "U", _("Not disclosed")
 
 
+# The contraindications asked of every patient, in the order the form and the alerts
+# show them: the form's section, Patient.contraindications and the demo data read this.
+CONTRAINDICATION_FLAGS = (
+    "pregnant_or_breastfeeding",
+    "anticoagulant_treatment",
+    "active_skin_infection",
+    "compound_allergy",
+)
+
 # What the alerts read of a patient (Patient.alerts), in the order the form shows them:
 # the list page loads these columns for its badge, and signing asks about any of them
 # that changed after a draft was saved (treatments.services.signature).
@@ -101,10 +116,7 @@ ALERT_FIELDS = [
     "allergies",
     "current_medications",
     "medical_history",
-    "pregnant_or_breastfeeding",
-    "anticoagulant_treatment",
-    "active_skin_infection",
-    "compound_allergy",
+    *CONTRAINDICATION_FLAGS,
     "contraindication_notes",
 ]
 
@@ -326,7 +338,7 @@ class Patient(models.Model):
             with connection.cursor() as cursor:
                 cursor.execute("SELECT nextval('patients_chart_number_seq')")
                 (number,) = cursor.fetchone()
-            self.chart_number = f"MC-{number:06d}"
+            self.chart_number = chart_number_for(number)
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
@@ -428,15 +440,9 @@ class Patient(models.Model):
     @property
     def contraindications(self) -> list[str]:
         """Labels of the contraindications ticked for this patient."""
-        flags = [
-            "pregnant_or_breastfeeding",
-            "anticoagulant_treatment",
-            "active_skin_infection",
-            "compound_allergy",
-        ]
         return [
             str(self._meta.get_field(name).verbose_name).capitalize()
-            for name in flags
+            for name in CONTRAINDICATION_FLAGS
             if getattr(self, name)
         ]
 

@@ -6,7 +6,7 @@ from django.db import DatabaseError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from patients.models import Patient
+from patients.models import CONTRAINDICATION_FLAGS, Patient, chart_number_for
 from patients.services import save_patient
 from tests.dates import days_from_today
 from tests.factories import PatientFactory
@@ -212,3 +212,29 @@ def test_age_is_computed_from_the_birth_date(db):
     today = timezone.localdate()
     born = date(today.year - 40, today.month, today.day) + timedelta(days=1)
     assert PatientFactory(date_of_birth=born).age == 39
+
+
+def test_each_contraindication_flag_is_asked_and_shown(client_for, practitioner):
+    """CONTRAINDICATION_FLAGS is the one list: the form asks each, the alerts show it."""
+    client = client_for(practitioner)
+    form = client.get(reverse("patients:create")).context["form"]
+    assert [name for name in form.fields if name in CONTRAINDICATION_FLAGS] == list(
+        CONTRAINDICATION_FLAGS
+    )
+    response = client.post(
+        reverse("patients:create"), {**VALID, **dict.fromkeys(CONTRAINDICATION_FLAGS, "on")}
+    )
+    patient = Patient.objects.get()
+    chart = client.get(response.url).content.decode()
+    for name in CONTRAINDICATION_FLAGS:
+        assert getattr(patient, name)
+        label = str(Patient._meta.get_field(name).verbose_name).capitalize()
+        assert label in patient.contraindications and label in chart
+
+
+def test_the_search_finds_a_chart_number_as_saving_writes_it(client_for, practitioner):
+    patient = PatientFactory()
+    number = int(patient.chart_number.removeprefix("MC-"))
+    assert patient.chart_number == chart_number_for(number)
+    found = client_for(practitioner).get(reverse("patients:list"), {"q": str(number)})
+    assert list(found.context["patients"]) == [patient]

@@ -88,6 +88,11 @@ class Checklist:
         ("patient_positioned", _("Patient positioned on the table")),
         ("single_use_needles", _("Single-use needles")),
     ]
+    # The session's columns for them, in order: check_<item> and check_<item>_reason (the
+    # session form and the demo data list these; a test holds the model to them).
+    FIELDS = [
+        field for name, _label in ITEMS for field in (f"check_{name}", f"check_{name}_reason")
+    ]
 
 
 class TreatmentSessionQuerySet(models.QuerySet):
