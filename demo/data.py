@@ -177,10 +177,6 @@ SEXES = ["F"] * 78 + ["M"] * 20 + ["X", "U"]
 PHOTOTYPES = [1] * 8 + [2] * 25 + [3] * 30 + [4] * 20 + [5] * 10 + [6] * 7
 
 
-def is_demo_email(email: str) -> bool:
-    return email.lower().endswith("@" + DEMO_DOMAIN)
-
-
 def real_patients_exist() -> bool:
     """Any patient not made by seed_demo (a real one can never have an .invalid address)."""
     return Patient.objects.exclude(email__iendswith="@" + DEMO_DOMAIN).exists()
