@@ -21,6 +21,11 @@ CHANGE_CLINICAL = "clinic.change_clinical_record"
 RECORD_INJECTIONS = "clinic.record_injections"
 VIEW_SESSION_LIST = "clinic.view_session_list"
 VIEW_AUDIT = "clinic.view_audit"
+ACCESS_CONSOLE = "clinic.access_console"
+MANAGE_CATALOGUE = "clinic.manage_catalogue"
+# Who may do these is answered by treatments.services.lots.may_change_quarantine.
+QUARANTINE_LOT = "treatments.quarantine_compoundlot"
+LIFT_LOT_QUARANTINE = "treatments.lift_quarantine_compoundlot"
 
 
 def require_perm(request: HttpRequest, perm: str) -> None:

@@ -7,6 +7,8 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from clinic.access import ACCESS_CONSOLE
+
 
 class ConsoleSite(admin.AdminSite):
     site_header = _("MesoChart catalogue console")
@@ -17,7 +19,7 @@ class ConsoleSite(admin.AdminSite):
         # Staff flag or a role that grants the console: roles are the normal path,
         # so an administrator never has to remember to tick "staff status".
         user = request.user
-        return user.is_active and (user.is_staff or user.has_perm("clinic.access_console"))
+        return user.is_active and (user.is_staff or user.has_perm(ACCESS_CONSOLE))
 
     def login(self, request: HttpRequest, extra_context=None):
         # One sign-in page for the whole clinic (with its lockout handling); a

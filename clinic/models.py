@@ -42,13 +42,6 @@ class Capability(models.Model):
         return "capability"
 
 
-class AccessLogQuerySet(models.QuerySet):
-    def for_object(self, obj: models.Model) -> "AccessLogQuerySet":
-        return self.filter(
-            content_type=ContentType.objects.get_for_model(obj), object_id=str(obj.pk)
-        )
-
-
 class AccessLog(models.Model):
     """Who read, printed, exported or downloaded which patient record, and when.
 
@@ -77,8 +70,6 @@ class AccessLog(models.Model):
     patient_id = models.BigIntegerField(_("patient id"))  # indexed with the time, below
     path = models.CharField(_("path"), max_length=500)
     ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
-
-    objects = AccessLogQuerySet.as_manager()
 
     class Meta:
         verbose_name_plural = _("patient record access logs")

@@ -8,6 +8,20 @@ codenames here (for example "patients.add_patient") and migrates.
 from django.apps import apps as global_apps
 from django.contrib.auth.models import Group, Permission
 
+from clinic.access import (
+    ACCESS_CONSOLE,
+    CHANGE_CLINICAL,
+    CHANGE_DEMOGRAPHICS,
+    LIFT_LOT_QUARANTINE,
+    MANAGE_CATALOGUE,
+    QUARANTINE_LOT,
+    RECORD_INJECTIONS,
+    VIEW_AUDIT,
+    VIEW_CLINICAL,
+    VIEW_DEMOGRAPHICS,
+    VIEW_SESSION_LIST,
+)
+
 PRACTITIONER = "Practitioner"
 ASSISTANT = "Assistant"
 CATALOGUE_ADMIN = "Catalogue administrator"
@@ -39,38 +53,38 @@ def _model_perms(actions: list[str], models: list[str]) -> list[str]:
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     PRACTITIONER: [
-        "clinic.access_console",  # to read the catalogue; the admin shows no change rights
-        "clinic.view_clinical_record",
-        "clinic.change_clinical_record",
-        "clinic.record_injections",
-        "clinic.view_demographics",
-        "clinic.change_demographics",
-        "clinic.view_session_list",
+        ACCESS_CONSOLE,  # to read the catalogue; the admin shows no change rights
+        VIEW_CLINICAL,
+        CHANGE_CLINICAL,
+        RECORD_INJECTIONS,
+        VIEW_DEMOGRAPHICS,
+        CHANGE_DEMOGRAPHICS,
+        VIEW_SESSION_LIST,
         "patients.view_consenttemplate",
         *_model_perms(["view"], CATALOGUE_MODELS),
         # A practitioner who learns of a bad lot stops it at once (from its recall page);
         # lifting the quarantine is the catalogue administrator's call.
-        "treatments.quarantine_compoundlot",
+        QUARANTINE_LOT,
     ],
     ASSISTANT: [
-        "clinic.view_demographics",
-        "clinic.change_demographics",
-        "clinic.view_session_list",
+        VIEW_DEMOGRAPHICS,
+        CHANGE_DEMOGRAPHICS,
+        VIEW_SESSION_LIST,
     ],
     CATALOGUE_ADMIN: [
-        "clinic.access_console",
-        "clinic.manage_catalogue",
+        ACCESS_CONSOLE,
+        MANAGE_CATALOGUE,
         "patients.view_consenttemplate",
         "patients.add_consenttemplate",
         *_model_perms(["view", "add", "change"], CATALOGUE_MODELS),
-        "treatments.quarantine_compoundlot",
-        "treatments.lift_quarantine_compoundlot",
+        QUARANTINE_LOT,
+        LIFT_LOT_QUARANTINE,
     ],
     # Reads the logs (the clinic-wide audit search, the access log and the sign-in
     # records in the console), never the records themselves.
     PRIVACY_OFFICER: [
-        "clinic.view_audit",
-        "clinic.access_console",
+        VIEW_AUDIT,
+        ACCESS_CONSOLE,
         "clinic.view_accesslog",
         "clinic.view_signinlog",
         *_model_perms(["view"], ["axes.accessattempt", "axes.accessfailurelog"]),

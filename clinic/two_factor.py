@@ -29,13 +29,15 @@ from django_otp import match_token
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from clinic.access import MANAGE_CATALOGUE
+
 RECOVERY_CODES = 10
 
 
 def needs_second_factor(user) -> bool:
     return bool(
         user.is_authenticated
-        and (settings.REQUIRE_2FA or user.is_superuser or user.has_perm("clinic.manage_catalogue"))
+        and (settings.REQUIRE_2FA or user.is_superuser or user.has_perm(MANAGE_CATALOGUE))
     )
 
 

@@ -43,6 +43,7 @@ from PIL import Image, ImageDraw
 from demo import names
 from demo.catalogue import RESTRICTED_NOTE, Catalogue, ensure_catalogue
 from patients.models import (
+    CONTRAINDICATION_FLAGS,
     AllergyStatus,
     Consent,
     ConsentKind,
@@ -50,10 +51,12 @@ from patients.models import (
     Measurement,
     Patient,
     Photo,
+    chart_number_for,
     photo_upload_to,
 )
 from treatments.models import (
     BodyRegion,
+    Checklist,
     Injection,
     InjectionLot,
     MapZone,
@@ -169,13 +172,9 @@ COURSE = {
     "infection": ((7 * 1440, 10 * 1440), None),
     "other": ((60, 600), None),
 }
-CHECKLIST_TICKED = "\t".join(["t", ""] * 6)  # six items ticked, no reason given
+CHECKLIST_TICKED = "\t".join(["t", ""] * len(Checklist.ITEMS))  # all ticked, no reason
 SEXES = ["F"] * 78 + ["M"] * 20 + ["X", "U"]
 PHOTOTYPES = [1] * 8 + [2] * 25 + [3] * 30 + [4] * 20 + [5] * 10 + [6] * 7
-
-
-def is_demo_email(email: str) -> bool:
-    return email.lower().endswith("@" + DEMO_DOMAIN)
 
 
 def real_patients_exist() -> bool:
@@ -298,10 +297,7 @@ class Generator:
                 "allergies",
                 "current_medications",
                 "medical_history",
-                "pregnant_or_breastfeeding",
-                "anticoagulant_treatment",
-                "active_skin_infection",
-                "compound_allergy",
+                *CONTRAINDICATION_FLAGS,
                 "contraindication_notes",
                 "archived",
                 "archived_at",
@@ -413,18 +409,7 @@ class Generator:
                 "location_id",
                 "practitioner_id",
                 "performed_at",
-                "check_consent_current",
-                "check_consent_current_reason",
-                "check_contraindications_reviewed",
-                "check_contraindications_reviewed_reason",
-                "check_mapped_standing",
-                "check_mapped_standing_reason",
-                "check_skin_cleansed",
-                "check_skin_cleansed_reason",
-                "check_patient_positioned",
-                "check_patient_positioned_reason",
-                "check_single_use_needles",
-                "check_single_use_needles_reason",
+                *Checklist.FIELDS,
                 "immediate_reactions",
                 "aftercare",
                 "next_appointment",
@@ -608,7 +593,7 @@ class Generator:
     def _add_patient(self, pid, identity, *, phototype, born, created, archived_at=None):
         rng = self.rng
         first, last, sex, phone, email, address = identity
-        chart = f"MC-{self._chart_sequence_next:06d}"
+        chart = chart_number_for(self._chart_sequence_next)
         self._chart_sequence_next += 1
         allergies = (
             ", ".join(rng.sample(names.ALLERGIES, rng.randint(1, 2)))
@@ -636,10 +621,7 @@ class Generator:
             allergies,
             medications,
             history,
-            False,
-            False,
-            False,
-            False,
+            *(False for _flag in CONTRAINDICATION_FLAGS),
             "",
             archived_at is not None,
             archived_at,

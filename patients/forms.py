@@ -1,6 +1,5 @@
 import base64
 import binascii
-import re
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Fieldset, Layout, Row
@@ -15,7 +14,7 @@ from clinic.forms import DateInput, DateTimeInput
 from patients.images import MAX_UPLOAD_BYTES, CleanImage, clean_image
 from patients.models import (
     ALERT_FIELDS,
-    PHONE_VALIDATOR,
+    CONTRAINDICATION_FLAGS,
     AllergyStatus,
     Consent,
     ConsentTemplate,
@@ -26,7 +25,6 @@ from patients.models import (
 from patients.search import SORTS
 from patients.services import check_photo_allowed
 
-MAX_AGE_YEARS = 120
 DEMOGRAPHIC_FIELDS = [
     "first_name",
     "last_name",
@@ -126,8 +124,12 @@ class PatientForm(forms.ModelForm):
                 ),
                 Fieldset(
                     _("Contraindications"),
-                    pair("pregnant_or_breastfeeding", "anticoagulant_treatment"),
-                    pair("active_skin_infection", "compound_allergy"),
+                    *(
+                        pair(first, second)
+                        for first, second in zip(
+                            CONTRAINDICATION_FLAGS[::2], CONTRAINDICATION_FLAGS[1::2], strict=True
+                        )
+                    ),
                     "contraindication_notes",
                 ),
             ]
@@ -136,43 +138,8 @@ class PatientForm(forms.ModelForm):
         helper.layout = Layout(*sections, "version")
         return helper
 
-    def _clean_name(self, field: str) -> str:
-        value = " ".join(self.cleaned_data.get(field, "").split())
-        if not value:
-            raise ValidationError(gettext("This field is required."), code="required")
-        return value
-
-    def clean_first_name(self):
-        return self._clean_name("first_name")
-
-    def clean_last_name(self):
-        return self._clean_name("last_name")
-
-    def clean_date_of_birth(self):
-        born = self.cleaned_data["date_of_birth"]
-        today = timezone.localdate()
-        if born > today:
-            raise ValidationError(
-                gettext("The date of birth cannot be in the future."), code="future"
-            )
-        if today.year - born.year > MAX_AGE_YEARS:
-            raise ValidationError(
-                gettext("That would make the patient older than %(years)d; check the year.")
-                % {"years": MAX_AGE_YEARS},
-                code="too_old",
-            )
-        return born
-
-    def clean_phone(self):
-        phone = self.cleaned_data.get("phone", "").strip()
-        if phone:
-            PHONE_VALIDATOR(phone)
-        digits = re.sub(r"\D", "", phone)
-        if phone and not 7 <= len(digits) <= 15:
-            raise ValidationError(
-                gettext("A phone number has 7 to 15 digits."), code="phone_digits"
-            )
-        return phone
+    # The names, the date of birth and the phone are checked by the model (validators
+    # and Patient.clean), so the console, a service or an import keep the same rules.
 
     def clean_email(self):
         return self.cleaned_data.get("email", "").strip().lower()

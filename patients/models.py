@@ -1,6 +1,7 @@
 """Patients and what is kept about them: consents, photos, measurements."""
 
 import dataclasses
+import re
 import uuid
 from datetime import date
 from decimal import Decimal
@@ -27,6 +28,39 @@ PHONE_VALIDATOR = RegexValidator(
     r"^\+?[0-9 ().-]+$",
     _("Enter a phone number using digits, spaces, dots, dashes, brackets and a leading +."),
 )
+MAX_AGE_YEARS = 120
+
+
+def chart_number_for(number: int) -> str:
+    """The chart number of the sequence's `number`: "MC-000123" (saving, the search, the
+    demo data)."""
+    return f"MC-{number:06d}"
+
+
+def validate_phone(value: str) -> None:
+    """A phone number as typed: digits with spaces, dots, dashes, brackets and a leading
+    +, 7 to 15 digits in all (the form, the services, an import and the console)."""
+    PHONE_VALIDATOR(value)
+    if not 7 <= len(re.sub(r"\D", "", value)) <= 15:
+        raise ValidationError(gettext("A phone number has 7 to 15 digits."), code="phone_digits")
+
+
+def validate_date_of_birth(value: date) -> None:
+    """Not after today, nor more than MAX_AGE_YEARS back (a mistyped year)."""
+    today = timezone.localdate()
+    if value > today:
+        raise ValidationError(gettext("The date of birth cannot be in the future."), code="future")
+    if today.year - value.year > MAX_AGE_YEARS:
+        raise ValidationError(
+            gettext("That would make the patient older than %(years)d; check the year.")
+            % {"years": MAX_AGE_YEARS},
+            code="too_old",
+        )
+
+
+def tidy_name(value: str) -> str:
+    """A name as it is kept: runs of spaces (and tabs, line breaks) made one space."""
+    return " ".join(value.split())
 
 
 class Unaccent(Func):
@@ -65,6 +99,15 @@ class Sex(models.TextChoices):
     UNDISCLOSED = "U", _("Not disclosed")
 
 
+# The contraindications asked of every patient, in the order the form and the alerts
+# show them: the form's section, Patient.contraindications and the demo data read this.
+CONTRAINDICATION_FLAGS = (
+    "pregnant_or_breastfeeding",
+    "anticoagulant_treatment",
+    "active_skin_infection",
+    "compound_allergy",
+)
+
 # What the alerts read of a patient (Patient.alerts), in the order the form shows them:
 # the list page loads these columns for its badge, and signing asks about any of them
 # that changed after a draft was saved (treatments.services.signature).
@@ -73,10 +116,7 @@ ALERT_FIELDS = [
     "allergies",
     "current_medications",
     "medical_history",
-    "pregnant_or_breastfeeding",
-    "anticoagulant_treatment",
-    "active_skin_infection",
-    "compound_allergy",
+    *CONTRAINDICATION_FLAGS,
     "contraindication_notes",
 ]
 
@@ -169,9 +209,9 @@ class Patient(models.Model):
     chart_number = models.CharField(_("chart number"), max_length=16, unique=True, editable=False)
     first_name = FreeCharField(_("first name"), max_length=100)
     last_name = FreeCharField(_("last name"), max_length=100)
-    date_of_birth = models.DateField(_("date of birth"))
+    date_of_birth = models.DateField(_("date of birth"), validators=[validate_date_of_birth])
     sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices, default=Sex.UNDISCLOSED)
-    phone = FreeCharField(_("phone"), max_length=25, blank=True, validators=[PHONE_VALIDATOR])
+    phone = FreeCharField(_("phone"), max_length=25, blank=True, validators=[validate_phone])
     email = models.EmailField(_("email"), blank=True)
     address = FreeTextField(_("address"), blank=True, max_length=ADDRESS_MAX_LENGTH)
     # The language of what is handed to the patient: printed summary, signed PDF, booklet,
@@ -298,7 +338,7 @@ class Patient(models.Model):
             with connection.cursor() as cursor:
                 cursor.execute("SELECT nextval('patients_chart_number_seq')")
                 (number,) = cursor.fetchone()
-            self.chart_number = f"MC-{number:06d}"
+            self.chart_number = chart_number_for(number)
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
@@ -321,6 +361,13 @@ class Patient(models.Model):
         return Phototype(self.phototype).name if self.phototype else ""
 
     def clean(self) -> None:
+        self.first_name, self.last_name = tidy_name(self.first_name), tidy_name(self.last_name)
+        self.phone = self.phone.strip()
+        for field in ("first_name", "last_name"):
+            if not getattr(self, field):  # spaces alone are no name
+                raise ValidationError(
+                    {field: ValidationError(gettext("This field is required."), code="required")}
+                )
         listed = self.allergy_status == AllergyStatus.LISTED
         if listed and not self.allergies.strip():
             raise ValidationError(
@@ -393,15 +440,9 @@ class Patient(models.Model):
     @property
     def contraindications(self) -> list[str]:
         """Labels of the contraindications ticked for this patient."""
-        flags = [
-            "pregnant_or_breastfeeding",
-            "anticoagulant_treatment",
-            "active_skin_infection",
-            "compound_allergy",
-        ]
         return [
             str(self._meta.get_field(name).verbose_name).capitalize()
-            for name in flags
+            for name in CONTRAINDICATION_FLAGS
             if getattr(self, name)
         ]
 

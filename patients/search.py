@@ -10,7 +10,7 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import Lower
 
 from patients.birth_dates import birth_date_filter
-from patients.models import Patient, Unaccent
+from patients.models import Patient, Unaccent, chart_number_for
 
 # Lower than pg_trgm's default (0.6) so that a one-letter slip in a short
 # name ("Gagnin" for "Gagnon") still finds it; ranking puts exact matches first.
@@ -181,7 +181,7 @@ def search_patients(
     if digits and len(digits) >= len(term.replace(" ", "")) - 3:
         # Mostly digits: a chart number ("MC-000123", "123") or a phone number; four
         # digits may also be a birth year: the chart number (one patient) comes first.
-        chart = Q(chart_number=f"MC-{int(digits):06d}")
+        chart = Q(chart_number=chart_number_for(int(digits)))
         match = chart
         if len(digits) >= 4:
             match |= Q(phone_digits__contains=digits)

@@ -89,10 +89,6 @@ class ConsentStatus:
     consent: Consent | None
     latest_version: int | None
 
-    @property
-    def ok(self) -> bool:
-        return self.state == "current"
-
 
 def consent_statuses(patient: Patient) -> tuple[list[Consent], list[ConsentStatus]]:
     """The patient's consents (each marked `in_force`) and, per kind, whether one is in

@@ -11,6 +11,23 @@ from operations import dbroles
 from tests.factories import UserFactory
 from tests.s3 import S3Server
 
+# The shared fixtures, registered once for every test (tests/fixtures/).
+pytest_plugins = ["tests.fixtures.patients", "tests.fixtures.treatments"]
+
+
+SLOW_KINDS = ("e2e", "live", "soak", "bench")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Every browser, live-server, soak and benchmark test is also `slow`, so that
+    `pytest -m "not slow"` is the quick inner loop (make test runs them all). The
+    benchmark runs are marked here, by their folder."""
+    for item in items:
+        if "tests/bench/" in item.path.as_posix():
+            item.add_marker(pytest.mark.bench)
+        if any(item.get_closest_marker(kind) for kind in SLOW_KINDS):
+            item.add_marker(pytest.mark.slow)
+
 
 @pytest.fixture(scope="session")
 def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):

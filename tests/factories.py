@@ -309,7 +309,7 @@ def make_amended_session(treatment_map, practitioner):
 
 def _clean_test_image():
     from patients.images import clean_image
-    from tests.patients.conftest import upload
+    from tests.uploads import upload
 
     return clean_image(upload())
 

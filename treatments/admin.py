@@ -5,7 +5,7 @@ unticking "active" instead.
 """
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -25,6 +25,11 @@ from treatments.models import (
     Indication,
     NeedleRule,
     TreatmentSession,
+)
+from treatments.services.lots import (
+    change_quarantine,
+    check_quarantine_change,
+    may_change_quarantine,
 )
 
 
@@ -96,11 +101,22 @@ class CompoundAdmin(NoDeleteAdmin):
     inlines = [LotInline, FormularyRuleInline]
 
 
+QUARANTINE_FIELDS = ("quarantine_change", "quarantine_note", "quarantine_action")
+
+
 class CompoundLotForm(forms.ModelForm):
-    """The lot, and its quarantine: put in place or lifted with a reason, by the model's
-    own rule (CompoundLot.quarantine / lift_quarantine), who and when recorded."""
+    """The lot, and its quarantine: put in place or lifted with a reason. The form checks
+    the change as the service will (check_quarantine_change); CompoundLotAdmin.save_model
+    makes it through the service, on the row locked, who and when recorded."""
 
     quarantine_change = forms.BooleanField(required=False)
+    # What the box said when the page was drawn, as the recall page's button: a second
+    # submission of "Quarantine this lot" is refused as already done, never lifts it.
+    quarantine_action = forms.ChoiceField(
+        choices=[("quarantine", "quarantine"), ("lift", "lift")],
+        required=False,
+        widget=forms.HiddenInput,
+    )
     quarantine_note = forms.CharField(
         label=_("Reason"),
         required=False,
@@ -119,21 +135,29 @@ class CompoundLotForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if not self.may_change_quarantine:
-            del self.fields["quarantine_change"], self.fields["quarantine_note"]
+            for name in QUARANTINE_FIELDS:
+                del self.fields[name]
             return
+        lifting = self.instance.is_quarantined
+        self.fields["quarantine_action"].initial = "lift" if lifting else "quarantine"
         self.fields["quarantine_change"].label = (
-            gettext("Lift the quarantine")
-            if self.instance.is_quarantined
-            else gettext("Quarantine this lot")
+            gettext("Lift the quarantine") if lifting else gettext("Quarantine this lot")
         )
+
+    @property
+    def lifting(self) -> bool:
+        return self.cleaned_data.get("quarantine_action") == "lift"
 
     def clean(self):
         data = super().clean()
         if data.get("quarantine_change"):
-            lot = self.instance
-            change = lot.lift_quarantine if lot.is_quarantined else lot.quarantine
             try:
-                change(by=self.user, reason=data.get("quarantine_note", ""))
+                check_quarantine_change(
+                    lot=self.instance,
+                    user=self.user,
+                    reason=data.get("quarantine_note", ""),
+                    lifting=self.lifting,
+                )
             except ValidationError as error:
                 self.add_error("quarantine_note", error)
         return data
@@ -180,15 +204,14 @@ class CompoundLotAdmin(NoDeleteAdmin):
         return ""
 
     def _may_change_quarantine(self, request, obj) -> bool:
-        perm = "lift_quarantine" if obj is not None and obj.is_quarantined else "quarantine"
-        return self.has_change_permission(request, obj) and request.user.has_perm(
-            f"treatments.{perm}_compoundlot"
+        return self.has_change_permission(request, obj) and may_change_quarantine(
+            request.user, lifting=obj is not None and obj.is_quarantined
         )
 
     def get_fields(self, request, obj=None):
         fields = super().get_fields(request, obj)
         if not self._may_change_quarantine(request, obj):
-            fields = [f for f in fields if f not in ("quarantine_change", "quarantine_note")]
+            fields = [f for f in fields if f not in QUARANTINE_FIELDS]
         return fields
 
     def get_form(self, request, obj=None, change=False, **kwargs):
@@ -196,6 +219,21 @@ class CompoundLotAdmin(NoDeleteAdmin):
         form.user = request.user
         form.may_change_quarantine = self._may_change_quarantine(request, obj)
         return form
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if not form.cleaned_data.get("quarantine_change"):
+            return
+        try:
+            change_quarantine(
+                lot=obj,
+                user=request.user,
+                reason=form.cleaned_data["quarantine_note"],
+                lifting=form.lifting,
+            )
+        except ValidationError as error:  # changed by someone else since the check
+            for message in error.messages:
+                self.message_user(request, message, level=messages.ERROR)
 
 
 class IngredientInline(NoDeleteInline):

@@ -11,7 +11,7 @@ from PIL import Image
 
 from patients.images import clean_image
 from tests.factories import PatientFactory
-from tests.patients.conftest import upload
+from tests.uploads import upload
 
 pytestmark = pytest.mark.django_db
 

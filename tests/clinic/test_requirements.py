@@ -2,7 +2,6 @@
 and the locked installer that puts them in."""
 
 import importlib.metadata
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -10,7 +9,7 @@ from pathlib import Path
 import pytest
 from packaging.requirements import Requirement
 
-from tests.clinic.test_settings import PRODUCTION_ENV
+from tests.clinic.production_env import PRODUCTION_ENV, environment_without_test_variables
 from tools import lock
 
 BASE_DIR = Path(__file__).resolve().parents[2]
@@ -147,11 +146,7 @@ runpy.run_path("manage.py", run_name="__main__")
 
 def test_production_set_alone_passes_check_deploy():
     production = set(_pins("requirements.txt"))
-    clean = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("PYTEST", "DJANGO_")) and k not in PRODUCTION_ENV
-    }
+    clean = environment_without_test_variables()
     command = [sys.executable, "-c", PRODUCTION_ONLY, ",".join(sorted(production))]
     result = subprocess.run(
         [*command, "check", "--deploy", "--fail-level", "WARNING"],

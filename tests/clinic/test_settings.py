@@ -1,7 +1,5 @@
 """Settings come from the environment and refuse malformed values."""
 
-import os
-import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -11,36 +9,15 @@ from django.core.exceptions import ImproperlyConfigured
 
 from clinic.settings import env_bool, env_int, env_list
 from clinic.storage import media_storage
+from tests.clinic.production_env import PRODUCTION_ENV, environment_without_test_variables
 
 BASE_DIR = Path(__file__).resolve().parents[2]
-
-PRODUCTION_ENV = {
-    "SECRET_KEY": secrets.token_urlsafe(50),
-    "DEBUG": "false",
-    "ALLOWED_HOSTS": "mesochart.example.org",
-    "CSRF_TRUSTED_ORIGINS": "https://mesochart.example.org",
-    "HTTPS": "true",
-    "BEHIND_TLS_PROXY": "true",
-    "SECURE_HSTS_SECONDS": "31536000",
-    "SECURE_HSTS_INCLUDE_SUBDOMAINS": "true",
-    "SECURE_HSTS_PRELOAD": "true",
-    "PRODUCTION": "true",
-    # Not connected to by `check`: only parsed.
-    "DATABASE_URL": "postgresql://mesochart_app:app-secret@db.internal:5432/mesochart",
-    "MIGRATION_DATABASE_URL": "postgresql://mesochart_owner:owner-secret@db.internal:5432/mesochart",
-    "REQUIRE_2FA": "true",
-    "TIME_ZONE": "America/Toronto",
-}
 
 
 def _manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
     # A fresh process with only the variables under test (browser tests in the same
     # worker may have set DJANGO_ALLOW_ASYNC_UNSAFE, which check --deploy refuses).
-    clean = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("PYTEST", "DJANGO_")) and k not in PRODUCTION_ENV
-    }
+    clean = environment_without_test_variables()
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=BASE_DIR,

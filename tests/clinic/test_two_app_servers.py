@@ -21,10 +21,10 @@ from tests.factories import make_scanned_consent
 from tests.live.browser import Browser
 from tests.live.people import make_person
 from tests.live.server import free_port, start_gunicorn
-from tests.patients.conftest import image_bytes
+from tests.uploads import image_bytes
 
 # Committed data: the servers read it from their own connections.
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.live]
 
 
 @pytest.fixture

@@ -70,14 +70,3 @@ def sign_in(live_server, page):
         return page
 
     return go
-
-
-# The clinical fixtures of the treatments tests, for browser tests of the same flows.
-from tests.treatments.conftest import (  # noqa: E402, F401
-    catalogue,
-    location,
-    lots,
-    map_patient,
-    planned_map,
-    treatment_consent,
-)

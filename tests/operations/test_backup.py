@@ -28,23 +28,11 @@ from clinic.storage import media_storage
 from operations.backup import MANIFEST, Target, table_row_counts
 from patients.models import Consent, Photo
 from tests.dates import datetime_input
-from tests.patients import conftest as patient_fixtures
-from tests.treatments import conftest as treatment_fixtures
 from tests.treatments.session_helpers import session_post
+from tests.uploads import upload
 from treatments.models import TreatmentSession
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-# The fixtures of tests/patients and tests/treatments, for the data backed up here.
-patient = patient_fixtures.patient
-templates = patient_fixtures.templates
-sign_consent = patient_fixtures.sign_consent
-location = treatment_fixtures.location
-catalogue = treatment_fixtures.catalogue
-map_patient = treatment_fixtures.map_patient
-lots = treatment_fixtures.lots
-planned_map = treatment_fixtures.planned_map
-treatment_consent = treatment_fixtures.treatment_consent
 
 
 def _url(settings_dict: dict, name: str) -> str:
@@ -158,7 +146,7 @@ def photo(client_for, practitioner, patient, sign_consent):
         "view": "front",
         "posture": "standing",
         "phase": "before",
-        "upload": patient_fixtures.upload(),
+        "upload": upload(),
     }
     response = client.post(reverse("patients:photo_new", args=[patient.pk]), post)
     assert response.status_code == 302

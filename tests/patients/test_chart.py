@@ -8,7 +8,7 @@ from patients.images import clean_image
 from patients.models import Measurement, Photo
 from tests.dates import days_from_today, local
 from tests.factories import PatientFactory
-from tests.patients.conftest import upload
+from tests.uploads import upload
 
 pytestmark = pytest.mark.django_db
 

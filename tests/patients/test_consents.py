@@ -7,7 +7,7 @@ from clinic.models import AccessLog
 from patients.models import Consent
 from tests.dates import days_from_today
 from tests.factories import ConsentTemplateFactory
-from tests.patients.conftest import image_bytes, upload
+from tests.uploads import image_bytes, upload
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ from django.urls import reverse
 from patients.models import Measurement, Patient, Photo
 from tests.dates import days_from_today
 from tests.factories import make_photo
-from tests.patients.conftest import upload
+from tests.uploads import upload
 
 pytestmark = pytest.mark.django_db
 FRENCH = {"HTTP_ACCEPT_LANGUAGE": "fr-ca"}

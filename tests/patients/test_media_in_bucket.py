@@ -11,7 +11,7 @@ from django.urls import reverse
 from clinic.models import AccessLog
 from patients.models import Consent, Photo
 from tests.dates import datetime_input, days_from_today, local
-from tests.patients.conftest import image_bytes, upload
+from tests.uploads import image_bytes, upload
 
 pytestmark = pytest.mark.django_db
 

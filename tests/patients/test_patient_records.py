@@ -1,11 +1,13 @@
 from datetime import date, timedelta
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from patients.models import Patient
+from patients.models import CONTRAINDICATION_FLAGS, Patient, chart_number_for
+from patients.services import save_patient
 from tests.dates import days_from_today
 from tests.factories import PatientFactory
 
@@ -76,6 +78,39 @@ def test_each_validation_error_is_shown(client_for, practitioner, changes, field
     assert any(message in text for text in errors[field]), errors[field]
     assert message in response.content.decode().replace("&#x27;", "'")
     assert not Patient.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        ({"first_name": " \t "}, "first_name", "This field is required."),
+        ({"date_of_birth": days_from_today(1)}, "date_of_birth", "cannot be in the future"),
+        ({"date_of_birth": date(1850, 1, 1)}, "date_of_birth", "older than 120"),
+        ({"phone": "call me"}, "phone", "Enter a phone number"),
+        ({"phone": "12-34"}, "phone", "7 to 15 digits"),
+    ],
+)
+def test_identity_rules_hold_outside_the_form(practitioner, changes, field, message):
+    """The rules are the model's (validators, Patient.clean): a service, an import or
+    the shell is refused as the form is, and nothing is written."""
+    patient = PatientFactory.build(allergy_status="not_asked", **changes)
+    with pytest.raises(ValidationError) as raised:
+        save_patient(patient=patient, fields=[], expected_version=None)
+    assert any(message in text for text in raised.value.message_dict[field])
+    assert not Patient.objects.exists()
+
+
+def test_names_are_kept_tidy_whichever_way_they_come(client_for, practitioner):
+    form = {**VALID, "first_name": "Marie   Ève", "last_name": "Côté"}
+    client_for(practitioner).post(reverse("patients:create"), form)
+    by_service = save_patient(
+        patient=PatientFactory.build(first_name=" Jean\t Paul ", phone=" 514 555 0199 "),
+        fields=[],
+        expected_version=None,
+    )
+    assert Patient.objects.get(last_name="Côté").first_name == "Marie Ève"
+    by_service.refresh_from_db()
+    assert (by_service.first_name, by_service.phone) == ("Jean Paul", "514 555 0199")
 
 
 def test_assistant_registers_demographics_without_clinical_fields(client_for, assistant):
@@ -177,3 +212,29 @@ def test_age_is_computed_from_the_birth_date(db):
     today = timezone.localdate()
     born = date(today.year - 40, today.month, today.day) + timedelta(days=1)
     assert PatientFactory(date_of_birth=born).age == 39
+
+
+def test_each_contraindication_flag_is_asked_and_shown(client_for, practitioner):
+    """CONTRAINDICATION_FLAGS is the one list: the form asks each, the alerts show it."""
+    client = client_for(practitioner)
+    form = client.get(reverse("patients:create")).context["form"]
+    assert [name for name in form.fields if name in CONTRAINDICATION_FLAGS] == list(
+        CONTRAINDICATION_FLAGS
+    )
+    response = client.post(
+        reverse("patients:create"), {**VALID, **dict.fromkeys(CONTRAINDICATION_FLAGS, "on")}
+    )
+    patient = Patient.objects.get()
+    chart = client.get(response.url).content.decode()
+    for name in CONTRAINDICATION_FLAGS:
+        assert getattr(patient, name)
+        label = str(Patient._meta.get_field(name).verbose_name).capitalize()
+        assert label in patient.contraindications and label in chart
+
+
+def test_the_search_finds_a_chart_number_as_saving_writes_it(client_for, practitioner):
+    patient = PatientFactory()
+    number = int(patient.chart_number.removeprefix("MC-"))
+    assert patient.chart_number == chart_number_for(number)
+    found = client_for(practitioner).get(reverse("patients:list"), {"q": str(number)})
+    assert list(found.context["patients"]) == [patient]

@@ -10,7 +10,7 @@ from patients.images import MAX_PIXELS, clean_image
 from patients.models import Photo
 from tests.dates import datetime_input, days_from_today, local
 from tests.factories import PatientFactory
-from tests.patients.conftest import image_bytes, upload
+from tests.uploads import image_bytes, upload
 
 pytestmark = pytest.mark.django_db
 

@@ -322,3 +322,38 @@ def test_lot_search_lists_the_latest_lots_without_a_query(client_for, practition
         client_for(practitioner).get(reverse("treatments:lots"), {"q": "amino"}).content.decode()
     )
     assert "AMIN-26" in found and "PHOS-26" not in found
+
+
+def test_one_attention_rule_for_the_session_page_the_review_and_the_lists(
+    client_for, practitioner, session
+):
+    """needs_attention (treatments/models/sessions.py) decides the page's flag and its
+    review form, what review_side_effect accepts, and the chart's list: an ongoing
+    swelling three days old is within its course (1-5 days), one six days old is not."""
+    now = timezone.now()
+    within = _effect(
+        session, practitioner, "swelling", now - timedelta(days=3) - session.performed_at
+    )
+    overdue = _effect(
+        session, practitioner, "swelling", now - timedelta(days=6) - session.performed_at
+    )
+    client = client_for(practitioner)
+    page = client.get(session.get_absolute_url()).content.decode()
+
+    def row(effect) -> str:
+        return page.split(f'data-testid="followup-{effect.pk}"')[1].split("</tr>")[0]
+
+    assert "needs attention" in row(overdue) and "Mark reviewed" in row(overdue)
+    assert "needs attention" not in row(within) and "Mark reviewed" not in row(within)
+
+    def review(effect):
+        url = reverse("treatments:side_effect_review", args=[session.pk, effect.pk])
+        return client.post(url, {"note": "Called: settling"}, follow=True).content.decode()
+
+    assert "within its expected course: nothing to review" in review(within)
+    assert "Swelling marked reviewed." in review(overdue)
+    within.refresh_from_db(), overdue.refresh_from_db()
+    assert within.reviewed_at is None and overdue.reviewed_by == practitioner
+    assert not SideEffect.objects.needing_attention().exists()
+    chart = client.get(session.patient.get_absolute_url()).content.decode()
+    assert 'data-testid="flagged"' not in chart

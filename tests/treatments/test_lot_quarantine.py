@@ -5,12 +5,22 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.models import Permission
+from django.core.exceptions import PermissionDenied
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from tests.factories import UserFactory
 from tests.treatments.session_helpers import session_at, session_post
 from treatments.models import CompoundLot, TreatmentSession
-from treatments.services.lots import lift_lot_quarantine, quarantine_history, quarantine_lot
+from treatments.services.lots import (
+    lift_lot_quarantine,
+    may_change_quarantine,
+    quarantine_history,
+    quarantine_lot,
+)
 from treatments.services.sessions import PlannedInjection, injection_problems
 from treatments.services.signature import changes_since_treatment
 
@@ -118,20 +128,25 @@ def test_history_keeps_every_quarantine_and_lift(client_for, practitioner, catal
     assert "lifted by" in html and "Lab test clear" in html and "Cloudy ampoules" in html
 
 
-def test_catalogue_administrator_quarantines_and_lifts_in_the_console(
-    client_for, catalogue_admin, lot
-):
-    client = client_for(catalogue_admin)
-    url = reverse("admin:treatments_compoundlot_change", args=[lot.pk])
-    assert "Quarantine this lot" in client.get(url).content.decode()
-    form = {
+def _console_form(lot, **quarantine) -> dict:
+    return {
         "compound": lot.compound_id,
         "lot_number": lot.lot_number,
         "expiry_date": lot.expiry_date.isoformat(),
         "supplier": "",
         "received_on": lot.received_on.isoformat(),
         "quarantine_change": "on",
+        **quarantine,
     }
+
+
+def test_catalogue_administrator_quarantines_and_lifts_in_the_console(
+    client_for, catalogue_admin, lot
+):
+    client = client_for(catalogue_admin)
+    url = reverse("admin:treatments_compoundlot_change", args=[lot.pk])
+    assert "Quarantine this lot" in client.get(url).content.decode()
+    form = _console_form(lot, quarantine_action="quarantine")  # as the page says, in use
     refused = client.post(url, {**form, "quarantine_note": ""})
     assert refused.status_code == 200
     assert "Give the reason for the quarantine." in refused.content.decode()
@@ -142,9 +157,87 @@ def test_catalogue_administrator_quarantines_and_lifts_in_the_console(
     assert lot.is_quarantined and lot.quarantined_by == catalogue_admin
     page = client.get(url).content.decode()
     assert "Quarantined since" in page and "Lift the quarantine" in page
-    assert client.post(url, {**form, "quarantine_note": "Cleared"}).status_code == 302
+    assert 'name="quarantine_action" value="lift"' in page
+    lift = {**form, "quarantine_action": "lift", "quarantine_note": "Cleared"}
+    assert client.post(url, lift).status_code == 302
     lot.refresh_from_db()
     assert not lot.is_quarantined and lot.quarantine_lift_reason == "Cleared"
+
+
+def test_a_second_quarantine_from_the_console_is_refused_not_a_lift(
+    client_for, catalogue_admin, lot
+):
+    """Two tabs open on the lot, "Quarantine this lot" ticked in both: the second is
+    refused as already done, as on the recall page, and the first reason stays."""
+    client = client_for(catalogue_admin)
+    url = reverse("admin:treatments_compoundlot_change", args=[lot.pk])
+    first = _console_form(lot, quarantine_action="quarantine", quarantine_note="Recall 14")
+    assert client.post(url, first).status_code == 302
+    second = {**first, "quarantine_note": "Recall 15"}
+    refused = client.post(url, second)
+    assert refused.status_code == 200
+    assert "Lot PHOS-26 is already quarantined" in refused.content.decode()
+    lot.refresh_from_db()
+    assert lot.is_quarantined and lot.quarantine_reason == "Recall 14"
+
+
+def test_the_console_quarantines_through_the_service_on_the_row_locked(
+    client_for, catalogue_admin, lot
+):
+    client = client_for(catalogue_admin)
+    url = reverse("admin:treatments_compoundlot_change", args=[lot.pk])
+    form = _console_form(lot, quarantine_action="quarantine", quarantine_note="Recall 14")
+    with CaptureQueriesContext(connection) as queries:
+        assert client.post(url, form).status_code == 302
+    locks = [
+        q["sql"]
+        for q in queries.captured_queries
+        if "FOR UPDATE" in q["sql"] and '"treatments_compoundlot"' in q["sql"]
+    ]
+    assert locks, "the console wrote the quarantine without the service's row lock"
+    lot.refresh_from_db()
+    assert lot.is_quarantined and lot.quarantined_by == catalogue_admin
+
+
+def test_who_may_quarantine_is_one_rule_for_the_service_the_page_and_the_console(
+    client_for, practitioner, catalogue_admin, lot
+):
+    """may_change_quarantine answers for all three: a practitioner quarantines (page and
+    service) but never lifts, in the service either; a console user who may change
+    lots but holds only the quarantine permission sees the box on a lot in use and not
+    on a quarantined one."""
+    assert may_change_quarantine(practitioner, lifting=False)
+    assert not may_change_quarantine(practitioner, lifting=True)
+    assert may_change_quarantine(catalogue_admin, lifting=True)
+    quarantine_lot(lot=lot, user=practitioner, reason="Recall 14")
+    with pytest.raises(PermissionDenied):
+        lift_lot_quarantine(lot=lot, user=practitioner, reason="Cleared")
+    lot.refresh_from_db()
+    assert lot.is_quarantined
+    assert (
+        "Lift the quarantine"
+        not in client_for(practitioner)
+        .get(reverse("treatments:lot_recall", args=[lot.pk]))
+        .content.decode()
+    )
+
+    clerk = UserFactory(username="quentin")
+    clerk.user_permissions.set(
+        Permission.objects.filter(
+            content_type__app_label="treatments",
+            codename__in=["view_compoundlot", "change_compoundlot", "quarantine_compoundlot"],
+        )
+    )
+    clerk.user_permissions.add(Permission.objects.get(codename="access_console"))
+    client = client_for(clerk)
+    url = reverse("admin:treatments_compoundlot_change", args=[lot.pk])
+    assert "quarantine_change" not in client.get(url).content.decode()  # quarantined
+    lift = _console_form(lot, quarantine_action="lift", quarantine_note="Cleared")
+    assert client.post(url, lift).status_code == 302  # the lot's fields, nothing else
+    lot.refresh_from_db()
+    assert lot.is_quarantined
+    lift_lot_quarantine(lot=lot, user=catalogue_admin, reason="Cleared")
+    assert "Quarantine this lot" in client.get(url).content.decode()
 
 
 def test_a_practitioner_reads_the_lot_in_the_console_without_quarantine_fields(

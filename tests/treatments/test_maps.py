@@ -1,11 +1,12 @@
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from clinic.models import AccessLog
 from tests.dates import datetime_input, days_from_today, local
-from tests.factories import PatientFactory
+from tests.factories import PatientFactory, TreatmentMapFactory
 from tests.treatments.session_helpers import create_map, map_post, plan_post
 from treatments.diagram import (
     CHOOSER_VIEW_PX,
@@ -16,6 +17,7 @@ from treatments.diagram import (
     takes_touch,
 )
 from treatments.models import BodyRegion, MapZone, NeedleRule, TreatmentMap
+from treatments.services import maps as services
 
 pytestmark = pytest.mark.django_db
 
@@ -108,6 +110,26 @@ def test_map_validation(client_for, practitioner, map_patient, location, changes
     assert response.status_code == 200
     assert any(message in e for e in response.context["form"].errors[field])
     assert not TreatmentMap.objects.exists()
+
+
+def test_the_standing_attestation_holds_outside_the_form(practitioner, map_patient, location):
+    """TreatmentMap.clean() refuses a map not attested as mapped standing: create_map (a
+    script, the shell) is refused as the form is, and no map nor zone is written."""
+    unattested = TreatmentMapFactory.build(
+        patient=map_patient, location=location, mapped_standing=False
+    )
+    with pytest.raises(ValidationError) as raised:
+        services.create_map(
+            treatment_map=unattested,
+            patient=map_patient,
+            regions=list(BodyRegion.objects.filter(code="knee_left")),
+            needle=None,
+            user=practitioner,
+        )
+    assert "mapped and measured with the patient standing" in str(
+        raised.value.message_dict["mapped_standing"]
+    )
+    assert not TreatmentMap.objects.exists() and not MapZone.objects.exists()
 
 
 def test_a_selection_survives_a_validation_error(client_for, practitioner, map_patient, location):

@@ -21,7 +21,7 @@ from patients.services import (
     withdraw_consent,
 )
 from tests.factories import CompoundFactory, list_on_formulary, make_formula
-from tests.patients.conftest import upload
+from tests.uploads import upload
 from treatments.models import (
     Amendment,
     Checklist,

@@ -17,8 +17,8 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from patients.models import Consent, ConsentTemplate, Measurement, Patient, Photo
-from tests.patients.conftest import image_bytes, upload
 from tests.treatments.session_helpers import plan_post, session_post
+from tests.uploads import image_bytes, upload
 from treatments.models import (
     Compound,
     Indication,

@@ -1,5 +1,4 @@
 from django import forms
-from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -58,14 +57,6 @@ class MapForm(forms.ModelForm):
         self.fields["mapped_at"].initial = lambda: timezone.localtime().replace(second=0)
         self.fields["planned_sessions"].initial = 6
         self.fields["days_between"].initial = 14
-
-    def clean_mapped_standing(self):
-        if not self.cleaned_data.get("mapped_standing"):
-            raise ValidationError(
-                _("Confirm that the area was mapped and measured with the patient standing."),
-                code="not_standing",
-            )
-        return True
 
 
 # Short labels: a zone's fields share one line on a 1,366 px screen.

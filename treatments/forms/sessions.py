@@ -31,10 +31,6 @@ from treatments.services.sessions import (
     injection_problems,
 )
 
-CHECKLIST_FIELDS = [
-    f for name, _label in Checklist.ITEMS for f in (f"check_{name}", f"check_{name}_reason")
-]
-
 
 class SessionForm(forms.ModelForm):
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
@@ -44,7 +40,7 @@ class SessionForm(forms.ModelForm):
         fields = [
             "location",
             "performed_at",
-            *CHECKLIST_FIELDS,
+            *Checklist.FIELDS,
             "immediate_reactions",
             "aftercare",
             "next_appointment",

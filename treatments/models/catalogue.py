@@ -300,8 +300,8 @@ class CompoundLot(models.Model):
         before the lot was quarantined happened: it can still be recorded (and recalled)."""
         return self.quarantined_at is not None and (when is None or when >= self.quarantined_at)
 
-    def quarantine(self, *, by, reason: str, at=None) -> None:
-        """Stop the lot from being used from now on. Saved by the caller (the service)."""
+    def check_quarantine(self, reason: str) -> None:
+        """The lot may be quarantined now, for this reason (else ValidationError)."""
         if self.is_quarantined:
             raise ValidationError(
                 gettext("Lot %(number)s is already quarantined (since %(since)s).")
@@ -312,19 +312,26 @@ class CompoundLot(models.Model):
             )
         if not reason.strip():
             raise ValidationError(gettext("Give the reason for the quarantine."))
+
+    def quarantine(self, *, by, reason: str, at=None) -> None:
+        """Stop the lot from being used from now on. Saved by the caller (the service)."""
+        self.check_quarantine(reason)
         self.quarantined_at = at or timezone.now()
         self.quarantined_by = by
         self.quarantine_reason = reason.strip()
         self.quarantine_lifted_at = self.quarantine_lifted_by = None
         self.quarantine_lift_reason = ""
 
-    def lift_quarantine(self, *, by, reason: str, at=None) -> None:
+    def check_lift_quarantine(self, reason: str) -> None:
         if not self.is_quarantined:
             raise ValidationError(
                 gettext("Lot %(number)s is not quarantined.") % {"number": self.lot_number}
             )
         if not reason.strip():
             raise ValidationError(gettext("Give the reason for lifting the quarantine."))
+
+    def lift_quarantine(self, *, by, reason: str, at=None) -> None:
+        self.check_lift_quarantine(reason)
         self.quarantined_at = self.quarantined_by = None
         self.quarantine_reason = ""
         self.quarantine_lifted_at = at or timezone.now()

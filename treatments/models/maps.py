@@ -141,6 +141,21 @@ class TreatmentMap(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("treatments:map", args=[self.pk])
 
+    def clean(self) -> None:
+        # The attestation is the map's, whichever way it is written (form, service, console).
+        if not self.mapped_standing:
+            raise ValidationError(
+                {
+                    "mapped_standing": ValidationError(
+                        gettext(
+                            "Confirm that the area was mapped and measured with the patient "
+                            "standing."
+                        ),
+                        code="not_standing",
+                    )
+                }
+            )
+
     @cached_property
     def needle_rule(self) -> NeedleRule | None:
         return NeedleRule.objects.for_patient(self.patient)

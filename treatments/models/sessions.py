@@ -88,6 +88,11 @@ class Checklist:
         ("patient_positioned", _("Patient positioned on the table")),
         ("single_use_needles", _("Single-use needles")),
     ]
+    # The session's columns for them, in order: check_<item> and check_<item>_reason (the
+    # session form and the demo data list these; a test holds the model to them).
+    FIELDS = [
+        field for name, _label in ITEMS for field in (f"check_{name}", f"check_{name}_reason")
+    ]
 
 
 class TreatmentSessionQuerySet(models.QuerySet):
@@ -409,49 +414,45 @@ class InjectionLot(models.Model):
 RESOLVED_AFTER = ExpressionWrapper(F("resolved_at") - F("onset"), output_field=DurationField())
 
 
+def needs_attention(now) -> Q:
+    """The follow-up rule, once: infection and unexpected effects always need the
+    practitioner's attention, the others once they lasted longer than their expected
+    course (SideEffect.EXPECTED_COURSE), ongoing ones until `now`. The session page's
+    flag, the review (review_side_effect), the chart's and the dashboard's lists all
+    read it through the two QuerySet methods below.
+
+    Spelt so that the two partial indexes serve it (a bitmap OR over a few hundred
+    rows): an effect lasted longer than its limit if it resolved later than that after
+    its onset, or is ongoing and began before `now` less the limit. The COALESCE form
+    read every side effect (parallel seq scan: 23-46 ms on 129,146 effects, EXPLAIN
+    ANALYZE, issue 12). Needs the `resolved_after` alias."""
+    return reduce(
+        operator.or_,
+        (
+            Q(kind=kind)
+            if limit is None
+            else Q(kind=kind, resolved_after__gt=limit)
+            | Q(kind=kind, resolved_at__isnull=True, onset__lt=now - limit)
+            for kind, (limit, _) in SideEffect.EXPECTED_COURSE.items()
+        ),
+    )
+
+
 class SideEffectQuerySet(models.QuerySet):
     def with_attention(self, now=None) -> "SideEffectQuerySet":
-        """Annotate `needs_attention`: infection and unexpected effects always, others once
-        they lasted longer than their expected course (ongoing ones until `now`)."""
+        """Annotate `needs_attention` (the rule above, at `now`), reviewed or not."""
         now = now or timezone.now()
-        lasted = ExpressionWrapper(
-            Coalesce(F("resolved_at"), Value(now)) - F("onset"), output_field=DurationField()
+        # False, not NULL, for an ongoing effect within its course (NULL > limit).
+        flag = Coalesce(
+            ExpressionWrapper(needs_attention(now), output_field=BooleanField()),
+            Value(False),
         )
-        overdue = reduce(
-            operator.or_,
-            (
-                Q(kind=kind) if limit is None else Q(kind=kind, lasted__gt=limit)
-                for kind, (limit, _) in SideEffect.EXPECTED_COURSE.items()
-            ),
-        )
-        return self.annotate(lasted=lasted).annotate(
-            needs_attention=ExpressionWrapper(overdue, output_field=BooleanField())
-        )
+        return self.alias(resolved_after=RESOLVED_AFTER).annotate(needs_attention=flag)
 
     def needing_attention(self, now=None) -> "SideEffectQuerySet":
-        """Flags a practitioner has not yet reviewed: the chart's and the dashboard's list.
-
-        The same rule as `needs_attention`, spelt so that the two partial indexes serve
-        it (a bitmap OR over a few hundred rows): an effect lasted longer than its limit
-        if it resolved later than that after its onset, or is ongoing and began before
-        `now` less the limit. The COALESCE form read every side effect (parallel seq
-        scan: 23-46 ms on 129,146 effects, EXPLAIN ANALYZE, issue 12)."""
+        """Flags a practitioner has not yet reviewed: the chart's and the dashboard's list."""
         now = now or timezone.now()
-        overdue = reduce(
-            operator.or_,
-            (
-                Q(kind=kind)
-                if limit is None
-                else Q(kind=kind, resolved_after__gt=limit)
-                | Q(kind=kind, resolved_at__isnull=True, onset__lt=now - limit)
-                for kind, (limit, _) in SideEffect.EXPECTED_COURSE.items()
-            ),
-        )
-        return (
-            self.with_attention(now)
-            .alias(resolved_after=RESOLVED_AFTER)
-            .filter(overdue, reviewed_at__isnull=True)
-        )
+        return self.with_attention(now).filter(needs_attention(now), reviewed_at__isnull=True)
 
 
 @pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent())

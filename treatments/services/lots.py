@@ -1,5 +1,6 @@
-"""Writes to lots outside the console form: quarantine one, lift its quarantine, and
-what a recall reads (every patient who received a lot, and how much of the compound)."""
+"""Lots: who may quarantine one, quarantine it or lift its quarantine (from its recall
+page or the console), and what a recall reads (every patient who received a lot, and
+how much of the compound)."""
 
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -7,29 +8,58 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count, F, QuerySet, Sum
 
+from clinic.access import LIFT_LOT_QUARANTINE, QUARANTINE_LOT
 from patients.models import Patient
 from treatments.models import CompoundLot, FormulaIngredient, InjectionLot
 
 
+def may_change_quarantine(user: AbstractBaseUser, *, lifting: bool) -> bool:
+    """Who may quarantine a lot (a practitioner or the catalogue administrator) and who
+    may lift a quarantine (the catalogue administrator): the recall page, the lot's
+    form in the console and the writes below all ask here."""
+    return user.has_perm(LIFT_LOT_QUARANTINE if lifting else QUARANTINE_LOT)
+
+
+def check_quarantine_change(
+    *, lot: CompoundLot, user: AbstractBaseUser, reason: str, lifting: bool
+) -> None:
+    """PermissionDenied or ValidationError if `user` may not quarantine the lot (or lift
+    its quarantine) now, for this reason; the lot's own rule says what the lot allows."""
+    if not may_change_quarantine(user, lifting=lifting):
+        raise PermissionDenied
+    if lifting:
+        lot.check_lift_quarantine(reason)
+    else:
+        lot.check_quarantine(reason)
+
+
 @transaction.atomic
+def change_quarantine(
+    *, lot: CompoundLot, user: AbstractBaseUser, reason: str, lifting: bool
+) -> CompoundLot:
+    """Quarantine the lot or lift its quarantine, on the row locked: two clicks at once
+    quarantine it once, and the second is refused as already done."""
+    current = CompoundLot.objects.select_for_update().get(pk=lot.pk)
+    check_quarantine_change(lot=current, user=user, reason=reason, lifting=lifting)
+    if lifting:
+        current.lift_quarantine(by=user, reason=reason)
+    else:
+        current.quarantine(by=user, reason=reason)
+    current.full_clean()
+    current.save()
+    return current
+
+
 def quarantine_lot(*, lot: CompoundLot, user: AbstractBaseUser, reason: str) -> CompoundLot:
-    current = CompoundLot.objects.select_for_update().get(pk=lot.pk)
-    current.quarantine(by=user, reason=reason)
-    current.full_clean()
-    current.save()
-    return current
+    return change_quarantine(lot=lot, user=user, reason=reason, lifting=False)
 
 
-@transaction.atomic
 def lift_lot_quarantine(*, lot: CompoundLot, user: AbstractBaseUser, reason: str) -> CompoundLot:
-    current = CompoundLot.objects.select_for_update().get(pk=lot.pk)
-    current.lift_quarantine(by=user, reason=reason)
-    current.full_clean()
-    current.save()
-    return current
+    return change_quarantine(lot=lot, user=user, reason=reason, lifting=True)
 
 
 def recipients(lot: CompoundLot) -> QuerySet:

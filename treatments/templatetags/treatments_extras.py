@@ -1,12 +1,9 @@
 from django import template
 from django.utils.translation import pgettext
 
-from clinic.numbers import amount
 from treatments.diagram import VIEWS, takes_touch
 
 register = template.Library()
-# Decimals shown to people (volumes, depths, amounts): 2.5 in English, 2,5 in French.
-register.filter("amount", amount)
 
 
 def _element(shape: tuple) -> dict:

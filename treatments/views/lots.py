@@ -23,17 +23,15 @@ from clinic.paging import OffsetPage
 from treatments.forms.lots import QuarantineForm
 from treatments.models import CompoundLot
 from treatments.services.lots import (
-    lift_lot_quarantine,
+    change_quarantine,
+    may_change_quarantine,
     quarantine_history,
-    quarantine_lot,
     recall_rows,
     recall_totals,
     recipients,
 )
 
 RECALL_PAGE_SIZE = 25  # patients per page
-QUARANTINE = "treatments.quarantine_compoundlot"
-LIFT_QUARANTINE = "treatments.lift_quarantine_compoundlot"
 
 
 @require_GET
@@ -62,7 +60,7 @@ def lot_recall(request: HttpRequest, pk: int) -> HttpResponse:
     # Reading the list is a view (one row per patient on this page, in one insert); the
     # CSV file and the printed list are logged as what they are.
     record_list_access(request, page.object_list, action=AccessLog.Action.VIEW, subject=lot)
-    may_change = request.user.has_perm(LIFT_QUARANTINE if lot.is_quarantined else QUARANTINE)
+    may_change = may_change_quarantine(request.user, lifting=lot.is_quarantined)
     return render(
         request,
         "treatments/lot_recall.html",
@@ -174,15 +172,16 @@ def lot_quarantine(request: HttpRequest, pk: int) -> HttpResponse:
     # What the button said, not the lot's state now: a second click on "Quarantine"
     # must be refused as already done, never lift what the first one put in place.
     lifting = request.POST.get("action") == "lift"
-    if not request.user.has_perm(LIFT_QUARANTINE if lifting else QUARANTINE):
-        raise PermissionDenied
+    if not may_change_quarantine(request.user, lifting=lifting):
+        raise PermissionDenied  # before the lookup: learns nothing of which lots exist
     lot = _recalled_lot(pk)
     form = QuarantineForm(request.POST)
     try:
         if not form.is_valid():
             raise ValidationError(form.errors["reason"])
-        change = lift_lot_quarantine if lifting else quarantine_lot
-        change(lot=lot, user=request.user, reason=form.cleaned_data["reason"])
+        change_quarantine(
+            lot=lot, user=request.user, reason=form.cleaned_data["reason"], lifting=lifting
+        )
     except ValidationError as error:
         for message in error.messages:
             messages.error(request, message)
