@@ -23,6 +23,7 @@ VIEW_SESSION_LIST = "clinic.view_session_list"
 VIEW_AUDIT = "clinic.view_audit"
 ACCESS_CONSOLE = "clinic.access_console"
 MANAGE_CATALOGUE = "clinic.manage_catalogue"
+VIEW_LOTS = "treatments.view_compoundlot"
 # Who may do these is answered by treatments.services.lots.may_change_quarantine.
 QUARANTINE_LOT = "treatments.quarantine_compoundlot"
 LIFT_LOT_QUARANTINE = "treatments.lift_quarantine_compoundlot"

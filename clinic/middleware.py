@@ -16,7 +16,7 @@ class SignInLifetimeMiddleware:
     """End a sign-in SIGN_IN_MAX_AGE after it began, however active the user is.
 
     Idle sign-out is the session's own expiry (SESSION_COOKIE_AGE, renewed by the
-    requests: clinic/sessions.py). After logout the request goes on as anonymous, and
+    requests: clinic/session_store.py). After logout the request goes on as anonymous, and
     LoginRequiredMiddleware sends it to the sign-in page.
     """
 
@@ -53,7 +53,8 @@ class RefuseNullBytesMiddleware:
 
 class PrivatePagesMiddleware:
     """Pages seen by a signed-in user carry patient data or may: no browser or proxy keeps
-    a copy (files and PDFs already say so themselves)."""
+    a copy. Every response to a signed-in user, files, PDFs and exports included, gets
+    `private, no-store` here; a view sets Cache-Control itself only to say otherwise."""
 
     def __init__(self, get_response):
         self.get_response = get_response

@@ -1,4 +1,6 @@
-"""Cross-cutting records: the access log, role capabilities, user history."""
+"""The clinic's own records, beside the patient's: the permissions roles carry
+(Capability), the access and sign-in logs, jurisdictions and locations, and each
+user's profile."""
 
 import pghistory
 import pgtrigger

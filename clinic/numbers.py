@@ -13,7 +13,7 @@ def plain(value) -> str:
         return str(value)
 
 
-def amount(value) -> str:
+def format_amount(value) -> str:
     """plain() with the active language's decimal separator: 2.5 in English, 2,5 in French.
     (Django's own localisation would keep the trailing zeros: 2.50 mL.)"""
     text = plain(value)

@@ -200,7 +200,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "clinic.context_processors.navigation",
+                "clinic.context_processors.capabilities",
             ],
         },
     },
@@ -266,10 +266,10 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 # Idle sign-out: requests push the session expiry forward, so the session ends
-# IDLE_TIMEOUT_MINUTES (to within a minute: clinic/sessions.py) after the last request.
+# IDLE_TIMEOUT_MINUTES (to within a minute: clinic/session_store.py) after the last request.
 # The row is rewritten at most once a minute, not on every request: a page that only
 # reads writes nothing.
-SESSION_ENGINE = "clinic.sessions"
+SESSION_ENGINE = "clinic.session_store"
 SESSION_COOKIE_AGE = env_int("IDLE_TIMEOUT_MINUTES", 30, minimum=1) * 60
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 # Absolute cap per sign-in, enforced by clinic.middleware.SignInLifetimeMiddleware.
@@ -370,7 +370,7 @@ FILE_UPLOAD_PERMISSIONS = 0o600
 # system's, TMPDIR or /tmp).
 FILE_UPLOAD_TEMP_DIR = os.environ.get("FILE_UPLOAD_TEMP_DIR") or None
 # Nothing shared is cached: sessions, sign-in failures and locks are rows in PostgreSQL
-# (clinic.sessions, django-axes' database handler). The per-process memory cache holds only
+# (clinic.session_store, django-axes' database handler). The per-process memory cache holds only
 # what each server can rebuild by itself, so app servers need no shared cache.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # The largest image accepted (a photo, a consent scan, a drawn signature), and the largest

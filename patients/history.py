@@ -11,7 +11,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext, pgettext_lazy
 from pghistory.models import Events
 
-from clinic.numbers import amount
+from clinic.numbers import format_amount
 from patients.models import Patient
 from patients.record import HISTORY
 
@@ -124,7 +124,7 @@ class Values:
         if field.choices:
             return str(dict(field.flatchoices).get(value, value))
         if isinstance(field, models.DecimalField):
-            return amount(str(value))  # JSON gave a float: 0.1, not 0.1000000000000000055
+            return format_amount(str(value))  # JSON gave a float: 0.1, not 0.1000000000000000055
         if isinstance(field, models.DateTimeField) and isinstance(value, str):
             moment = parse_datetime(value)
             return f"{timezone.localtime(moment):%Y-%m-%d %H:%M}" if moment else value

@@ -4,6 +4,9 @@ from patients import views
 
 app_name = "patients"
 
+# The patient's maps, new sessions and booklet are under /patients/<pk>/ too, named by
+# treatments (treatments/urls.py, `for_patient`).
+
 urlpatterns = [
     path("", views.patient_list, name="list"),
     path("new/", views.patient_create, name="create"),

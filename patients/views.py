@@ -205,9 +205,8 @@ def patient_archive(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def patient_chart(request: HttpRequest, pk: int) -> HttpResponse:
     patient = get_patient_for(request, pk, VIEW_DEMOGRAPHICS)
-    clinical = request.user.has_perm(VIEW_CLINICAL)
-    context: dict = {"patient": patient, "clinical": clinical}
-    if clinical:
+    context: dict = {"patient": patient}
+    if request.user.has_perm(VIEW_CLINICAL):
         # The sections the apps built on patients add (treatments: maps, sessions, follow-ups).
         for section in CHART_SECTIONS.values():
             context.update(section(request, patient))
@@ -224,7 +223,6 @@ def patient_chart(request: HttpRequest, pk: int) -> HttpResponse:
             all_photo_groups=groups,
             photo_total=sum(group[3] for group in groups),
             trends=measurement_trends(list(patient.measurements.order_by("site", "measured_on"))),
-            can_change=request.user.has_perm(CHANGE_CLINICAL),
         )
     record_access(request, patient=patient, action=AccessLog.Action.VIEW)
     return render(request, "patients/patient_chart.html", context)
@@ -389,7 +387,6 @@ def _private_file(field) -> FileResponse:
     except (FileNotFoundError, ValueError):
         raise Http404(gettext("The file is missing from storage.")) from None
     response = FileResponse(handle, content_type=_content_type(field.name))
-    response["Cache-Control"] = "private, no-store"
     response["X-Content-Type-Options"] = "nosniff"
     return response
 

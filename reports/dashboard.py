@@ -11,14 +11,13 @@ from datetime import datetime, timedelta
 from django.contrib.auth.models import AbstractBaseUser
 from django.utils import timezone
 
-from clinic.access import RECORD_INJECTIONS, VIEW_CLINICAL, VIEW_SESSION_LIST
+from clinic.access import VIEW_CLINICAL, VIEW_LOTS, VIEW_SESSION_LIST
 from treatments.models import CompoundLot, SideEffect, TreatmentMap, TreatmentSession
 
 LIMIT = 20
 UPCOMING_DAYS = 7  # the appointments section looks a week ahead
 STALE_DRAFT = timedelta(days=1)  # a draft left longer than this is flagged
 EXPIRY_WARNING_DAYS = 30
-VIEW_LOTS = "treatments.view_compoundlot"
 
 
 @dataclass
@@ -40,7 +39,6 @@ class Section:
 class Dashboard:
     sections: dict[str, Section] = field(default_factory=dict)
     stale_drafts: int = 0
-    can_review: bool = False
 
     def patients(self) -> list:
         """Every patient a section names, for the access log."""
@@ -73,7 +71,7 @@ def build(user: AbstractBaseUser, now: datetime | None = None) -> Dashboard:
     now = now or timezone.now()
     today = timezone.localdate(now)
     start_of_day = timezone.make_aware(datetime.combine(today, datetime.min.time()))
-    dashboard = Dashboard(can_review=user.has_perm(RECORD_INJECTIONS))
+    dashboard = Dashboard()
     sections = dashboard.sections
     if user.has_perm(VIEW_SESSION_LIST):
         sessions = TreatmentSession.objects.select_related("patient", "practitioner", "location")

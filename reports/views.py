@@ -42,6 +42,9 @@ def audit_search(request: HttpRequest) -> HttpResponse:
             "pk", "chart_number"
         )
     )
+    rows = list(page.object_list)
+    for row in rows:
+        row.chart = charts.get(row.patient_id, "")
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -50,7 +53,7 @@ def audit_search(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "page": page,
-            "rows": [(row, charts.get(row.patient_id, "")) for row in page.object_list],
+            "rows": rows,
             "patients": patients,
             "searched_patient": bool(filters.get("patient")),
             "query": query.urlencode(),
@@ -68,5 +71,4 @@ def patient_fhir(request: HttpRequest, pk: int) -> HttpResponse:
         content_type="application/fhir+json; charset=utf-8",
     )
     response["Content-Disposition"] = f'attachment; filename="{patient.chart_number}-fhir.json"'
-    response["Cache-Control"] = "private, no-store"
     return response

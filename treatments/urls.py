@@ -1,18 +1,25 @@
-from django.urls import path
+from django.urls import include, path
 
 from treatments.views import lots, maps, sessions
 
 app_name = "treatments"
 
+# A patient's treatment pages: under the patient's address, beside the chart and the
+# rest of patients/urls.py, but treatments' views, so they are named here
+# (treatments:map_new, treatments:session_new, treatments:booklet).
+for_patient = [
+    path("maps/new/", maps.map_new, name="map_new"),
+    path("sessions/new/", sessions.session_new, name="session_new"),
+    path("booklet/", sessions.patient_booklet, name="booklet"),
+]
+
 urlpatterns = [
-    path("patients/<int:pk>/maps/new/", maps.map_new, name="map_new"),
+    path("patients/<int:pk>/", include(for_patient)),
     path("maps/<int:pk>/", maps.map_detail, name="map"),
     path("maps/<int:pk>/zones/", maps.map_plan, name="map_plan"),
     path("maps/<int:pk>/status/", maps.map_status, name="map_status"),
     path("maps/<int:pk>/needles/", maps.map_needles, name="map_needles"),
-    path("patients/<int:pk>/sessions/new/", sessions.session_new, name="session_new"),
-    path("patients/<int:pk>/booklet/", sessions.patient_booklet, name="booklet"),
-    path("sessions/", sessions.session_list, name="sessions"),
+    path("sessions/", sessions.session_list, name="session_list"),
     path("sessions/injection-lots/", sessions.injection_lots, name="injection_lots"),
     path("sessions/<int:pk>/", sessions.session_detail, name="session"),
     path("sessions/<int:pk>/edit/", sessions.session_edit, name="session_edit"),

@@ -5,21 +5,22 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('clinic', '0009_verbose_names'),
-        ('contenttypes', '0002_remove_content_type_name'),
+        ("clinic", "0009_verbose_names"),
+        ("contenttypes", "0002_remove_content_type_name"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='accesslog',
-            name='patient_id',
-            field=models.BigIntegerField(verbose_name='patient id'),
+            model_name="accesslog",
+            name="patient_id",
+            field=models.BigIntegerField(verbose_name="patient id"),
         ),
         migrations.AddIndex(
-            model_name='accesslog',
-            index=models.Index(fields=['patient_id', '-at', '-id'], name='accesslog_patient_newest'),
+            model_name="accesslog",
+            index=models.Index(
+                fields=["patient_id", "-at", "-id"], name="accesslog_patient_newest"
+            ),
         ),
     ]

@@ -6,7 +6,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import ngettext
 
-from clinic.numbers import amount, plain
+from clinic.numbers import format_amount, plain
 
 register = template.Library()
 
@@ -21,7 +21,7 @@ def minutes(value: timedelta | None) -> str:
 
 
 register.filter("plain", plain)
-register.filter("amount", amount)
+register.filter("amount", format_amount)
 
 
 # A break opportunity after every 20 characters of an unbroken run (longer than any

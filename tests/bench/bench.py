@@ -127,18 +127,6 @@ def setup_bench_database(patients: int):
     return ensure_data(patients)
 
 
-def database_url() -> str:
-    """The URL of the database Django is connected to, for gunicorn."""
-    from django.db import connection
-
-    s = connection.settings_dict
-    auth = s["USER"] + (f":{s['PASSWORD']}" if s["PASSWORD"] else "")
-    host = s["HOST"] or s["OPTIONS"].get("host", "")
-    if host.startswith("/"):  # a Unix socket's folder
-        return f"postgresql://{auth}@/{s['NAME']}?host={host}"
-    return f"postgresql://{auth}@{host}:{s['PORT'] or 5432}/{s['NAME']}"
-
-
 # --- The clients' accounts and the pages ----------------------------------------------------------
 
 

@@ -10,6 +10,7 @@ import os
 import pytest
 
 from tests.bench import bench, data
+from tests.live.server import database_url
 from treatments.models import TreatmentSession
 
 # Committed data: gunicorn reads it from its own connections.
@@ -51,7 +52,7 @@ def test_the_benchmark_drives_every_page_on_gunicorn(
     show = data.ensure_data(patients, long_history=long_history, recall_uses=recall_uses)
     assert show.patients == patients and show.long_sessions == long_history
     expected = pages(long_history)
-    url = bench.database_url()
+    url = database_url()
     env = {
         **os.environ,
         "DATABASE_URL": url,

@@ -26,7 +26,7 @@ def bad_sql(request):
 def database_goes_away(request):
     """The view succeeds, then the database is gone before the session is saved (the
     session middleware saves it on the way out: a page that changes the session, since a
-    plain read no longer saves it, clinic/sessions.py). The test restores the connection."""
+    plain read no longer saves it, clinic/session_store.py). The test restores the connection."""
     request.session["last_page"] = request.path
     connection.close()
     connection.settings_dict["HOST"] = NO_SERVER_HERE

@@ -127,7 +127,7 @@ PAGES: dict[str, Rule] = {
     "patients:create": form(FRONT_DESK),
     "patients:chart": page(FRONT_DESK, PATIENT),  # clinical sections for clinicians only
     "patients:edit": form(FRONT_DESK, PATIENT),
-    "treatments:sessions": page(FRONT_DESK),
+    "treatments:session_list": page(FRONT_DESK),
     # The clinical record: clinicians.
     "patients:access": page(CLINICIANS, PATIENT),
     "patients:archive": action(CLINICIANS, PATIENT),

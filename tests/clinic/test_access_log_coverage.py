@@ -102,7 +102,7 @@ PATIENT_PAGES: dict[str, Page] = {
     "treatments:session_new": Page(by_patient, [(VIEW, tmap)]),  # its only active map
     "treatments:booklet": Page(by_patient, [(PRINT, patient)]),
     "patient_fhir": Page(by_patient, [(EXPORT, patient)]),
-    "treatments:sessions": Page(no_args, [(VIEW, patient)]),
+    "treatments:session_list": Page(no_args, [(VIEW, patient)]),
     "treatments:session": Page(by_session, [(VIEW, session)]),
     "treatments:session_edit": Page(by_session, [(VIEW, tmap)]),
     "treatments:session_sign": Page(by_session, [(VIEW, session)]),

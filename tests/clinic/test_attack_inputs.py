@@ -245,7 +245,7 @@ def _pages(world) -> list[str]:
         + urlencode({"region": photo.region, "view": photo.view}),
         reverse("treatments:map", args=[tmap.pk]),
         reverse("treatments:map_plan", args=[tmap.pk]),
-        reverse("treatments:sessions"),
+        reverse("treatments:session_list"),
         reverse("treatments:session", args=[session.pk]),
         reverse("treatments:session_print", args=[session.pk]),
         reverse("treatments:session", args=[world["draft"].pk]),
@@ -286,7 +286,7 @@ def test_script_payloads_in_every_typed_field_stay_text(client_for, world, super
 PARAMETERS = {
     "patients:list": ["q", "sort", "page"],
     "audit": ["patient", "user", "date_from", "date_to", "action", "page"],
-    "treatments:sessions": ["status", "page"],
+    "treatments:session_list": ["status", "page"],
     "patients:chart": ["sessions"],
     "treatments:booklet": ["page"],
     "treatments:lots": ["q"],

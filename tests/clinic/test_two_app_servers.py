@@ -15,12 +15,11 @@ import time
 import pytest
 from django.conf import settings
 
-from tests.bench.bench import database_url
 from tests.dates import datetime_input, days_from_today, local
 from tests.factories import make_scanned_consent
 from tests.live.browser import Browser
 from tests.live.people import make_person
-from tests.live.server import free_port, start_gunicorn
+from tests.live.server import database_url, free_port, start_gunicorn
 from tests.uploads import image_bytes
 
 # Committed data: the servers read it from their own connections.

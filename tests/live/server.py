@@ -9,6 +9,8 @@ import time
 from datetime import datetime
 from pathlib import Path
 
+from django.db import connection
+
 from tests.live.browser import Browser
 
 BASE_DIR = Path(__file__).resolve().parents[2]
@@ -56,3 +58,13 @@ def start_gunicorn(port: int, log: Path, env: dict | None = None) -> subprocess.
 
 def workers_booted(log: Path) -> int:
     return log.read_text(errors="replace").count("Booting worker")
+
+
+def database_url() -> str:
+    """The URL of the database Django is connected to, for gunicorn."""
+    s = connection.settings_dict
+    auth = s["USER"] + (f":{s['PASSWORD']}" if s["PASSWORD"] else "")
+    host = s["HOST"] or s["OPTIONS"].get("host", "")
+    if host.startswith("/"):  # a Unix socket's folder
+        return f"postgresql://{auth}@/{s['NAME']}?host={host}"
+    return f"postgresql://{auth}@{host}:{s['PORT'] or 5432}/{s['NAME']}"

@@ -121,7 +121,7 @@ def test_chart_query_count_does_not_grow_with_records(
     # follow-ups, consents with their templates, the consents in force (the one
     # definition, as a query), newest templates, the latest photos and the photos per
     # region, measurements (11); the access-log row (1); no session save
-    # (clinic/sessions.py).
+    # (clinic/session_store.py).
     with django_assert_num_queries(16) as few:
         client.get(patient.get_absolute_url())
     sign_consent(patient, "photography")

@@ -143,7 +143,7 @@ def test_list_query_count_does_not_grow(client_for, practitioner, django_assert_
     # Session and user (2), the second-factor device (1), permissions (1), one page of
     # patients, no COUNT (1 + history context), and the access-log rows of the patients
     # shown in one INSERT (1): never per row. The session row is not rewritten
-    # (clinic/sessions.py).
+    # (clinic/session_store.py).
     with django_assert_num_queries(8) as small:
         client.get(reverse("patients:list"))
     PatientFactory.create_batch(20)

@@ -139,7 +139,7 @@ def test_dashboard_today_drafts_and_flags(now, client_for, practitioner, planned
 
 
 def test_assistant_sees_the_session_list_without_clinical_links(client_for, assistant, session):
-    response = client_for(assistant).get(reverse("treatments:sessions"))
+    response = client_for(assistant).get(reverse("treatments:session_list"))
     html = response.content.decode()
     assert response.status_code == 200
     assert session.patient.chart_number in html

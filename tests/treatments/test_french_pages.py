@@ -105,7 +105,7 @@ def test_the_session_form_in_french_shows_a_service_error_needle_too_long(
     client_for, practitioner, planned_map, lots, treatment_consent
 ):
     """Phototype II's default needle is 4 mm: 6 mm without a reason is refused by the
-    rule (NeedleChoice), in French."""
+    rule (FollowsNeedleRule), in French."""
     response = client_for(practitioner).post(
         reverse("treatments:session_new", args=[planned_map.patient_id]),
         session_post(planned_map, lots, rows={0: {"needle_length_mm": "6"}}),
@@ -279,7 +279,7 @@ def test_the_booklet_and_session_list_in_french(client_for, practitioner, signed
     assert "Carnet de traitement — <bdi>Côté</bdi>, <bdi>Marie</bdi>" in booklet
     assert "1 séance signée, de la plus ancienne à la plus récente." in booklet
     assert "Treatment booklet" not in booklet
-    sessions = _page(client, reverse("treatments:sessions"), **FRENCH)
+    sessions = _page(client, reverse("treatments:session_list"), **FRENCH)
     assert "Brouillons non signés" in sessions and "Signée" in sessions
     assert "Unsigned drafts" not in sessions
 

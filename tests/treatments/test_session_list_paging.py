@@ -35,7 +35,7 @@ def _grow(firsts, each: int) -> None:
 def test_the_list_pages_newest_first_without_counting(client_for, assistant, firsts):
     _grow(firsts, 9)  # 30 sessions: a page of 25, then 5
     client = client_for(assistant)
-    url = reverse("treatments:sessions")
+    url = reverse("treatments:session_list")
     first = page_queries(client, url)
     assert not any("COUNT(" in sql.upper() for sql in first.statements)
     html = client.get(url).content.decode()
@@ -52,12 +52,14 @@ def test_the_list_pages_newest_first_without_counting(client_for, assistant, fir
 def test_the_list_queries_do_not_grow_with_the_sessions(client_for, assistant, firsts):
     client = client_for(assistant)
     _grow(firsts, 9)
-    small = page_queries(client, reverse("treatments:sessions"))
-    small_signed = page_queries(client, reverse("treatments:sessions") + "?status=signed")
+    small = page_queries(client, reverse("treatments:session_list"))
+    small_signed = page_queries(client, reverse("treatments:session_list") + "?status=signed")
     _grow(firsts, 190)  # 600 sessions
-    assert_no_growth("session list", small, page_queries(client, reverse("treatments:sessions")))
+    assert_no_growth(
+        "session list", small, page_queries(client, reverse("treatments:session_list"))
+    )
     assert_no_growth(
         "session list, signed",
         small_signed,
-        page_queries(client, reverse("treatments:sessions") + "?status=signed&page=20"),
+        page_queries(client, reverse("treatments:session_list") + "?status=signed&page=20"),
     )

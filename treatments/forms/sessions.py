@@ -236,7 +236,7 @@ class InjectionForm(forms.ModelForm):
     @property
     def needle_off(self) -> bool:
         """The needle shown is not the patient's current default and no reason is given
-        (NeedleChoice.needle_off_default): the row the "default needle" button changes."""
+        (FollowsNeedleRule.needle_off_default): the row the "default needle" button changes."""
         try:
             length = self.fields["needle_length_mm"].clean(self._shown("needle_length_mm"))
         except ValidationError:

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from clinic.fields import FreeCharField, FreeTextField
 from clinic.models import Jurisdiction
-from clinic.numbers import amount
+from clinic.numbers import format_amount
 from patients.models import Phototype
 
 
@@ -156,7 +156,7 @@ class Compound(models.Model):
         ordering = ["name"]
 
     def __str__(self) -> str:
-        return f"{self.name} {amount(self.concentration)} {self.unit}"
+        return f"{self.name} {format_amount(self.concentration)} {self.unit}"
 
 
 class Unusable(models.TextChoices):
@@ -391,7 +391,7 @@ class FormulaIngredient(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.compound.name} {amount(self.amount_per_ml)} {self.unit}/mL"
+        return f"{self.compound.name} {format_amount(self.amount_per_ml)} {self.unit}/mL"
 
 
 @pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
@@ -472,7 +472,7 @@ class NeedleRule(models.Model):
     def __str__(self) -> str:
         return gettext("Phototype %(phototype)s: %(length)s mm, %(gauge)sG") % {
             "phototype": Phototype(self.phototype).name,
-            "length": amount(self.length_mm),
+            "length": format_amount(self.length_mm),
             "gauge": self.gauge,
         }
 
@@ -486,14 +486,14 @@ MAX_VOLUME_PER_ZONE = MaxValueValidator(
     lazy(
         lambda: (
             gettext("At most %(volume)s mL in one zone per session.")
-            % {"volume": amount(MAX_VOLUME_PER_ZONE_ML)}
+            % {"volume": format_amount(MAX_VOLUME_PER_ZONE_ML)}
         ),
         str,
     )(),
 )
 
 
-class NeedleChoice:
+class FollowsNeedleRule:
     """The needle rules of a zone's plan and of an injection, written once.
 
     Subclasses have needle_length_mm, depth_mm and needle_override_reason, and say
@@ -515,7 +515,7 @@ class NeedleChoice:
         if length is not None and depth is not None and depth > length:
             errors["depth_mm"] = gettext(
                 "The depth cannot exceed the needle length (%(length)s mm)."
-            ) % {"length": amount(length)}
+            ) % {"length": format_amount(length)}
         rule = self.needle_rule()
         if (
             rule is not None
@@ -528,7 +528,7 @@ class NeedleChoice:
                 "reason for %(length)s mm."
             ) % {
                 "phototype": Phototype(rule.phototype).name,
-                "default": amount(rule.length_mm),
-                "length": amount(length),
+                "default": format_amount(rule.length_mm),
+                "length": format_amount(length),
             }
         return errors

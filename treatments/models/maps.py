@@ -33,9 +33,9 @@ from treatments.models.catalogue import (
     MAX_VOLUME_PER_ZONE,
     POINTS_PER_ZONE,
     BodyRegion,
+    FollowsNeedleRule,
     Formula,
     Indication,
-    NeedleChoice,
     NeedleRule,
 )
 
@@ -162,7 +162,7 @@ class TreatmentMap(models.Model):
 
 
 @pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
-class MapZone(NeedleChoice, models.Model):
+class MapZone(FollowsNeedleRule, models.Model):
     """One zone of a map and how it is to be treated."""
 
     class Technique(models.TextChoices):

@@ -30,7 +30,7 @@ from django.utils.translation import gettext_lazy as _
 
 from clinic.fields import FreeCharField, FreeTextField
 from clinic.models import NO_DELETE, Location
-from clinic.numbers import amount
+from clinic.numbers import format_amount
 from clinic.validators import CLOCK_TOLERANCE
 from patients.models import Patient
 from treatments.models.catalogue import (
@@ -39,8 +39,8 @@ from treatments.models.catalogue import (
     BodyRegion,
     Compound,
     CompoundLot,
+    FollowsNeedleRule,
     Formula,
-    NeedleChoice,
     NeedleRule,
 )
 from treatments.models.maps import MapZone, TreatmentMap
@@ -279,7 +279,7 @@ class TreatmentSession(models.Model):
 
 
 @pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
-class Injection(NeedleChoice, models.Model):
+class Injection(FollowsNeedleRule, models.Model):
     """What went into one zone in a session."""
 
     session = models.ForeignKey(
@@ -346,7 +346,7 @@ class Injection(NeedleChoice, models.Model):
     def __str__(self) -> str:
         return gettext("%(region)s: %(volume)s mL of %(formula)s") % {
             "region": self.shown_region_label,
-            "volume": amount(self.volume_ml),
+            "volume": format_amount(self.volume_ml),
             "formula": self.formula_name or self.formula,
         }
 

@@ -18,7 +18,7 @@ from django.utils.translation import gettext, ngettext
 
 from clinic.concurrency import StaleEdit, what_changed
 from clinic.i18n import in_patient_language
-from clinic.numbers import amount
+from clinic.numbers import format_amount
 from patients.models import ConsentKind
 from patients.services import has_consent
 from treatments import formulary
@@ -247,15 +247,16 @@ def _lot_used(injection: Injection, lot) -> InjectionLot:
 
 def _injection_summary(session: TreatmentSession) -> str:
     rows = session.injections.select_related("region").order_by("region__label")
-    return "; ".join(f"{i.region.shown_label()} {amount(i.volume_ml)} mL" for i in rows) or gettext(
-        "none"
-    )
+    return "; ".join(
+        f"{i.region.shown_label()} {format_amount(i.volume_ml)} mL" for i in rows
+    ) or gettext("none")
 
 
 def _injection_summary_of(injections: list[PlannedInjection]) -> str:
     rows = sorted(injections, key=lambda p: p.injection.region.label)
     return "; ".join(
-        f"{p.injection.region.shown_label()} {amount(p.injection.volume_ml)} mL" for p in rows
+        f"{p.injection.region.shown_label()} {format_amount(p.injection.volume_ml)} mL"
+        for p in rows
     ) or gettext("none")
 
 

@@ -134,7 +134,6 @@ def lot_recall_csv(request: HttpRequest, pk: int) -> HttpResponse:
     name = re.sub(r"[^A-Za-z0-9._-]+", "-", lot.lot_number).strip("-") or str(lot.pk)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="recall-lot-{name}.csv"'
-    response["Cache-Control"] = "private, no-store"
     response.write("\ufeff")  # so spreadsheets read the accents as UTF-8
     writer = csv.writer(response)
     writer.writerow(CSV_HEADER)

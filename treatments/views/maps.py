@@ -149,7 +149,6 @@ def map_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "phototype": Phototype(treatment_map.patient.phototype).name
             if treatment_map.patient.phototype
             else "",
-            "can_change": request.user.has_perm(CHANGE_CLINICAL),
         },
     )
 

@@ -267,7 +267,6 @@ def _render_detail(request: HttpRequest, pk: int, amendment_form: AmendmentForm)
         {
             **summary(session),
             "regions": list(BodyRegion.objects.all()),
-            "can_record": request.user.has_perm(RECORD_INJECTIONS),
             "amendment_form": amendment_form,
             # A draft says what changed since the treatment; signing will ask about it.
             "changes": [] if session.is_signed else changes_since_treatment(session),
@@ -489,7 +488,6 @@ def _stored_pdf(file, sha256: str) -> FileResponse:
 
 def _inline_pdf(response: HttpResponse, name: str) -> HttpResponse:
     response["Content-Disposition"] = f'inline; filename="{name}"'
-    response["Cache-Control"] = "private, no-store"
     return response
 
 
