@@ -89,11 +89,11 @@ def _name_search_sql(words: int, keyed: int) -> str:
     near = " AND ".join(f"p.name_keys && %(k{i})s::text[]" for i in range(keyed))
     # The columns the ranking reads, carried along: no second lookup per candidate.
     columns = "SELECT p.id, p.search_name, p.archived, p.last_name, p.first_name"
-    candidates = f"{columns} FROM patients_patient p WHERE {close}"  # noqa: S608  # nosec B608
+    candidates = f"{columns} FROM patients_patient p WHERE {close}"  # noqa: S608
     similarity = "word_similarity(%(folded)s, p.search_name)"
     matched, rank = f"({close})", similarity
     if near:
-        candidates += f" UNION {columns} FROM patients_patient p WHERE {near}"  # noqa: S608  # nosec B608
+        candidates += f" UNION {columns} FROM patients_patient p WHERE {near}"  # noqa: S608
         slips = [
             "LEAST("
             + ", ".join(
@@ -109,7 +109,7 @@ def _name_search_sql(words: int, keyed: int) -> str:
         matched = f"(({close}) OR ({within}))"
         rank = f"CASE WHEN {close} THEN {similarity} ELSE {slip_rank} END"
     return (
-        f"WITH candidates AS MATERIALIZED ({candidates}) "  # noqa: S608  # nosec B608
+        f"WITH candidates AS MATERIALIZED ({candidates}) "  # noqa: S608
         "SELECT p.id FROM candidates p "
         f"WHERE {matched} AND (%(archived)s OR NOT p.archived) "
         f"ORDER BY {rank} DESC, mesochart_unaccent(lower(p.last_name)), "

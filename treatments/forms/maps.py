@@ -6,6 +6,7 @@ from clinic.forms import DateTimeInput, refill, show_problems
 from clinic.models import Location
 from patients.models import Measurement
 from treatments import formulary
+from treatments.forms.apply import ApplyBoxForm
 from treatments.models import BodyRegion, Formula, Indication, MapZone, TreatmentMap
 from treatments.services.maps import zone_problems
 
@@ -129,14 +130,14 @@ REQUIRED_IN_PLAN = MapZone.PLAN_FIELDS
 APPLIED_FIELDS = [*REQUIRED_IN_PLAN, "planned_points"]
 
 
-class ApplyToZonesForm(forms.Form):
+class ApplyToZonesForm(ApplyBoxForm):
     """Values typed once and copied into the zones ticked (or all): a blank one is left
     as each zone has it. Nothing is saved: the copied values are checked on saving."""
 
     def __init__(
         self, *args, zones: list[MapZone], formula_rows: list, formulas, verdicts, **kwargs
     ):
-        super().__init__(*args, prefix="apply", **kwargs)
+        super().__init__(*args, **kwargs)
         self.fields.update(forms.fields_for_model(MapZone, fields=APPLIED_FIELDS))
         for name, field in self.fields.items():
             field.required = False
@@ -149,21 +150,7 @@ class ApplyToZonesForm(forms.Form):
         for name in ("needle_length_mm", "depth_mm"):
             self.fields[name].widget.attrs["step"] = "0.5"
         self.fields["planned_volume_ml"].widget.attrs["step"] = "0.1"
-        self.fields["zones"] = forms.TypedMultipleChoiceField(
-            choices=[(zone.pk, zone.region.shown_label()) for zone in zones],
-            coerce=int,
-            required=False,
-            widget=forms.CheckboxSelectMultiple,
-            label=_("Apply to this zone"),
-        )
-
-    def values(self) -> dict:
-        """The values given, as posted (they fill the zones' fields as typed)."""
-        return {
-            name: self.data[self.add_prefix(name)]
-            for name in APPLIED_FIELDS
-            if self.cleaned_data.get(name) not in (None, "")
-        }
+        self.add_zones(zones)
 
 
 class BaseZoneFormSet(forms.BaseModelFormSet):

@@ -15,6 +15,7 @@ from clinic.forms import DateTimeInput, LoadedChoiceField, show_problems
 from clinic.models import Location
 from clinic.numbers import int_or_none
 from treatments import formulary
+from treatments.forms.apply import ApplyBoxForm
 from treatments.models import (
     Amendment,
     Checklist,
@@ -447,13 +448,13 @@ def posted_rows(data, prefix: str = "form") -> list[dict]:
 APPLIED_TO_ROWS = ["points", "needle_length_mm", "gauge", "needle_override_reason"]
 
 
-class ApplyToRowsForm(forms.Form):
+class ApplyToRowsForm(ApplyBoxForm):
     """Values typed once and copied into the injection rows ticked (or all): the points,
     the needle, and a lot per compound of the mixtures shown (the lots usable at the
     session's moment). A blank value leaves the rows as they are; nothing is saved."""
 
     def __init__(self, *args, formset: BaseInjectionFormSet, **kwargs):
-        super().__init__(*args, prefix="apply", **kwargs)
+        super().__init__(*args, **kwargs)
         self.fields.update(forms.fields_for_model(Injection, fields=APPLIED_TO_ROWS))
         for name, field in self.fields.items():
             field.required = False
@@ -479,24 +480,10 @@ class ApplyToRowsForm(forms.Form):
                 required=False,
             )
         self.lot_fields = [self[name] for name in self.fields if name.startswith("lot_")]
-        self.fields["zones"] = forms.TypedMultipleChoiceField(
-            choices=[(form.zone.pk, form.zone.region.shown_label()) for form in rows if form.zone],
-            coerce=int,
-            required=False,
-            widget=forms.CheckboxSelectMultiple,
-            label=_("Apply to this zone"),
-        )
+        self.add_zones([form.zone for form in rows if form.zone])
         self.boxes = {box.data["value"]: box for box in self["zones"].subwidgets}
         for form in rows:
             form.apply_box = self.boxes.get(form.zone.pk) if form.zone else None
-
-    def values(self) -> dict:
-        """The values given, as posted (they fill the rows' fields as typed)."""
-        return {
-            name: self.data[self.add_prefix(name)]
-            for name in self.fields
-            if name != "zones" and self.cleaned_data.get(name) not in (None, "")
-        }
 
     def fill(self, formset: BaseInjectionFormSet, which: str) -> int:
         """Copy the values into the rows ticked ("ticked") or all ("all"); the number of
