@@ -17,10 +17,12 @@ from patients.models import Patient, Unaccent, chart_number_for
 WORD_SIMILARITY_THRESHOLD = 0.45
 
 # The only orderings a request can ask for. Anything else is ignored.
+# Case and accents ignored: "de La Tour" and "Élisée" file with the others
+# (index: patient_name_order). Every list of patients by name uses it.
+NAME_ORDER = (Unaccent(Lower("last_name")), Unaccent(Lower("first_name")), "id")
+
 SORTS: dict[str, tuple] = {
-    # Case and accents ignored: "de La Tour" and "Élisée" file with the others
-    # (index: patient_name_order).
-    "name": (Unaccent(Lower("last_name")), Unaccent(Lower("first_name")), "id"),
+    "name": NAME_ORDER,
     "-name": (
         Unaccent(Lower("last_name")).desc(),
         Unaccent(Lower("first_name")).desc(),
@@ -109,7 +111,7 @@ def _name_search_sql(words: int, keyed: int) -> str:
         matched = f"(({close}) OR ({within}))"
         rank = f"CASE WHEN {close} THEN {similarity} ELSE {slip_rank} END"
     return (
-        f"WITH candidates AS MATERIALIZED ({candidates}) "  # noqa: S608
+        f"WITH candidates AS MATERIALIZED ({candidates}) "  # noqa: S608  # nosec B608
         "SELECT p.id FROM candidates p "
         f"WHERE {matched} AND (%(archived)s OR NOT p.archived) "
         f"ORDER BY {rank} DESC, mesochart_unaccent(lower(p.last_name)), "
