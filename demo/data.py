@@ -1149,6 +1149,20 @@ def record_pdfs(cursor, stored: list) -> None:
     cursor.execute('ALTER TABLE "treatments_treatmentsession" ENABLE TRIGGER USER')
 
 
+# LotSession's rows for the injection lots copied in (ids from the first one written):
+# the lot_facts trigger on InjectionLot keeps them, but it is off while seed_demo copies.
+LOT_FACTS_OF_NEW_ROWS = """
+INSERT INTO treatments_lotsession (lot_id, session_id, patient_id, unit, uses, amount)
+SELECT il.lot_id, i.session_id, s.patient_id, il.amount_unit, count(*),
+       sum(i.volume_ml * il.amount_per_ml)
+FROM treatments_injectionlot il
+JOIN treatments_injection i ON i.id = il.injection_id
+JOIN treatments_treatmentsession s ON s.id = i.session_id
+WHERE il.id >= %s
+GROUP BY il.lot_id, i.session_id, s.patient_id, il.amount_unit
+"""
+
+
 class Writer:
     """The one transaction seed_demo writes in, as the owner of the tables.
 
@@ -1164,6 +1178,7 @@ class Writer:
         self.tables = tables
         self.foreign_keys: list[tuple[str, str, str]] = []
         self.indexes: list[str] = []
+        self.first_ids: dict[str, int] = {}
 
     def begin(self) -> tuple[dict[str, int], int]:
         cursor = self.cursor
@@ -1187,6 +1202,7 @@ class Writer:
             cursor.execute(f'ALTER TABLE "{table}" DISABLE TRIGGER USER')
             cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id'))", [table])
             ids[table] = cursor.fetchone()[0]
+        self.first_ids = dict(ids)
         for table, name, _ in self.foreign_keys:
             cursor.execute(f'ALTER TABLE "{table}" DROP CONSTRAINT "{name}"')
         for name, _ in plain:
@@ -1220,5 +1236,8 @@ class Writer:
             cursor.execute(definition)
         for table, name, definition in self.foreign_keys:
             cursor.execute(f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {definition}')
+        if "treatments_injectionlot" in self.first_ids:
+            # What the lot_facts trigger would have written, had it been on.
+            cursor.execute(LOT_FACTS_OF_NEW_ROWS, [self.first_ids["treatments_injectionlot"]])
         for table in self.tables:
             cursor.execute(f'ALTER TABLE "{table}" ENABLE TRIGGER USER')

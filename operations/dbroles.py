@@ -49,6 +49,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import DEFAULT_DB_ALIAS, connections
 from pgtrigger.core import _ignore_func_name
 
+from clinic.triggers import OwnerTrigger
+
 LOGGER = logging.getLogger(__name__)
 
 # The connection settings that differ between the two roles.
@@ -76,6 +78,9 @@ POLICY = {
     "axes_accessattemptexpiration": ALL,
     "axes_accesslog": APPEND_ONLY | {"UPDATE (logout_time)"},
     "axes_accessfailurelog": APPEND_ONLY,
+    # Facts the database keeps for itself (clinic/triggers.py, OwnerTrigger): written
+    # by the lot_facts trigger as the owner, only read by the application.
+    "treatments_lotsession": frozenset({"SELECT"}),
 }
 
 
@@ -126,7 +131,9 @@ RETURNS BOOLEAN SET search_path = {SEARCH_PATH} AS $$
     DECLARE
         _pgtrigger_ignore TEXT[];
     BEGIN
-        IF current_user <> {{owner}} THEN
+        -- session_user, not current_user: inside a SECURITY DEFINER function
+        -- (clinic/triggers.py, OwnerTrigger) current_user is the owner.
+        IF session_user <> {{owner}} THEN
             RETURN FALSE;
         END IF;
         BEGIN
@@ -196,6 +203,15 @@ ORDER BY 1
 """
 
 
+def run_as_owner(cursor) -> None:
+    """Make each OwnerTrigger's function SECURITY DEFINER (pgtrigger installs them as
+    the caller's)."""
+    for model, trigger in pgtrigger.registered():
+        if isinstance(trigger, OwnerTrigger):
+            pgid = trigger.get_pgid(model)
+            cursor.execute(f"ALTER FUNCTION {pgid}() SECURITY DEFINER")
+
+
 def pin_search_paths(cursor) -> int:
     """Give every function of the owner's the fixed search_path; return how many.
 
@@ -260,6 +276,7 @@ def secure_database(using: str = DEFAULT_DB_ALIAS, **kwargs) -> None:
         literal = "'" + owner.replace("'", "''") + "'"
         cursor.execute(IGNORE_FUNCTION.format(name=_ignore_func_name(), owner=literal))
         cursor.execute(CONTEXT_FUNCTION)
+        run_as_owner(cursor)
         pin_search_paths(cursor)
     app = settings.DATABASE_APP_ROLE
     if not app or app == owner:

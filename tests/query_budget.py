@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from tests.responses import read
+
 
 @dataclass
 class PageQueries:
@@ -31,6 +33,7 @@ def page_queries(client, url: str, method: str = "get", **kwargs) -> PageQueries
     """The SQL statements one request runs; the page must answer 200, or 302 after a write."""
     with CaptureQueriesContext(connection) as captured:
         response = getattr(client, method)(url, **kwargs)
+        read(response)  # a streamed response runs its queries as it is read
     assert response.status_code in (200, 302), f"{url} answered {response.status_code}"
     return PageQueries(url, response.status_code, [q["sql"] for q in captured.captured_queries])
 

@@ -33,6 +33,8 @@ class Showcase:
     lot_number: str  # a lot used in that zone
     first_lot_number: str  # a lot of the oldest signed session: on the booklet's first page
     recall_lot_id: int
+    busiest_lot_id: int  # the lot used most (by injections): the worst ordinary recall
+    busiest_lot_number: str
     compound_id: int  # the recall lot's compound
     compound_name: str
     sample_id: int  # the patient the searches look for
@@ -84,10 +86,10 @@ def generate(patients: int, *, long_history: int, recall_uses: int) -> None:
 
 
 def find_showcase() -> Showcase:
-    from django.db.models import Count
+    from django.db.models import Count, Sum
 
     from patients.models import Patient
-    from treatments.models import CompoundLot, InjectionLot, TreatmentSession
+    from treatments.models import CompoundLot, InjectionLot, LotSession, TreatmentSession
 
     demo = Patient.objects.filter(email__endswith=f"@{DEMO_DOMAIN}")
     long_patient = Patient.objects.get(email=LONG_HISTORY_EMAIL)
@@ -104,6 +106,12 @@ def find_showcase() -> Showcase:
     first_lot = InjectionLot.objects.filter(injection__session=oldest).order_by("pk").first()
     injection = session.injections.select_related("region").order_by("pk").first()
     lot = CompoundLot.objects.select_related("compound").get(lot_number=RECALL_LOT)
+    busiest = CompoundLot.objects.get(
+        pk=LotSession.objects.values("lot")
+        .annotate(uses=Sum("uses"))
+        .order_by("-uses", "lot")
+        .values("lot")[:1]
+    )
     # The worst ordinary search: the commonest surname of the data (of six letters or
     # more, so that a letter dropped from it is still a slip the search must find), and
     # the commonest first name among its holders.
@@ -131,6 +139,8 @@ def find_showcase() -> Showcase:
         lot_number=injection.lots.order_by("pk").first().lot_number,
         first_lot_number=first_lot.lot_number,
         recall_lot_id=lot.pk,
+        busiest_lot_id=busiest.pk,
+        busiest_lot_number=busiest.lot_number,
         compound_id=lot.compound_id,
         compound_name=lot.compound.name,
         sample_id=sample.pk,

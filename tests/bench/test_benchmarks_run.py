@@ -32,6 +32,8 @@ def pages(sessions: int) -> list[str]:
         "stored PDF",
         "dashboard",
         "lot recall DEMO-RECALL-1 (first page)",
+        "lot recall, most-used lot (first page)",
+        "lot recall CSV, most-used lot",
         f"booklet ({sessions} sessions)",
         "session list",
         "console: compound list",

@@ -53,6 +53,7 @@ NOT_TYPED = {
     "treatments.Injection.formula_name": "copy of Formula.name",
     "treatments.InjectionLot.compound_name": "copy of Compound.name",
     "treatments.InjectionLot.lot_number": "copy of CompoundLot.lot_number",
+    "treatments.LotSession.unit": "written by the database (lot_facts), from InjectionLot",
     "treatments.InjectionLot.amount_unit": "copy of FormulaIngredient.unit (choices)",
     "treatments.Acknowledgement.key": "written by signing (signature.Change.key)",
 }

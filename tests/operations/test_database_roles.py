@@ -264,7 +264,7 @@ def test_the_ignore_function_is_ours(db):
         "SELECT prosrc FROM pg_proc WHERE oid = "
         "'public._pgtrigger_should_ignore(name)'::regprocedure"
     )[0]
-    assert "current_user <>" in source
+    assert "session_user <>" in source
 
 
 def test_privileges_follow_the_policy(db):

@@ -11,6 +11,7 @@ from django.utils import translation
 
 from tests.factories import CompoundLotFactory, PatientFactory
 from tests.pdf import pdf_text
+from tests.responses import body
 from tests.treatments.session_helpers import session_at, session_post
 from treatments import formulary
 from treatments.diagram import all_region_codes
@@ -25,7 +26,7 @@ FRENCH = {"HTTP_ACCEPT_LANGUAGE": "fr-ca"}
 def _page(client, url: str, **headers) -> str:
     response = client.get(url, **headers)
     assert response.status_code == 200
-    return response.content.decode()
+    return body(response)
 
 
 def test_every_shipped_region_has_a_french_label_and_shows_it_only_in_french():

@@ -22,6 +22,7 @@ from tests.factories import (
     TreatmentMapFactory,
     make_session,
 )
+from tests.responses import body
 from treatments.views.lots import safe_cell
 
 pytestmark = pytest.mark.django_db
@@ -141,7 +142,7 @@ def test_recall_page_queries_do_not_grow_with_patients(client_for, practitioner,
 
 
 def _csv(response) -> list[list[str]]:
-    return list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    return list(csv.reader(io.StringIO(body(response).removeprefix("\ufeff"))))
 
 
 def test_csv_export_lists_every_patient_and_is_logged_as_an_export(

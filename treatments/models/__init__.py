@@ -18,6 +18,7 @@ from treatments.models.sessions import (
     Checklist,
     Injection,
     InjectionLot,
+    LotSession,
     SideEffect,
     TreatmentSession,
 )
@@ -29,6 +30,7 @@ __all__ = [
     "Checklist",
     "Injection",
     "InjectionLot",
+    "LotSession",
     "SideEffect",
     "TreatmentSession",
     "BodyRegion",

@@ -10,11 +10,13 @@ from decimal import Decimal
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Count, F, QuerySet, Sum
+from django.db.models import Count, Exists, OuterRef, QuerySet, Sum
+from django.db.models.functions import Coalesce
 
 from clinic.access import LIFT_LOT_QUARANTINE, QUARANTINE_LOT
 from patients.models import Patient
-from treatments.models import CompoundLot, FormulaIngredient, InjectionLot
+from patients.search import NAME_ORDER
+from treatments.models import CompoundLot, FormulaIngredient, InjectionLot, LotSession
 
 
 def may_change_quarantine(user: AbstractBaseUser, *, lifting: bool) -> bool:
@@ -63,12 +65,12 @@ def lift_lot_quarantine(*, lot: CompoundLot, user: AbstractBaseUser, reason: str
 
 
 def recipients(lot: CompoundLot) -> QuerySet:
-    """The patients who received the lot, by name (archived ones too: they were injected)."""
-    return (
-        Patient.objects.filter(sessions__injections__lots__lot=lot)
-        .distinct()
-        .order_by("last_name", "first_name", "id")
-    )
+    """The patients who received the lot, drafts included, in name order (archived ones
+    too: they were injected). Walks the patients' name index and asks LotSession's
+    (lot, patient) index of each: the first page of a lot used 235,000 times reads a
+    few hundred index entries, not every use."""
+    received = LotSession.objects.filter(lot=lot, patient=OuterRef("pk"))
+    return Patient.objects.filter(Exists(received)).order_by(*NAME_ORDER)
 
 
 @dataclass
@@ -110,8 +112,11 @@ def _amounts(by_unit: dict[str, Decimal]) -> list[tuple[Decimal, str]]:
 def recall_rows(lot: CompoundLot, patients: list[Patient]) -> list[RecalledPatient]:
     """For each of `patients` (a page, or all of them), the sessions in which they
     received the lot, the zones, and the amount of the lot's compound, in two queries."""
+    # The sessions from LotSession's (lot, patient) index, then their injections' lots:
+    # a page of patients never walks the lot's every use.
+    sessions = LotSession.objects.filter(lot=lot, patient__in=patients).values("session_id")
     uses = (
-        InjectionLot.objects.filter(lot=lot, injection__session__patient__in=patients)
+        InjectionLot.objects.filter(lot=lot, injection__session__in=sessions)
         .select_related("injection__session__location", "injection__region")
         .order_by(
             "injection__session__performed_at",
@@ -176,17 +181,15 @@ class RecallTotals:
 
 
 def recall_totals(lot: CompoundLot) -> RecallTotals:
-    """What the whole recall counts (every page), in two queries."""
-    uses = InjectionLot.objects.filter(lot=lot)
-    counts = uses.aggregate(
-        patients=Count("injection__session__patient", distinct=True),
-        sessions=Count("injection__session", distinct=True),
-        injections=Count("injection", distinct=True),
+    """What the whole recall counts (every page), from the lot's LotSession rows alone,
+    in two queries. An injection uses a lot once (one lot per compound), so the uses
+    add up to the injections."""
+    rows = LotSession.objects.filter(lot=lot)
+    counts = rows.aggregate(
+        patients=Count("patient", distinct=True),
+        sessions=Count("session", distinct=True),
+        injections=Coalesce(Sum("uses"), 0),
     )
-    by_unit = (
-        uses.values("amount_unit")
-        .annotate(total=Sum(F("injection__volume_ml") * F("amount_per_ml")))
-        .order_by()
-    )
-    amounts = _amounts({row["amount_unit"]: row["total"] for row in by_unit})
+    by_unit = rows.values("unit").annotate(total=Sum("amount")).order_by()
+    amounts = _amounts({row["unit"]: row["total"] for row in by_unit})
     return RecallTotals(amounts=amounts, **counts)

@@ -1,0 +1,123 @@
+"""LotSession, what a recall reads, is kept by the database itself: every write of an
+injection's lot (the session form, the service, a factory, raw SQL) moves it, and the
+application's role can neither write it nor switch its trigger off."""
+
+from decimal import Decimal
+
+import pgtrigger
+import pytest
+from django.db import DatabaseError, connection, transaction
+from django.db.models import Count, F, Sum
+from django.urls import reverse
+
+from tests.factories import make_session
+from tests.treatments.session_helpers import session_post
+from treatments.models import InjectionLot, LotSession, TreatmentSession
+from treatments.services.lots import recall_totals, recipients
+
+pytestmark = pytest.mark.django_db
+
+
+def _recomputed() -> set[tuple]:
+    """LotSession as it should be, from the injection lots themselves."""
+    rows = (
+        InjectionLot.objects.values(
+            "lot_id", "injection__session_id", "injection__session__patient_id", "amount_unit"
+        )
+        .annotate(uses=Count("id"), amount=Sum(F("injection__volume_ml") * F("amount_per_ml")))
+        .order_by()
+    )
+    return {
+        (
+            r["lot_id"],
+            r["injection__session_id"],
+            r["injection__session__patient_id"],
+            r["amount_unit"],
+            r["uses"],
+            Decimal(r["amount"]).normalize(),
+        )
+        for r in rows
+    }
+
+
+def _stored() -> set[tuple]:
+    return {
+        (r.lot_id, r.session_id, r.patient_id, r.unit, r.uses, r.amount.normalize())
+        for r in LotSession.objects.all()
+    }
+
+
+def test_the_form_the_edit_and_the_signature_keep_the_facts(
+    client_for, practitioner, planned_map, lots, draft
+):
+    assert _stored() == _recomputed() and _stored()
+    used = {row.lot_id for row in LotSession.objects.all()}
+    # The draft edited, one zone's volume changed: the amounts follow.
+    client = client_for(practitioner)
+    post = session_post(planned_map, lots, version=draft.version, rows={0: {"volume_ml": "1.5"}})
+    response = client.post(reverse("treatments:session_edit", args=[draft.pk]), post)
+    assert response.status_code == 302
+    assert _stored() == _recomputed()
+    assert {row.lot_id for row in LotSession.objects.all()} == used
+    client.post(reverse("treatments:session_sign", args=[draft.pk]))
+    assert TreatmentSession.objects.get().is_signed
+    assert _stored() == _recomputed()
+
+
+def test_a_draft_deleted_takes_its_facts_with_it(planned_map, practitioner):
+    session = make_session(planned_map, practitioner=practitioner)
+    other = make_session(planned_map, practitioner=practitioner)
+    assert _stored() == _recomputed()
+    InjectionLot.objects.filter(injection__session=session).delete()
+    assert LotSession.objects.filter(session=session).count() == 0
+    assert LotSession.objects.filter(session=other).exists()
+    assert _stored() == _recomputed()
+
+
+def test_the_recall_reads_drafts_and_signed_sessions_alike(planned_map, practitioner):
+    first = make_session(planned_map, practitioner=practitioner)
+    lot = InjectionLot.objects.filter(injection__session=first).first().lot
+    make_session(planned_map, practitioner=practitioner, lots={lot.compound.name: lot})
+    TreatmentSession.objects.filter(pk=first.pk).update(status="signed")
+    totals = recall_totals(lot)
+    assert (totals.patients, totals.sessions) == (1, 2)
+    assert totals.injections == InjectionLot.objects.filter(lot=lot).count()
+    assert list(recipients(lot)) == [planned_map.patient]
+
+
+def _refused(statement: str, *params) -> str:
+    with (
+        pytest.raises(DatabaseError) as refused,
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(statement, params)
+    return refused.value.__cause__.diag.sqlstate
+
+
+def test_the_application_may_read_the_facts_never_write_them(planned_map, practitioner):
+    session = make_session(planned_map, practitioner=practitioner)
+    row = LotSession.objects.filter(session=session).first()
+    denied = "42501"
+    assert _refused("UPDATE treatments_lotsession SET uses = 0 WHERE id = %s", row.pk) == denied
+    assert _refused("DELETE FROM treatments_lotsession WHERE id = %s", row.pk) == denied
+    assert (
+        _refused(
+            "INSERT INTO treatments_lotsession (lot_id, session_id, patient_id, unit, uses, amount)"
+            " VALUES (%s, %s, %s, 'mg', 1, 1)",
+            row.lot_id,
+            session.pk,
+            session.patient_id,
+        )
+        == denied
+    )
+    assert _stored() == _recomputed()
+
+
+def test_the_application_cannot_switch_the_trigger_off(planned_map, practitioner):
+    """pgtrigger.ignore is honoured for the owner only, even inside a function that runs
+    as the owner: a lot use recorded with the trigger 'ignored' still reaches the facts."""
+    with pgtrigger.ignore("treatments.InjectionLot:lot_facts"):
+        session = make_session(planned_map, practitioner=practitioner)
+    assert LotSession.objects.filter(session=session).exists()
+    assert _stored() == _recomputed()
