@@ -10,18 +10,18 @@ from django.http import HttpRequest
 from clinic.models import AccessLog
 
 
-def _row(request: HttpRequest, *, patient_id: int, action: str, subject: models.Model):
+def _fields(request: HttpRequest, *, action: str, subject: models.Model) -> dict:
+    """What an access-log row says besides the patient."""
     if action not in AccessLog.Action.values:
         raise ValueError(f"unknown access action {action!r}")
-    return AccessLog(
-        user=request.user,
-        action=action,
-        content_type=ContentType.objects.get_for_model(subject),
-        object_id=str(subject.pk),
-        patient_id=patient_id,
-        path=request.get_full_path()[:500],
-        ip_address=request.META.get("REMOTE_ADDR") or None,
-    )
+    return {
+        "user": request.user,
+        "action": action,
+        "content_type": ContentType.objects.get_for_model(subject),
+        "object_id": str(subject.pk),
+        "path": request.get_full_path()[:500],
+        "ip_address": request.META.get("REMOTE_ADDR") or None,
+    }
 
 
 def record_access(
@@ -33,7 +33,7 @@ def record_access(
 ) -> AccessLog:
     """Log that request.user performed `action` on `subject` (default: the patient)."""
     subject = subject if subject is not None else patient
-    row = _row(request, patient_id=patient.pk, action=action, subject=subject)
+    row = AccessLog(patient_id=patient.pk, **_fields(request, action=action, subject=subject))
     row.save()
     return row
 
@@ -51,8 +51,10 @@ def record_list_access(
     seen: dict[int, models.Model] = {}
     for patient in patients:
         seen.setdefault(patient.pk, patient)
+    # A list of what one subject is (a recalled lot): its fields once, not per patient.
+    shared = _fields(request, action=action, subject=subject) if subject is not None else None
     rows = [
-        _row(request, patient_id=pk, action=action, subject=subject or patient)
+        AccessLog(patient_id=pk, **(shared or _fields(request, action=action, subject=patient)))
         for pk, patient in seen.items()
     ]
     return AccessLog.objects.bulk_create(rows) if rows else []

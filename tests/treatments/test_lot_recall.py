@@ -167,11 +167,39 @@ def test_csv_export_lists_every_patient_and_is_logged_as_an_export(
         "mg",
     )
     assert by_name["Bergeron"]["Unit"] == "µg"
-    assert cote["Session link"].endswith(sessions["cote"].get_absolute_url())
+    assert cote["Session link"] == "http://testserver" + sessions["cote"].get_absolute_url()
+    assert cote["Session status"] == sessions["cote"].get_status_display()
+    zones = sessions["cote"].injections.filter(lots__lot=lot)
+    assert cote["Zones"] == "; ".join(
+        i.shown_region_label for i in zones.order_by("region__sort_order")
+    )
     logged = AccessLog.objects.values_list("action", "patient_id")
     assert sorted(logged) == sorted(
         [("export", patients["cote"].pk), ("export", patients["bergeron"].pk)]
     )
+
+
+def test_csv_is_written_a_chunk_of_patients_at_a_time(
+    client_for, practitioner, recall, monkeypatch
+):
+    """One patient a chunk: every line still there, each patient logged once, before
+    the lines that name them are sent."""
+    from treatments.views import lots as views
+
+    lot, patients, _sessions = recall
+    monkeypatch.setattr(views, "CSV_CHUNK", 1)
+    response = client_for(practitioner).get(reverse("treatments:lot_recall_csv", args=[lot.pk]))
+    assert response.streaming
+    parts = iter(response.streaming_content)
+    next(parts), next(parts)  # the byte-order mark and the header
+    assert AccessLog.objects.count() == 0
+    first = next(parts).decode()
+    assert AccessLog.objects.count() == 1
+    logged = AccessLog.objects.get().patient_id
+    assert [p for p in patients.values() if p.pk == logged][0].last_name in first
+    rest = b"".join(parts).decode()
+    assert AccessLog.objects.count() == 2
+    assert {"Bergeron", "Côté"} <= set((first + rest).replace(",", " ").split())
 
 
 def test_csv_cells_cannot_run_as_formulas(client_for, practitioner, recall):

@@ -462,7 +462,10 @@ class LotSession(models.Model):
 
     # DO_NOTHING: the rows go with the injection lots that made them (the trigger);
     # the constraints stay in the database.
-    lot = models.ForeignKey(CompoundLot, on_delete=models.DO_NOTHING, related_name="+")
+    # No index of its own: the two below lead with it.
+    lot = models.ForeignKey(
+        CompoundLot, on_delete=models.DO_NOTHING, related_name="+", db_index=False
+    )
     session = models.ForeignKey(TreatmentSession, on_delete=models.DO_NOTHING, related_name="+")
     patient = models.ForeignKey(Patient, on_delete=models.DO_NOTHING, related_name="+")
     unit = models.CharField(max_length=4)

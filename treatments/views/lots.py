@@ -23,7 +23,7 @@ from clinic.models import AccessLog
 from clinic.numbers import plain
 from clinic.paging import OffsetPage
 from treatments.forms.lots import QuarantineForm
-from treatments.models import CompoundLot
+from treatments.models import CompoundLot, TreatmentSession
 from treatments.services.lots import (
     change_quarantine,
     may_change_quarantine,
@@ -151,8 +151,14 @@ def lot_recall_csv(request: HttpRequest, pk: int) -> StreamingHttpResponse:
 CSV_CHUNK = 500  # patients read, logged and written at a time
 
 
+# A session's link is the same but for its id: reversed once per file, not per line.
+_SENTINEL = "987654321"
+
+
 def _recall_lines(request: HttpRequest, lot: CompoundLot) -> Iterator[str]:
     writer = csv.writer(_Line())
+    link = request.build_absolute_uri(reverse("treatments:session", args=[_SENTINEL]))
+    statuses = {value: str(label) for value, label in TreatmentSession.Status.choices}
     yield "\ufeff"  # so spreadsheets read the accents as UTF-8
     yield writer.writerow(CSV_HEADER)
     patients = recipients(lot).iterator(chunk_size=CSV_CHUNK)
@@ -161,16 +167,15 @@ def _recall_lines(request: HttpRequest, lot: CompoundLot) -> Iterator[str]:
         lines = [
             writer.writerow([safe_cell(cell) for cell in cells])
             for row in recall_rows(lot, chunk)
-            for cells in _csv_cells(request, lot, row)
+            for cells in _csv_cells(row, lot.compound.name, link, statuses)
         ]
         yield "".join(lines)
 
 
-def _csv_cells(request: HttpRequest, lot: CompoundLot, row) -> Iterator[list]:
+def _csv_cells(row, compound: str, link: str, statuses: dict) -> Iterator[list]:
     patient = row.patient
-    for recalled in row.sessions:
-        session = recalled.session
-        for amount, unit in recalled.amount_list():
+    for session in row.sessions:
+        for amount, unit in session.amount_list():
             yield [
                 patient.chart_number,
                 patient.last_name,
@@ -180,14 +185,14 @@ def _csv_cells(request: HttpRequest, lot: CompoundLot, row) -> Iterator[list]:
                 patient.email,
                 " ".join(patient.address.split()),  # one line per record
                 f"{timezone.localtime(session.performed_at):%Y-%m-%d %H:%M}",
-                session.get_status_display(),
-                session.location.name,
-                "; ".join(recalled.zones),
-                plain(recalled.volume_ml),
-                lot.compound.name,
+                statuses[session.status],
+                session.location,
+                "; ".join(session.zones),
+                plain(session.volume_ml),
+                compound,
                 plain(amount),
                 unit,
-                request.build_absolute_uri(session.get_absolute_url()),
+                link.replace(_SENTINEL, str(session.id)),
             ]
 
 
