@@ -65,6 +65,8 @@ from treatments.models import (
     TreatmentMap,
     TreatmentSession,
 )
+from treatments.models.maps import MAP_SCHEDULE
+from treatments.models.sessions import attention_from_sql
 from treatments.summary import render_pdf, with_summary_data
 
 DEMO_DOMAIN = "demo.mesochart.invalid"
@@ -210,9 +212,14 @@ class Table:
     """One table's rows for the chunk being made, in COPY's text format. Ids are given
     here, from the first id the writer took from the table's sequence."""
 
-    def __init__(self, model, columns: list[str]):
+    def __init__(self, model, columns: list[str], *, derived: tuple[str, ...] = ()):
+        """`derived`: columns left to Writer.finish (what the table's triggers write)."""
         self.table = model._meta.db_table
-        expected = [f.column for f in model._meta.concrete_fields if not f.generated]
+        expected = [
+            f.column
+            for f in model._meta.concrete_fields
+            if not f.generated and f.column not in derived
+        ]
         if sorted(expected) != sorted(columns):
             raise RuntimeError(
                 f"seed_demo knows the columns of {self.table} as {sorted(columns)} but the "
@@ -477,6 +484,7 @@ class Generator:
                 "reviewed_by_id",
                 "review_note",
             ],
+            derived=("attention_from",),  # ATTENTION_OF_NEW_ROWS
         )
         # In foreign-key order: COPY checks each reference as it goes.
         self.tables = [
@@ -1163,6 +1171,20 @@ GROUP BY il.lot_id, i.session_id, s.patient_id, il.amount_unit
 """
 
 
+# MapSchedule's rows and SideEffect.attention_from for what was copied in: the
+# map_schedule and attention_from triggers would have written them, had they been on.
+SCHEDULES_OF_NEW_ROWS = MAP_SCHEDULE.format(
+    maps="SELECT id FROM treatments_treatmentmap WHERE id >= %(map)s "
+    "UNION SELECT treatment_map_id FROM treatments_treatmentsession WHERE id >= %(session)s"
+)
+# The rule's SQL comes from our own constants (SideEffect.EXPECTED_COURSE), no input.
+_ATTENTION = attention_from_sql("treatments_sideeffect")
+ATTENTION_OF_NEW_ROWS = (
+    f"UPDATE treatments_sideeffect SET attention_from = {_ATTENTION} "  # noqa: S608  # nosec B608
+    "WHERE id >= %(effect)s"
+)
+
+
 class Writer:
     """The one transaction seed_demo writes in, as the owner of the tables.
 
@@ -1239,5 +1261,19 @@ class Writer:
         if "treatments_injectionlot" in self.first_ids:
             # What the lot_facts trigger would have written, had it been on.
             cursor.execute(LOT_FACTS_OF_NEW_ROWS, [self.first_ids["treatments_injectionlot"]])
+        first = self.first_ids
+        if "treatments_treatmentsession" in first:
+            cursor.execute(
+                SCHEDULES_OF_NEW_ROWS,
+                {
+                    "map": first.get("treatments_treatmentmap", 0),
+                    "session": first["treatments_treatmentsession"],
+                },
+            )
+        if "treatments_sideeffect" in first:
+            cursor.execute(ATTENTION_OF_NEW_ROWS, {"effect": first["treatments_sideeffect"]})
+            # Its deferred foreign-key checks now: a table with pending ones cannot
+            # have its triggers switched back on.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         for table in self.tables:
             cursor.execute(f'ALTER TABLE "{table}" ENABLE TRIGGER USER')

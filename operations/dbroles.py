@@ -79,8 +79,10 @@ POLICY = {
     "axes_accesslog": APPEND_ONLY | {"UPDATE (logout_time)"},
     "axes_accessfailurelog": APPEND_ONLY,
     # Facts the database keeps for itself (clinic/triggers.py, OwnerTrigger): written
-    # by the lot_facts trigger as the owner, only read by the application.
+    # by the lot_facts and map_schedule triggers as the owner, only read by the
+    # application.
     "treatments_lotsession": frozenset({"SELECT"}),
+    "treatments_mapschedule": frozenset({"SELECT"}),
 }
 
 

@@ -11,11 +11,17 @@ from django.core.files.storage import default_storage
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, transaction
 from django.urls import reverse
+from django.utils import timezone
 
 from demo.catalogue import RECALL_LOT
 from demo.data import DEMO_DOMAIN, LONG_HISTORY_EMAIL
 from patients.models import Consent, Measurement, Patient, Photo
 from tests.factories import PatientFactory
+from tests.treatments.test_map_schedule import (
+    needs_attention_in_python,
+    schedules_as_stored,
+    schedules_from_records,
+)
 from treatments.models import (
     CompoundLot,
     Injection,
@@ -124,6 +130,12 @@ def test_a_second_run_adds_patients_and_keeps_the_showcase_records():
     assert Patient.objects.filter(email=LONG_HISTORY_EMAIL).count() == 1
     assert len(set(Patient.objects.values_list("chart_number", flat=True))) == 31
     assert InjectionLot.objects.filter(lot__lot_number=RECALL_LOT).count() == 30
+    # What the triggers would have written for the rows copied in, both runs.
+    assert schedules_as_stored() == schedules_from_records()
+    now = timezone.now()
+    stored = dict(SideEffect.objects.with_attention(now).values_list("pk", "needs_attention"))
+    assert stored == {e.pk: needs_attention_in_python(e, now) for e in SideEffect.objects.all()}
+    assert any(stored.values())
 
 
 @pytest.mark.django_db

@@ -6,10 +6,10 @@ from decimal import Decimal
 
 import pgtrigger
 import pytest
-from django.db import DatabaseError, connection, transaction
 from django.db.models import Count, F, Sum
 from django.urls import reverse
 
+from tests.database import DENIED, refusal
 from tests.factories import make_session
 from tests.treatments.session_helpers import session_post
 from treatments.models import InjectionLot, LotSession, TreatmentSession
@@ -85,31 +85,20 @@ def test_the_recall_reads_drafts_and_signed_sessions_alike(planned_map, practiti
     assert list(recipients(lot)) == [planned_map.patient]
 
 
-def _refused(statement: str, *params) -> str:
-    with (
-        pytest.raises(DatabaseError) as refused,
-        transaction.atomic(),
-        connection.cursor() as cursor,
-    ):
-        cursor.execute(statement, params)
-    return refused.value.__cause__.diag.sqlstate
-
-
 def test_the_application_may_read_the_facts_never_write_them(planned_map, practitioner):
     session = make_session(planned_map, practitioner=practitioner)
     row = LotSession.objects.filter(session=session).first()
-    denied = "42501"
-    assert _refused("UPDATE treatments_lotsession SET uses = 0 WHERE id = %s", row.pk) == denied
-    assert _refused("DELETE FROM treatments_lotsession WHERE id = %s", row.pk) == denied
+    assert refusal("UPDATE treatments_lotsession SET uses = 0 WHERE id = %s", row.pk) == DENIED
+    assert refusal("DELETE FROM treatments_lotsession WHERE id = %s", row.pk) == DENIED
     assert (
-        _refused(
+        refusal(
             "INSERT INTO treatments_lotsession (lot_id, session_id, patient_id, unit, uses, amount)"
             " VALUES (%s, %s, %s, 'mg', 1, 1)",
             row.lot_id,
             session.pk,
             session.patient_id,
         )
-        == denied
+        == DENIED
     )
     assert _stored() == _recomputed()
 

@@ -11,7 +11,7 @@ from treatments.models.catalogue import (
     NeedleRule,
     Unusable,
 )
-from treatments.models.maps import MapZone, TreatmentMap
+from treatments.models.maps import MapSchedule, MapZone, TreatmentMap
 from treatments.models.sessions import (
     Acknowledgement,
     Amendment,
@@ -31,6 +31,7 @@ __all__ = [
     "Injection",
     "InjectionLot",
     "LotSession",
+    "MapSchedule",
     "SideEffect",
     "TreatmentSession",
     "BodyRegion",

@@ -1,9 +1,7 @@
 """Session logs: what was injected into whom, where, from which lot. Frozen once signed."""
 
-import operator
 from datetime import datetime, time, timedelta
 from decimal import Decimal
-from functools import reduce
 
 import pghistory
 import pgtrigger
@@ -13,10 +11,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import (
     BooleanField,
-    DurationField,
     Exists,
     ExpressionWrapper,
-    F,
     OuterRef,
     Q,
     Value,
@@ -44,7 +40,7 @@ from treatments.models.catalogue import (
     Formula,
     NeedleRule,
 )
-from treatments.models.maps import MapZone, TreatmentMap
+from treatments.models.maps import MAP_SCHEDULE, MapZone, TreatmentMap
 
 # A signed session is evidence: the database itself refuses to change it, or the
 # injections and lots under it. Corrections are Amendments.
@@ -233,7 +229,19 @@ class TreatmentSession(models.Model):
                 condition=Q(next_appointment__isnull=False),
             ),
         ]
-        triggers = [NO_DELETE, SIGNED_SESSION_FROZEN]
+        triggers = [
+            NO_DELETE,
+            SIGNED_SESSION_FROZEN,
+            # Keeps MapSchedule in step: the map's count, latest session and booking
+            # (both maps, should a draft move from one to another).
+            OwnerTrigger(
+                name="map_schedule",
+                when=pgtrigger.After,
+                operation=pgtrigger.Insert | pgtrigger.Update,
+                func=MAP_SCHEDULE.format(maps="NEW.treatment_map_id, OLD.treatment_map_id")
+                + "RETURN NULL;",
+            ),
+        ]
 
     def __str__(self) -> str:
         return gettext("Session of %(date)s") % {
@@ -487,44 +495,46 @@ class LotSession(models.Model):
         return f"lot {self.lot_id} in session {self.session_id}: {self.uses} ({self.unit})"
 
 
-# How long a resolved side effect lasted (NULL while ongoing): indexed for the flags.
-RESOLVED_AFTER = ExpressionWrapper(F("resolved_at") - F("onset"), output_field=DurationField())
+def attention_from_sql(row: str) -> str:
+    """The follow-up rule, once, as SQL over `row` (NEW in the trigger below, the table
+    in the backfill): when an effect begins to need the practitioner's attention, NULL
+    if it never does. Infection and unexpected effects need it from their onset; the
+    others once they last longer than their expected course (SideEffect.EXPECTED_COURSE):
+    from the onset plus that course if ongoing, or if they resolved later than that.
+
+    Stored (SideEffect.attention_from, by the attention_from trigger on every write), so
+    that the dashboard's and the chart's lists read one partial index in onset order,
+    whatever the clock says, instead of testing each kind's limit against now."""
+    cases = []
+    for kind, (limit, _course) in SideEffect.EXPECTED_COURSE.items():
+        if limit is None:
+            cases.append(f"WHEN '{kind}' THEN {row}.onset")
+        else:
+            after = f"{row}.onset + INTERVAL '{int(limit.total_seconds())} seconds'"
+            cases.append(
+                f"WHEN '{kind}' THEN CASE WHEN {row}.resolved_at IS NULL "
+                f"OR {row}.resolved_at > {after} THEN {after} END"
+            )
+    return f"CASE {row}.kind {' '.join(cases)} END"
 
 
 def needs_attention(now) -> Q:
-    """The follow-up rule, once: infection and unexpected effects always need the
-    practitioner's attention, the others once they lasted longer than their expected
-    course (SideEffect.EXPECTED_COURSE), ongoing ones until `now`. The session page's
-    flag, the review (review_side_effect), the chart's and the dashboard's lists all
-    read it through the two QuerySet methods below.
-
-    Spelt so that the two partial indexes serve it (a bitmap OR over a few hundred
-    rows): an effect lasted longer than its limit if it resolved later than that after
-    its onset, or is ongoing and began before `now` less the limit. The COALESCE form
-    read every side effect (parallel seq scan: 23-46 ms on 129,146 effects, EXPLAIN
-    ANALYZE, issue 12). Needs the `resolved_after` alias."""
-    return reduce(
-        operator.or_,
-        (
-            Q(kind=kind)
-            if limit is None
-            else Q(kind=kind, resolved_after__gt=limit)
-            | Q(kind=kind, resolved_at__isnull=True, onset__lt=now - limit)
-            for kind, (limit, _) in SideEffect.EXPECTED_COURSE.items()
-        ),
-    )
+    """Whether an effect needs the practitioner's attention at `now` (reviewed or not):
+    the session page's flag, the review (review_side_effect), the chart's and the
+    dashboard's lists all read it through the two QuerySet methods below."""
+    return Q(attention_from__lte=now)
 
 
 class SideEffectQuerySet(models.QuerySet):
     def with_attention(self, now=None) -> "SideEffectQuerySet":
         """Annotate `needs_attention` (the rule above, at `now`), reviewed or not."""
         now = now or timezone.now()
-        # False, not NULL, for an ongoing effect within its course (NULL > limit).
+        # False, not NULL, for an effect that never needs attention.
         flag = Coalesce(
             ExpressionWrapper(needs_attention(now), output_field=BooleanField()),
             Value(False),
         )
-        return self.alias(resolved_after=RESOLVED_AFTER).annotate(needs_attention=flag)
+        return self.annotate(needs_attention=flag)
 
     def needing_attention(self, now=None) -> "SideEffectQuerySet":
         """Flags a practitioner has not yet reviewed: the chart's and the dashboard's list."""
@@ -532,7 +542,8 @@ class SideEffectQuerySet(models.QuerySet):
         return self.with_attention(now).filter(needs_attention(now), reviewed_at__isnull=True)
 
 
-@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent())
+# attention_from is derived (the trigger below): not part of the record's history.
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), exclude=["attention_from"])
 class SideEffect(models.Model):
     """A follow-up of an expected (or unexpected) effect after a session."""
 
@@ -589,6 +600,9 @@ class SideEffect(models.Model):
         related_name="+",
     )
     review_note = FreeTextField(_("review note"), blank=True)
+    # From when it needs the practitioner's attention (NULL: never): written by the
+    # database on every write (attention_from_sql), never by the application.
+    attention_from = models.DateTimeField(null=True, editable=False)
 
     objects = SideEffectQuerySet.as_manager()
 
@@ -597,18 +611,11 @@ class SideEffect(models.Model):
         verbose_name_plural = _("side effects")
         ordering = ["onset", "id"]
         indexes = [
-            # The flags not yet reviewed (needing_attention): resolved ones by kind and
-            # how long they lasted, ongoing ones by onset.
+            # The flags not yet reviewed (needing_attention), in onset order.
             models.Index(
-                F("kind"),
-                RESOLVED_AFTER,
-                name="side_effect_resolved_idx",
-                condition=Q(reviewed_at__isnull=True),
-            ),
-            models.Index(
-                F("onset"),
-                name="side_effect_ongoing_idx",
-                condition=Q(reviewed_at__isnull=True, resolved_at__isnull=True),
+                fields=["onset", "id"],
+                name="side_effect_attention_idx",
+                condition=Q(reviewed_at__isnull=True, attention_from__isnull=False),
             ),
         ]
         triggers = [NO_DELETE]
@@ -643,6 +650,17 @@ class SideEffect(models.Model):
                 errors["resolved_at"] = gettext("The time it resolved cannot be in the future.")
         if errors:
             raise ValidationError(errors)
+
+
+# Registered here rather than in Meta: the rule needs the class's EXPECTED_COURSE.
+pgtrigger.register(
+    pgtrigger.Trigger(
+        name="attention_from",
+        when=pgtrigger.Before,
+        operation=pgtrigger.Insert | pgtrigger.Update,
+        func=f"NEW.attention_from := {attention_from_sql('NEW')}; RETURN NEW;",
+    )
+)(SideEffect)
 
 
 class Amendment(models.Model):
