@@ -2,9 +2,13 @@
 
 import threading
 
+from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.db.models import Count, F, Prefetch, Q, QuerySet, Window, prefetch_related_objects
 from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 from PIL import ImageFile
 from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
@@ -15,18 +19,21 @@ from treatments.models import (
     Injection,
     InjectionLot,
     SideEffect,
+    StoredRecord,
     TreatmentSession,
 )
 from treatments.services.sessions import totals
 
 SUMMARY_CSS = "css/summary.css"
+RECORD = "treatments/includes/summary_record.html"
 
 # Imported with the views (a second or so), not on the first signature. Importing
 # WeasyPrint turned this on for the whole process: uploads need it off.
 ImageFile.LOAD_TRUNCATED_IMAGES = False
 
 
-def _prefetches() -> list:
+def _record_prefetches() -> list:
+    """What the signed record's part of the summary shows (summary_record.html)."""
     return [
         Prefetch(
             "injections",
@@ -38,8 +45,14 @@ def _prefetches() -> list:
             # The compound for its off-label mark (a join, not a query).
             queryset=InjectionLot.objects.select_related("compound").order_by("compound_name"),
         ),
-        "amendments__author",
         "acknowledgements__acknowledged_by",
+    ]
+
+
+def _paper_prefetches() -> list:
+    """What a summary shows besides the record, and the session page with it."""
+    return [
+        "amendments__author",
         Prefetch(
             "side_effects",
             queryset=SideEffect.objects.with_attention().select_related("reviewed_by"),
@@ -47,29 +60,40 @@ def _prefetches() -> list:
     ]
 
 
-def with_summary_data(sessions: QuerySet) -> QuerySet:
-    """Everything the summary shows, in a fixed number of queries however many zones."""
+def _prefetches() -> list:
+    return _record_prefetches() + _paper_prefetches()
+
+
+def _with_heading(sessions: QuerySet) -> QuerySet:
     return sessions.select_related(
         "patient",
         "location__jurisdiction",
         "practitioner",
         "signed_by",
         "treatment_map__indication",
-    ).prefetch_related(*_prefetches())
+    )
 
 
-def summary(session: TreatmentSession, *, session_number: int | None = None) -> dict:
+def with_summary_data(sessions: QuerySet) -> QuerySet:
+    """Everything the summary shows, in a fixed number of queries however many zones."""
+    return _with_heading(sessions).prefetch_related(*_prefetches())
+
+
+def with_paper_data(sessions: QuerySet) -> QuerySet:
+    """What a summary shows around the record's part, which records_of gives."""
+    return _with_heading(sessions).prefetch_related(*_paper_prefetches())
+
+
+def record_context(session: TreatmentSession) -> dict:
+    """What the signed record's part of the summary draws (summary_record.html)."""
     injections = list(session.injections.all())
     volume, points, per_compound = totals(injections)
     return {
         "session": session,
-        "session_number": session_number,
-        "patient": session.patient,
         "injections": injections,
         "total_volume": volume,
         "total_points": points,
         "per_compound": per_compound,
-        "amendments": list(session.amendments.all()),
         # What changed after the treatment, as acknowledged at signing (signed sessions).
         "acknowledgements": list(session.acknowledgements.all()),
         "treated_codes": [injection.region.code for injection in injections],
@@ -80,6 +104,64 @@ def summary(session: TreatmentSession, *, session_number: int | None = None) -> 
             if kind != SideEffect.Kind.OTHER
         ],
     }
+
+
+def summary(
+    session: TreatmentSession, *, session_number: int | None = None, record: str | None = None
+) -> dict:
+    """The summary's context (summary_body.html). With `record` (records_of), the
+    record's part as drawn already; without, everything to draw it."""
+    context = {
+        "session": session,
+        "session_number": session_number,
+        "patient": session.patient,
+        "amendments": list(session.amendments.all()),
+    }
+    return context | ({"record": record} if record is not None else record_context(session))
+
+
+def records_of(sessions: list[TreatmentSession]) -> dict[int, SafeString]:
+    """The signed record's part of each session's summary, in the active language.
+
+    A signed session's is drawn once per language and stored (StoredRecord): the rows
+    it is drawn from cannot change any more. Stored when signed (store_records); one
+    signed earlier, or copied in by seed_demo, is drawn and stored the first time it is
+    shown. A draft's is drawn each time. Drawing the record was most of a booklet
+    page's time (20 summaries: 85% template rendering, issue 24)."""
+    language = get_language()
+    records = dict(
+        StoredRecord.objects.filter(
+            session_id__in=[s.pk for s in sessions if s.is_signed], language=language
+        ).values_list("session_id", "html")
+    )
+    missing = [s for s in sessions if s.pk not in records]
+    if missing:
+        records |= draw_records(missing)
+        StoredRecord.objects.bulk_create(
+            [
+                StoredRecord(session=s, language=language, html=records[s.pk])
+                for s in missing
+                if s.is_signed
+            ],
+            ignore_conflicts=True,  # drawn at the same moment by another request
+        )
+    # Drawn from our own template, every value escaped there.
+    return {pk: mark_safe(html) for pk, html in records.items()}  # noqa: S308  # nosec B308 B703
+
+
+def draw_records(sessions: list[TreatmentSession]) -> dict[int, str]:
+    prefetch_related_objects(sessions, *_record_prefetches())
+    regions = list(BodyRegion.objects.all())
+    return {
+        s.pk: render_to_string(RECORD, {**record_context(s), "regions": regions}) for s in sessions
+    }
+
+
+def store_records(session: TreatmentSession) -> None:
+    """Draw and store a session just signed's record in every language of the clinic."""
+    for language, _name in settings.LANGUAGES:
+        with translation.override(language):
+            records_of([session])
 
 
 def render_pdf(session: TreatmentSession, *, regions=None, amendments=None) -> bytes:

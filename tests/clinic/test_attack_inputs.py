@@ -56,6 +56,8 @@ NOT_TYPED = {
     "treatments.LotSession.unit": "written by the database (lot_facts), from InjectionLot",
     "treatments.InjectionLot.amount_unit": "copy of FormulaIngredient.unit (choices)",
     "treatments.Acknowledgement.key": "written by signing (signature.Change.key)",
+    "treatments.StoredRecord.language": "a code of settings.LANGUAGES, the active one",
+    "treatments.StoredRecord.html": "drawn from our template, every value escaped there",
 }
 
 

@@ -3,6 +3,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils import translation
 
 from clinic.models import AccessLog
 from tests.dates import datetime_input, days_from_today, local
@@ -18,6 +19,7 @@ from treatments.diagram import (
 )
 from treatments.models import BodyRegion, MapZone, NeedleRule, TreatmentMap
 from treatments.services import maps as services
+from treatments.templatetags.treatments_extras import body_diagram
 
 pytestmark = pytest.mark.django_db
 
@@ -35,6 +37,33 @@ def test_every_region_is_clickable_in_the_diagram_and_a_checkbox(
         assert f'data-region="{code}" tabindex="0"' in html, code
         assert 'role="checkbox"' in html
         assert f'name="regions" value="{code}"' in html, code
+
+
+def test_a_diagram_drawn_once_is_drawn_anew_for_another_language_label_or_choice():
+    """The diagram is kept once drawn (treatments_extras._drawn): each thing it shows is
+    part of what it is kept by."""
+    regions = list(BodyRegion.objects.filter(code__in=["knee_left", "thigh_outer_right"]))
+
+    def draw(selected=("knee_left",), language="en"):
+        with translation.override(language):
+            return str(body_diagram(regions, selected=selected, palette="paper"))
+
+    english = draw()
+    assert draw() == english
+    assert 'class="region selected" data-region="knee_left"' in english
+    assert 'data-region="thigh_outer_right"' in english
+    # Another choice of zones, another language: another drawing.
+    assert 'class="region selected" data-region="thigh_outer_right"' in draw(
+        selected=("thigh_outer_right",)
+    )
+    french = draw(language="fr-ca")
+    assert french != english and ">D</text>" in french and ">R</text>" in english
+    # A region renamed in the catalogue (escaped like any label).
+    knee = next(r for r in regions if r.code == "knee_left")
+    knee.label = "Genou <gauche>"
+    knee.label_fr = "Genou <gauche>"
+    renamed = draw()
+    assert "Genou &lt;gauche&gt;" in renamed and "<gauche>" not in renamed
 
 
 def test_every_region_takes_a_touch_of_44_px_in_some_view():

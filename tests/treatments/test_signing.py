@@ -9,12 +9,14 @@ from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
 from pypdf import PdfReader
 
+from clinic.i18n import in_patient_language
 from clinic.models import AccessLog
 from tests.dates import days_from_today
 from tests.factories import CompoundLotFactory, MapZoneFactory
 from tests.treatments.session_helpers import session_post
 from treatments.models import Amendment, CompoundLot, Injection, InjectionLot, TreatmentSession
 from treatments.services.sessions import sign_session
+from treatments.summary import draw_records
 
 pytestmark = pytest.mark.django_db
 
@@ -302,8 +304,14 @@ def test_catalogue_edits_after_signing_do_not_rewrite_the_record(client_for, pra
     html = after.content.decode()
     assert "PHOS-26" in html and "REWRITTEN-1" not in html
     assert f"{new_expiry:%Y-%m-%d}" not in html
-    assert after.context["per_compound"] == before.context["per_compound"]
+    assert after.context["record"] == before.context["record"]
     assert "<bdi>Phosphatidylcholine</bdi> 5 mg" in html
+    # Drawn again from the rows (as for a session signed before records were stored):
+    # the same record, the catalogue's edits nowhere in it.
+    with in_patient_language(signed.patient):
+        assert draw_records([TreatmentSession.objects.get(pk=signed.pk)]) == {
+            signed.pk: before.context["record"]
+        }
 
 
 def test_signing_a_draft_that_changed_since_it_was_reviewed_is_refused(

@@ -20,6 +20,7 @@ from treatments.models.sessions import (
     InjectionLot,
     LotSession,
     SideEffect,
+    StoredRecord,
     TreatmentSession,
 )
 
@@ -33,6 +34,7 @@ __all__ = [
     "LotSession",
     "MapSchedule",
     "SideEffect",
+    "StoredRecord",
     "TreatmentSession",
     "BodyRegion",
     "Compound",

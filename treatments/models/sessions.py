@@ -742,3 +742,41 @@ class Acknowledgement(models.Model):
 
     def __str__(self) -> str:
         return self.statement
+
+
+class StoredRecord(models.Model):
+    """The signed record's part of a session's summary (diagram, checklist, injections
+    with their lots, totals, acknowledgements, signature) as HTML, in one language: drawn
+    once from rows that cannot change any more, and read by the session page, the print
+    view and the booklet instead of drawing it again (treatments/summary.py, records_of).
+    Append-only, and for signed sessions only: the database refuses anything else."""
+
+    session = models.ForeignKey(TreatmentSession, on_delete=models.PROTECT, related_name="+")
+    language = models.CharField(max_length=8)  # a code of settings.LANGUAGES
+    html = models.TextField()
+    drawn_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        default_permissions = ()
+        constraints = [
+            models.UniqueConstraint(fields=["session", "language"], name="one_record_per_language")
+        ]
+        triggers = [
+            pgtrigger.Protect(name="append_only", operation=pgtrigger.Update | pgtrigger.Delete),
+            pgtrigger.Trigger(
+                name="signed_only",
+                when=pgtrigger.Before,
+                operation=pgtrigger.Insert,
+                func="""
+                    IF NOT EXISTS (SELECT 1 FROM treatments_treatmentsession
+                                   WHERE id = NEW.session_id AND status = 'signed') THEN
+                        RAISE EXCEPTION 'Only a signed session''s record is stored.'
+                            USING ERRCODE = 'check_violation';
+                    END IF;
+                    RETURN NEW;
+                """,
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"record of session {self.session_id} ({self.language})"

@@ -4,6 +4,7 @@ from datetime import datetime
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -19,7 +20,7 @@ from clinic.access import (
 from clinic.audit import record_access, record_list_access
 from clinic.concurrency import StaleEdit
 from clinic.forms import formset_problems, problems_of, refill
-from clinic.i18n import render_for_patient
+from clinic.i18n import in_patient_language, render_for_patient
 from clinic.models import AccessLog, Location
 from clinic.numbers import int_or_none
 from clinic.paging import OffsetPage
@@ -40,7 +41,6 @@ from treatments.forms.sessions import (
     posted_rows,
 )
 from treatments.models import (
-    BodyRegion,
     SideEffect,
     TreatmentMap,
     TreatmentSession,
@@ -57,10 +57,13 @@ from treatments.services.sessions import (
 from treatments.services.signature import changes_since_treatment
 from treatments.summary import (
     number_in_plan,
+    records_of,
     render_amended_pdf,
     render_pdf,
+    store_records,
     summary,
     with_number_in_plan,
+    with_paper_data,
     with_summary_data,
 )
 
@@ -258,15 +261,14 @@ def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _render_detail(request: HttpRequest, pk: int, amendment_form: AmendmentForm) -> HttpResponse:
     session = get_session_for(
-        request, pk, VIEW_CLINICAL, queryset=with_summary_data(TreatmentSession.objects.all())
+        request, pk, VIEW_CLINICAL, queryset=with_paper_data(TreatmentSession.objects.all())
     )
     record_access(request, patient=session.patient, action=AccessLog.Action.VIEW, subject=session)
     return render(
         request,
         "treatments/session_detail.html",
         {
-            **summary(session),
-            "regions": list(BodyRegion.objects.all()),
+            **summary(session, record=records_of([session])[session.pk]),
             "amendment_form": amendment_form,
             # A draft says what changed since the treatment; signing will ask about it.
             "changes": [] if session.is_signed else changes_since_treatment(session),
@@ -295,13 +297,16 @@ def session_sign(request: HttpRequest, pk: int) -> HttpResponse:
             key: request.POST.get(f"note:{key}", "") for key in request.POST.getlist("acknowledge")
         }
         try:
-            sign_session(
-                session=session,
-                user=request.user,
-                render_pdf=render_pdf,
-                expected_version=int_or_none(request.POST.get("version")),
-                acknowledgements=notes,
-            )
+            with transaction.atomic():
+                signed = sign_session(
+                    session=session,
+                    user=request.user,
+                    render_pdf=render_pdf,
+                    expected_version=int_or_none(request.POST.get("version")),
+                    acknowledgements=notes,
+                )
+                # The record's part of the summary, drawn once with the PDF.
+                store_records(signed)
         except ValidationError as error:
             refused = error.messages
         else:
@@ -419,16 +424,17 @@ def side_effect_review(request: HttpRequest, pk: int, effect_pk: int) -> HttpRes
 @require_GET
 def session_print(request: HttpRequest, pk: int) -> HttpResponse:
     session = get_session_for(
-        request, pk, VIEW_CLINICAL, queryset=with_summary_data(TreatmentSession.objects.all())
+        request, pk, VIEW_CLINICAL, queryset=with_paper_data(TreatmentSession.objects.all())
     )
     record_access(request, patient=session.patient, action=AccessLog.Action.PRINT, subject=session)
+    with in_patient_language(session.patient):
+        record = records_of([session])[session.pk]
     return render_for_patient(
         request,
         session.patient,
         "treatments/session_summary.html",
         {
-            **summary(session, session_number=number_in_plan(session)),
-            "regions": list(BodyRegion.objects.all()),
+            **summary(session, session_number=number_in_plan(session), record=record),
             "for_pdf": False,
         },
     )
@@ -503,7 +509,7 @@ def patient_booklet(request: HttpRequest, pk: int) -> HttpResponse:
     """
     patient = get_patient_for(request, pk, VIEW_CLINICAL)
     # The booklet is handed to the patient: signed records only.
-    sessions = with_summary_data(
+    sessions = with_paper_data(
         with_number_in_plan(
             TreatmentSession.objects.for_patient(patient).filter(
                 status=TreatmentSession.Status.SIGNED
@@ -513,6 +519,9 @@ def patient_booklet(request: HttpRequest, pk: int) -> HttpResponse:
     # Counting one patient's signed sessions is bounded by that patient, not the clinic.
     page = Paginator(sessions, BOOKLET_PAGE).get_page(request.GET.get("page"))
     record_access(request, patient=patient, action=AccessLog.Action.PRINT)
+    shown = list(page.object_list)
+    with in_patient_language(patient):
+        records = records_of(shown)
     return render_for_patient(
         request,
         patient,
@@ -520,7 +529,8 @@ def patient_booklet(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "patient": patient,
             "page": page,
-            "summaries": [summary(s, session_number=s.number_in_plan) for s in page.object_list],
-            "regions": list(BodyRegion.objects.all()),
+            "summaries": [
+                summary(s, session_number=s.number_in_plan, record=records[s.pk]) for s in shown
+            ],
         },
     )
