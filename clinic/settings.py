@@ -242,6 +242,16 @@ if MIGRATION_DATABASE["NAME"] != DATABASES["default"]["NAME"]:
     raise ImproperlyConfigured(
         "DATABASE_URL and MIGRATION_DATABASE_URL must name the same database"
     )
+# A streaming standby for the report pages (clinic/replica.py), optional: the same
+# database, reached as the application's role. Never migrated, never written.
+if os.environ.get("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = _parse_database_url(
+        "DATABASE_REPLICA_URL", os.environ["DATABASE_REPLICA_URL"]
+    )
+    # A replica that is down answers at once on a socket; over TCP, within 3 s.
+    DATABASES["replica"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 3)
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["clinic.replica.ReplicaRouter"]
 # The role migrate grants the application's privileges to.
 DATABASE_APP_ROLE = DATABASES["default"]["USER"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

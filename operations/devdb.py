@@ -335,6 +335,38 @@ def _ensure_database(cluster: Cluster) -> None:
             conn.close()
 
 
+def start_replica(primary: Cluster, replica: Cluster) -> str:
+    """A streaming standby of the running `primary` in `replica` (a base backup taken
+    with pg_basebackup, then started as a hot standby following the primary's WAL),
+    started if need be; return the application's URL on it (DATABASE_REPLICA_URL).
+
+    The same binaries and roles as the primary; the replication connection goes over
+    the primary's socket with the bootstrap superuser, as initdb's pg_hba allows."""
+    if not (replica.data_dir / "PG_VERSION").exists():
+        _prepare_ownership(replica)
+        _pg(
+            primary,
+            "pg_basebackup",
+            "-D",
+            str(replica.data_dir),
+            "-h",
+            str(primary.socket_dir),
+            "-U",
+            DB_USER,
+            "--write-recovery-conf",  # standby.signal and primary_conninfo
+            "--wal-method=stream",
+            "--checkpoint=fast",
+        )
+        # The primary's socket lives in its data directory: the backup holds its lock
+        # file, which would make the standby think a server already listens there.
+        for lock in replica.data_dir.glob(".s.PGSQL.*"):
+            lock.unlink()
+    if not is_running(replica):
+        _prepare_socket_dir(replica)
+        _start_server(replica)
+    return replica.url
+
+
 def stop(cluster: Cluster | None = None) -> None:
     cluster = cluster or default_cluster()
     if is_running(cluster):

@@ -8,6 +8,7 @@ from clinic.access import VIEW_AUDIT, VIEW_CLINICAL, requires
 from clinic.audit import record_access, record_list_access
 from clinic.models import AccessLog
 from clinic.paging import OffsetPage
+from clinic.replica import reads_on_replica
 from patients.access import get_patient_for
 from patients.models import Patient
 from reports import dashboard
@@ -26,6 +27,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @requires(VIEW_AUDIT)
+@reads_on_replica
 def audit_search(request: HttpRequest) -> HttpResponse:
     """The privacy officer's search: who read, printed or downloaded which record, when."""
     form = AuditSearchForm(request.GET)
@@ -62,6 +64,7 @@ def audit_search(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@reads_on_replica
 def patient_fhir(request: HttpRequest, pk: int) -> HttpResponse:
     """The whole record as a FHIR R4 Bundle (JSON download); clinical, like the booklet."""
     patient = get_patient_for(request, pk, VIEW_CLINICAL)

@@ -22,6 +22,7 @@ from clinic.audit import record_list_access
 from clinic.models import AccessLog
 from clinic.numbers import plain
 from clinic.paging import OffsetPage
+from clinic.replica import reads_on_replica
 from treatments.forms.lots import QuarantineForm
 from treatments.models import CompoundLot, TreatmentSession
 from treatments.services.lots import (
@@ -54,6 +55,7 @@ def _recalled_lot(pk: int) -> CompoundLot:
 
 @require_GET
 @requires(VIEW_CLINICAL)
+@reads_on_replica
 def lot_recall(request: HttpRequest, pk: int) -> HttpResponse:
     """The patients who received this lot, a page at a time, with how to reach them."""
     lot = _recalled_lot(pk)
@@ -79,6 +81,7 @@ def lot_recall(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @requires(VIEW_CLINICAL)
+@reads_on_replica
 def lot_recall_print(request: HttpRequest, pk: int) -> HttpResponse:
     """Every patient who received the lot, as a contact list to print (for calls and
     letters)."""
@@ -132,6 +135,7 @@ class _Line:
 
 @require_GET
 @requires(VIEW_CLINICAL)
+@reads_on_replica
 def lot_recall_csv(request: HttpRequest, pk: int) -> StreamingHttpResponse:
     """The recall as a spreadsheet: one line per patient and session, every amount of
     the lot's compound (a lot dosed in two units gives one line per unit).
