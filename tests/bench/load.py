@@ -81,7 +81,10 @@ class Client:
 
 
 def drive(clients: list[Client], page: dict, seconds: float, warm_up: bool = True) -> dict:
-    """Every client on this page for `seconds` (after one request each, not timed)."""
+    """Every client on this page for `seconds` (after one request each, not timed); a
+    page marked `alone`, one client only: its target is a time on a quiet server."""
+    if page.get("alone"):
+        clients = clients[:1]
     latencies: list[float] = []
     failures: list[str] = []
     failed = 0

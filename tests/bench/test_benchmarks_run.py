@@ -33,13 +33,13 @@ def pages(sessions: int) -> list[str]:
         "dashboard",
         "lot recall DEMO-RECALL-1 (first page)",
         "lot recall, most-used lot (first page)",
-        "lot recall CSV, most-used lot",
+        "lot recall CSV, most-used lot (one client)",
         f"booklet ({sessions} sessions)",
         "session list",
         "console: compound list",
         "console: compound history",
         "save a 14-zone draft",
-        "sign it (PDF drawn)",
+        "sign it (PDF drawn, one client)",
     ]
 
 
