@@ -39,5 +39,6 @@ urlpatterns = [
         {"size": "thumbnail"},
         name="photo_thumbnail",
     ),
+    path("<int:pk>/measurements/", views.measurements, name="measurements"),
     path("<int:pk>/measurements/new/", views.measurement_new, name="measurement_new"),
 ]

@@ -20,7 +20,7 @@ from clinic.i18n import patient_language
 from clinic.models import AccessLog
 from clinic.paging import OffsetPage
 from patients.access import get_patient_for
-from patients.charts import measurement_trends
+from patients.charts import chart_measurements, measurement_trends
 from patients.forms import (
     ArchiveForm,
     ConsentForm,
@@ -222,7 +222,7 @@ def patient_chart(request: HttpRequest, pk: int) -> HttpResponse:
             photo_groups=[group for group in groups if group[3] > 1],
             all_photo_groups=groups,
             photo_total=sum(group[3] for group in groups),
-            trends=measurement_trends(list(patient.measurements.order_by("site", "measured_on"))),
+            trends=measurement_trends(chart_measurements(patient.measurements.all())),
         )
     record_access(request, patient=patient, action=AccessLog.Action.VIEW)
     return render(request, "patients/patient_chart.html", context)
@@ -352,6 +352,15 @@ def photo_compare(request: HttpRequest, pk: int) -> HttpResponse:
             "candidates": candidates,
         },
     )
+
+
+@require_GET
+def measurements(request: HttpRequest, pk: int) -> HttpResponse:
+    """Every measurement of the patient, as trends: what the chart draws in part."""
+    patient = get_patient_for(request, pk, VIEW_CLINICAL)
+    record_access(request, patient=patient, action=AccessLog.Action.VIEW)
+    trends = measurement_trends(list(patient.measurements.order_by("site", "measured_on", "id")))
+    return render(request, "patients/measurements.html", {"patient": patient, "trends": trends})
 
 
 @require_http_methods(["GET", "POST"])

@@ -138,6 +138,7 @@ PAGES: dict[str, Rule] = {
     "patients:photo_compare": page(CLINICIANS, PATIENT, "region=Right+thigh&view=front"),
     "patients:photo_full": page(CLINICIANS, ("patient", "photo")),
     "patients:photo_thumbnail": page(CLINICIANS, ("patient", "photo")),
+    "patients:measurements": page(CLINICIANS, PATIENT),
     "patients:measurement_new": form(CLINICIANS, PATIENT),
     "treatments:map_new": form(CLINICIANS, PATIENT),
     "treatments:map": page(CLINICIANS, MAP),

@@ -96,6 +96,7 @@ PATIENT_PAGES: dict[str, Page] = {
     "patients:photo_thumbnail": Page(
         lambda world: [world.patient.pk, world.photo.pk], [(DOWNLOAD, lambda w: w.photo)]
     ),
+    "patients:measurements": Page(by_patient, [(VIEW, patient)]),
     "patients:measurement_new": Page(by_patient, [(VIEW, patient)]),
     "treatments:map_new": Page(by_patient, [(VIEW, patient)]),
     "treatments:map": Page(by_map, [(VIEW, tmap)]),

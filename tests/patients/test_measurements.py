@@ -4,7 +4,8 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from patients.charts import measurement_trends
+from clinic.models import AccessLog
+from patients.charts import CHART_POINTS, measurement_trends
 from patients.models import Measurement
 from tests.dates import days_from_today
 
@@ -83,3 +84,52 @@ def test_trend_geometry():
     assert xs == sorted(xs) and xs[1] - xs[0] == pytest.approx(xs[2] - xs[1])
     assert ys[0] == trend.top and ys[1] == trend.bottom  # highest on top, lowest at the bottom
     assert trend.change == Decimal("-5") and trend.change_percent == Decimal("-6.3")
+
+
+def test_the_chart_draws_the_first_and_the_latest_and_the_page_every_one(
+    client_for, practitioner, patient, assistant
+):
+    """A long-measured patient's chart stays light: each trend draws its baseline and its
+    latest CHART_POINTS - 1, the change still from the first; the measurements page draws
+    them all, for clinical roles, and logs the look."""
+    values = [Decimal("70.0") - i for i in range(CHART_POINTS + 5)]
+    days = [days_from_today(-7 * (len(values) - i)) for i in range(len(values))]
+    for value, day in zip(values, days, strict=True):
+        Measurement.objects.create(
+            patient=patient,
+            site="Waist",
+            unit="cm",
+            value=value,
+            measured_on=day,
+            posture="standing",
+            recorded_by=practitioner,
+        )
+    Measurement.objects.create(
+        patient=patient,
+        site="Right thigh",
+        unit="cm",
+        value=Decimal("58"),
+        measured_on=days[-1],
+        posture="standing",
+        recorded_by=practitioner,
+    )
+    client = client_for(practitioner)
+    chart = client.get(patient.get_absolute_url())
+    waist, thigh = sorted(chart.context["trends"], key=lambda t: t.site, reverse=True)
+    drawn = [point.measurement.value for point in waist.points]
+    assert drawn == [values[0], *values[-(CHART_POINTS - 1) :]]
+    assert waist.total == len(values) and waist.change == values[-1] - values[0]
+    assert (thigh.total, len(thigh.points)) == (1, 1)
+    page = chart.content.decode()
+    assert page.count('data-testid="trend-part"') == 1
+    assert f"{CHART_POINTS} of {len(values)} measurements" in page
+    url = reverse("patients:measurements", args=[patient.pk])
+    assert f'href="{url}"' in page
+    logged = AccessLog.objects.filter(patient_id=patient.pk).count()
+    full = client.get(url)
+    assert full.status_code == 200
+    every = next(t for t in full.context["trends"] if t.site == "Waist")
+    assert [point.measurement.value for point in every.points] == values
+    assert 'data-testid="trend-part"' not in full.content.decode()
+    assert AccessLog.objects.filter(patient_id=patient.pk).count() == logged + 1
+    assert client_for(assistant).get(url).status_code == 403
