@@ -83,6 +83,10 @@ POLICY = {
     # application.
     "treatments_lotsession": frozenset({"SELECT"}),
     "treatments_mapschedule": frozenset({"SELECT"}),
+    # Kept by the lot_totals trigger on treatments_lotsession, as the owner.
+    "treatments_lotpatient": frozenset({"SELECT"}),
+    "treatments_lottotal": frozenset({"SELECT"}),
+    "treatments_lotamount": frozenset({"SELECT"}),
 }
 
 

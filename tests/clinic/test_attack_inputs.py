@@ -54,6 +54,7 @@ NOT_TYPED = {
     "treatments.InjectionLot.compound_name": "copy of Compound.name",
     "treatments.InjectionLot.lot_number": "copy of CompoundLot.lot_number",
     "treatments.LotSession.unit": "written by the database (lot_facts), from InjectionLot",
+    "treatments.LotAmount.unit": "written by the database (lot_totals), from LotSession",
     "treatments.InjectionLot.amount_unit": "copy of FormulaIngredient.unit (choices)",
     "treatments.Acknowledgement.key": "written by signing (signature.Change.key)",
     "treatments.StoredRecord.language": "a code of settings.LANGUAGES, the active one",

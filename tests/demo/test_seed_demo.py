@@ -10,6 +10,7 @@ import pytest
 from django.core.files.storage import default_storage
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, transaction
+from django.db.models import Count, Sum
 from django.urls import reverse
 from django.utils import timezone
 
@@ -26,6 +27,8 @@ from treatments.models import (
     CompoundLot,
     Injection,
     InjectionLot,
+    LotSession,
+    LotTotal,
     MapZone,
     SideEffect,
     TreatmentMap,
@@ -132,6 +135,12 @@ def test_a_second_run_adds_patients_and_keeps_the_showcase_records():
     assert InjectionLot.objects.filter(lot__lot_number=RECALL_LOT).count() == 30
     # What the triggers would have written for the rows copied in, both runs.
     assert schedules_as_stored() == schedules_from_records()
+    per_lot = LotSession.objects.values("lot").annotate(
+        p=Count("patient", distinct=True), s=Count("session", distinct=True), i=Sum("uses")
+    )
+    expected = {row["lot"]: (row["p"], row["s"], row["i"]) for row in per_lot.order_by()}
+    kept = {t.lot_id: (t.patients, t.sessions, t.injections) for t in LotTotal.objects.all()}
+    assert kept == expected and expected
     now = timezone.now()
     stored = dict(SideEffect.objects.with_attention(now).values_list("pk", "needs_attention"))
     assert stored == {e.pk: needs_attention_in_python(e, now) for e in SideEffect.objects.all()}

@@ -408,6 +408,66 @@ LOT_FACTS = """
 """
 
 
+# The lot_totals trigger: each LotSession row added or removed moves its lot's totals
+# (LotTotal, LotAmount) and its patient's count of rows (LotPatient, which says when a
+# patient is first or no longer among the lot's). An update is a removal and an addition.
+LOT_TOTALS = """
+    IF TG_OP IN ('DELETE', 'UPDATE') THEN
+        UPDATE treatments_lotpatient SET rows = rows - 1
+            WHERE lot_id = OLD.lot_id AND patient_id = OLD.patient_id
+            RETURNING rows INTO _left;
+        IF _left = 0 THEN
+            DELETE FROM treatments_lotpatient
+                WHERE lot_id = OLD.lot_id AND patient_id = OLD.patient_id;
+        END IF;
+        UPDATE treatments_lottotal SET
+            patients = patients - (_left = 0)::int,
+            sessions = sessions - (NOT EXISTS (
+                SELECT 1 FROM treatments_lotsession s WHERE s.lot_id = OLD.lot_id
+                AND s.session_id = OLD.session_id AND s.unit <> OLD.unit))::int,
+            injections = injections - OLD.uses
+            WHERE lot_id = OLD.lot_id;
+        UPDATE treatments_lotamount SET amount = amount - OLD.amount
+            WHERE lot_id = OLD.lot_id AND unit = OLD.unit;
+    END IF;
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        INSERT INTO treatments_lotpatient AS p (lot_id, patient_id, rows)
+            VALUES (NEW.lot_id, NEW.patient_id, 1)
+            ON CONFLICT (lot_id, patient_id) DO UPDATE SET rows = p.rows + 1
+            RETURNING (xmax = 0) INTO _first;
+        INSERT INTO treatments_lottotal AS t (lot_id, patients, sessions, injections)
+            VALUES (NEW.lot_id, _first::int, (NOT EXISTS (
+                SELECT 1 FROM treatments_lotsession s WHERE s.lot_id = NEW.lot_id
+                AND s.session_id = NEW.session_id AND s.unit <> NEW.unit))::int, NEW.uses)
+            ON CONFLICT (lot_id) DO UPDATE SET
+                patients = t.patients + EXCLUDED.patients,
+                sessions = t.sessions + EXCLUDED.sessions,
+                injections = t.injections + EXCLUDED.injections;
+        INSERT INTO treatments_lotamount AS a (lot_id, unit, amount)
+            VALUES (NEW.lot_id, NEW.unit, NEW.amount)
+            ON CONFLICT (lot_id, unit) DO UPDATE SET amount = a.amount + EXCLUDED.amount;
+    END IF;
+    RETURN NULL;
+"""
+
+# Every lot's totals from its LotSession rows, for the lots in {lots} (an SQL expression
+# giving lot ids): the backfill, and seed_demo's after copying with the trigger off.
+LOT_TOTALS_OF = """
+    DELETE FROM treatments_lotpatient WHERE lot_id IN ({lots});
+    DELETE FROM treatments_lottotal WHERE lot_id IN ({lots});
+    DELETE FROM treatments_lotamount WHERE lot_id IN ({lots});
+    INSERT INTO treatments_lotpatient (lot_id, patient_id, rows)
+        SELECT lot_id, patient_id, count(*) FROM treatments_lotsession
+        WHERE lot_id IN ({lots}) GROUP BY lot_id, patient_id;
+    INSERT INTO treatments_lottotal (lot_id, patients, sessions, injections)
+        SELECT lot_id, count(DISTINCT patient_id), count(DISTINCT session_id), sum(uses)
+        FROM treatments_lotsession WHERE lot_id IN ({lots}) GROUP BY lot_id;
+    INSERT INTO treatments_lotamount (lot_id, unit, amount)
+        SELECT lot_id, unit, sum(amount) FROM treatments_lotsession
+        WHERE lot_id IN ({lots}) GROUP BY lot_id, unit;
+"""
+
+
 @pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class InjectionLot(models.Model):
     """The lot used for one compound of the injected formula: the traceability link."""
@@ -490,9 +550,77 @@ class LotSession(models.Model):
             )
         ]
         indexes = [models.Index(fields=["lot", "patient"], name="lot_session_patient")]
+        triggers = [
+            # Keeps LotTotal, LotAmount and LotPatient in step with every row.
+            OwnerTrigger(
+                name="lot_totals",
+                when=pgtrigger.After,
+                operation=pgtrigger.Insert | pgtrigger.Update | pgtrigger.Delete,
+                declare=[("_left", "integer"), ("_first", "boolean")],
+                func=LOT_TOTALS,
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"lot {self.lot_id} in session {self.session_id}: {self.uses} ({self.unit})"
+
+
+class LotPatient(models.Model):
+    """How many of a lot's LotSession rows are a patient's: kept by the lot_totals
+    trigger so that LotTotal.patients counts each patient once."""
+
+    lot = models.ForeignKey(
+        CompoundLot, on_delete=models.DO_NOTHING, related_name="+", db_index=False
+    )
+    patient = models.ForeignKey(Patient, on_delete=models.DO_NOTHING, related_name="+")
+    rows = models.PositiveIntegerField()
+
+    class Meta:
+        default_permissions = ()
+        constraints = [
+            models.UniqueConstraint(fields=["lot", "patient"], name="one_count_per_lot_patient")
+        ]
+
+    def __str__(self) -> str:
+        return f"lot {self.lot_id}, patient {self.patient_id}: {self.rows}"
+
+
+class LotTotal(models.Model):
+    """What a lot's recall counts: patients, sessions and injections (drafts and signed
+    alike), one row per lot, kept by the database (the lot_totals trigger on LotSession,
+    as the owner): a recall's totals are one row, not a count over 235,000 uses."""
+
+    lot = models.OneToOneField(
+        CompoundLot, on_delete=models.DO_NOTHING, primary_key=True, related_name="+"
+    )
+    patients = models.PositiveIntegerField()
+    sessions = models.PositiveIntegerField()
+    injections = models.PositiveIntegerField()
+
+    class Meta:
+        default_permissions = ()
+
+    def __str__(self) -> str:
+        return f"lot {self.lot_id}: {self.patients} patients, {self.injections} injections"
+
+
+class LotAmount(models.Model):
+    """How much of a lot's compound was injected, per unit (as LotTotal)."""
+
+    lot = models.ForeignKey(
+        CompoundLot, on_delete=models.DO_NOTHING, related_name="+", db_index=False
+    )
+    unit = models.CharField(max_length=4)
+    amount = models.DecimalField(max_digits=18, decimal_places=6)
+
+    class Meta:
+        default_permissions = ()
+        constraints = [
+            models.UniqueConstraint(fields=["lot", "unit"], name="one_amount_per_lot_unit")
+        ]
+
+    def __str__(self) -> str:
+        return f"lot {self.lot_id}: {self.amount} {self.unit}"
 
 
 def attention_from_sql(row: str) -> str:

