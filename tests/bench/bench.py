@@ -132,11 +132,11 @@ def setup_bench_database(patients: int):
 
 def prepare_accounts(count: int, require_2fa: bool) -> list[dict]:
     """Per client: a practitioner with a patient of their own (a 14-zone map, a treatment
-    consent in force) to save and sign sessions for, and a catalogue administrator for
-    the console, each with an authenticator."""
+    consent in force) to save and sign sessions for, a catalogue administrator for the
+    console and a privacy officer for the audit search, each with an authenticator."""
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    from clinic.roles import CATALOGUE_ADMIN
+    from clinic.roles import CATALOGUE_ADMIN, PRIVACY_OFFICER
     from tests.factories import UserFactory
     from tests.live.people import make_person
 
@@ -146,6 +146,9 @@ def prepare_accounts(count: int, require_2fa: bool) -> list[dict]:
         admin = UserFactory(username=f"bench-console-{n}", roles=[CATALOGUE_ADMIN])
         TOTPDevice.objects.filter(user=admin).delete()
         device = TOTPDevice.objects.create(user=admin, name="load phone", confirmed=True)
+        officer = UserFactory(username=f"bench-privacy-{n}", roles=[PRIVACY_OFFICER])
+        TOTPDevice.objects.filter(user=officer).delete()
+        officer_device = TOTPDevice.objects.create(user=officer, name="load phone", confirmed=True)
         accounts.append(
             {
                 "practitioner": {
@@ -157,6 +160,11 @@ def prepare_accounts(count: int, require_2fa: bool) -> list[dict]:
                     "username": admin.username,
                     "key": device.bin_key.hex(),
                     "second_step": True,  # always, for the console's people
+                },
+                "privacy": {
+                    "username": officer.username,
+                    "key": officer_device.bin_key.hex(),
+                    "second_step": require_2fa,
                 },
                 "patient_id": person.patient_id,
                 "form": person.form,
@@ -231,6 +239,11 @@ def pages(show) -> list[dict]:
             f"/lots/{show.busiest_lot_id}/recall/",
             [f"Lot {escape(show.busiest_lot_number)}", 'data-testid="recall-patient"'],
         ),
+        get(
+            "lot recall, median lot (first page)",
+            f"/lots/{show.median_lot_id}/recall/",
+            [f"Lot {escape(show.median_lot_number)}", 'data-testid="recall-patient"'],
+        ),
         # Every patient of the most-used lot, streamed: held to the whole file within
         # 10 s (issue 24), not to a ratio, one download at a time.
         get(
@@ -245,6 +258,18 @@ def pages(show) -> list[dict]:
             f"{patient}booklet/",
             # Oldest first: the lot of the oldest session, whatever the data's size.
             ['data-testid="booklet-page"', show.long_chart_number, escape(show.first_lot_number)],
+        ),
+        get(
+            f"FHIR export ({show.long_sessions} sessions)",
+            f"{patient}fhir/",
+            ['"resourceType":"Bundle"', show.long_chart_number],
+        ),
+        # The privacy officer's look at the most-viewed patient (every run views it).
+        get(
+            "audit search, one patient",
+            "/audit/?" + urlencode({"patient": show.long_chart_number}),
+            ['data-testid="access-rows"', show.long_chart_number],
+            **{"as": "privacy"},
         ),
         get("session list", "/sessions/", ["<th>Practitioner</th>", '<a href="/sessions/']),
         get(

@@ -35,6 +35,8 @@ class Showcase:
     recall_lot_id: int
     busiest_lot_id: int  # the lot used most (by injections): the worst ordinary recall
     busiest_lot_number: str
+    median_lot_id: int  # the lot at the median of uses among the used ones
+    median_lot_number: str
     compound_id: int  # the recall lot's compound
     compound_name: str
     sample_id: int  # the patient the searches look for
@@ -89,7 +91,13 @@ def find_showcase() -> Showcase:
     from django.db.models import Count, Sum
 
     from patients.models import Patient
-    from treatments.models import CompoundLot, InjectionLot, LotSession, TreatmentSession
+    from treatments.models import (
+        CompoundLot,
+        InjectionLot,
+        LotSession,
+        LotTotal,
+        TreatmentSession,
+    )
 
     demo = Patient.objects.filter(email__endswith=f"@{DEMO_DOMAIN}")
     long_patient = Patient.objects.get(email=LONG_HISTORY_EMAIL)
@@ -112,6 +120,8 @@ def find_showcase() -> Showcase:
         .order_by("-uses", "lot")
         .values("lot")[:1]
     )
+    used = LotTotal.objects.filter(injections__gt=0).order_by("injections", "lot")
+    median = CompoundLot.objects.get(pk=used[used.count() // 2].lot_id)
     # The worst ordinary search: the commonest surname of the data (of six letters or
     # more, so that a letter dropped from it is still a slip the search must find), and
     # the commonest first name among its holders.
@@ -141,6 +151,8 @@ def find_showcase() -> Showcase:
         recall_lot_id=lot.pk,
         busiest_lot_id=busiest.pk,
         busiest_lot_number=busiest.lot_number,
+        median_lot_id=median.pk,
+        median_lot_number=median.lot_number,
         compound_id=lot.compound_id,
         compound_name=lot.compound.name,
         sample_id=sample.pk,

@@ -43,12 +43,13 @@ def check(page: dict, answer: Answer) -> str | None:
 
 
 class Client:
-    """One person at one workstation: a practitioner's browser and a console browser."""
+    """One person at one workstation: a practitioner's browser, a console browser and
+    the privacy officer's."""
 
     def __init__(self, port: int, account: dict, password: str):
         self.account = account
         self.tabs = {}
-        for role in ("practitioner", "console"):
+        for role in ("practitioner", "console", "privacy"):
             who = account[role]
             tab = Browser(port, timeout=120)
             code = totp_code(bytes.fromhex(who["key"])) if who["second_step"] else None
