@@ -4,8 +4,9 @@ officer's search over them is reports/audit.py)."""
 from collections.abc import Iterable
 
 from django.contrib.contenttypes.models import ContentType
-from django.db import models
+from django.db import connection, models
 from django.http import HttpRequest
+from django.utils import timezone
 
 from clinic.models import AccessLog
 
@@ -44,17 +45,38 @@ def record_list_access(
     *,
     action: str = AccessLog.Action.VIEW,
     subject: models.Model | None = None,
-) -> list[AccessLog]:
+) -> int:
     """One row per distinct patient a list page shows, in one INSERT: a privacy officer
     asks "who saw this patient", never "what did this search return". The subject is
-    the patient, or what the list is of (a recalled lot) when it says more."""
+    the patient, or what the list is of (a recalled lot) when it says more. Returns how
+    many rows were written.
+
+    The rows differ only by patient, so they are written by one statement over the
+    patients' ids (no model instance per row: 25 of them cost a search page 3 ms)."""
     seen: dict[int, models.Model] = {}
     for patient in patients:
         seen.setdefault(patient.pk, patient)
+    if not seen:
+        return 0
     # A list of what one subject is (a recalled lot): its fields once, not per patient.
-    shared = _fields(request, action=action, subject=subject) if subject is not None else None
-    rows = [
-        AccessLog(patient_id=pk, **(shared or _fields(request, action=action, subject=patient)))
-        for pk, patient in seen.items()
-    ]
-    return AccessLog.objects.bulk_create(rows) if rows else []
+    # Otherwise each row's subject is its patient: the fields once, the id per row.
+    fields = _fields(request, action=action, subject=subject or next(iter(seen.values())))
+    table = connection.ops.quote_name(AccessLog._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} "  # noqa: S608  # nosec B608  (a constant name)
+            "(at, user_id, action, content_type_id, object_id, path, ip_address, patient_id) "
+            "SELECT %s, %s, %s, %s, COALESCE(%s, patient::text), %s, %s, patient "
+            "FROM unnest(%s::bigint[]) WITH ORDINALITY AS shown(patient, n) ORDER BY n",
+            [
+                timezone.now(),
+                fields["user"].pk,
+                fields["action"],
+                fields["content_type"].pk,
+                fields["object_id"] if subject is not None else None,
+                fields["path"],
+                fields["ip_address"],
+                list(seen),
+            ],
+        )
+    return len(seen)

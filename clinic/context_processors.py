@@ -38,6 +38,7 @@ class Capabilities:
 
     def __init__(self, user) -> None:
         self._user = user
+        self._held: dict[str, bool] = {}  # a page asks the same name once per row
 
     def __getattr__(self, name: str) -> bool:
         if name.startswith("_"):
@@ -49,7 +50,9 @@ class Capabilities:
             # button without a word. tests/clinic/test_capabilities.py checks every
             # template's names against PERMISSIONS as well.
             raise ImproperlyConfigured(f"no capability named {name!r}") from None
-        return self._user.is_authenticated and self._user.has_perm(perm)
+        if name not in self._held:
+            self._held[name] = self._user.is_authenticated and self._user.has_perm(perm)
+        return self._held[name]
 
     @property
     def use_console(self) -> bool:

@@ -7,10 +7,9 @@ from functools import lru_cache
 from django.db import connection, transaction
 from django.db.models import Case, Q, QuerySet, Value, When
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Lower
 
 from patients.birth_dates import birth_date_filter
-from patients.models import Patient, Unaccent, chart_number_for
+from patients.models import Patient, chart_number_for
 
 # Lower than pg_trgm's default (0.6) so that a one-letter slip in a short
 # name ("Gagnin" for "Gagnon") still finds it; ranking puts exact matches first.
@@ -19,15 +18,11 @@ WORD_SIMILARITY_THRESHOLD = 0.45
 # The only orderings a request can ask for. Anything else is ignored.
 # Case and accents ignored: "de La Tour" and "Élisée" file with the others
 # (index: patient_name_order). Every list of patients by name uses it.
-NAME_ORDER = (Unaccent(Lower("last_name")), Unaccent(Lower("first_name")), "id")
+NAME_ORDER = ("sort_last", "sort_first", "id")
 
 SORTS: dict[str, tuple] = {
     "name": NAME_ORDER,
-    "-name": (
-        Unaccent(Lower("last_name")).desc(),
-        Unaccent(Lower("first_name")).desc(),
-        "-id",
-    ),
+    "-name": ("-sort_last", "-sort_first", "-id"),
     "chart": ("chart_number",),
     "-chart": ("-chart_number",),
     "born": ("date_of_birth", "id"),
@@ -44,8 +39,7 @@ NAME_LIMIT = 201
 # Typed words looked at for slips, and the words of a name they are compared with.
 MAX_WORDS = 4
 NAME_WORDS = 4
-ALPHABET = "abcdefghijklmnopqrstuvwxyz"
-WORD_SPLIT = re.compile(r"[^0-9a-z]+")  # as mesochart_name_keys() splits search_name
+WORD_SPLIT = re.compile(r"[^0-9a-z]+")  # as mesochart_slip_keys() splits search_name
 
 
 def fold(text: str) -> str:
@@ -55,23 +49,23 @@ def fold(text: str) -> str:
 
 
 def slip_keys(word: str) -> set[str]:
-    """The keys (sorted letters, as mesochart_name_keys() makes them) of every word one
-    slip from `word`: its own (letters swapped), one letter more (one was dropped), one
-    fewer (one was added) and one other (one was mistyped). Short words get fewer: every
-    two-letter word would be one slip from "ann"."""
+    """The keys looked up for a typed word: its own (its letters, sorted: a swap keeps
+    them) and, from four letters, each with one letter left out. A name's words are
+    stored with the same keys (mesochart_slip_keys()), so a word one slip from a name's
+    word shares a key with it: one letter dropped (the typed word's own key is the
+    name word's less that letter), added (the other way round) or mistyped (both less
+    the letter that differs). Short words get none: every two-letter word would be one
+    slip from "ann"."""
     if len(word) < 3:
         return set()
     letters = sorted(word)
     keys = {"".join(letters)}
-    keys |= {"".join(sorted(letters + [extra])) for extra in ALPHABET}
     if len(word) >= 4:
-        fewer = {"".join(letters[:i] + letters[i + 1 :]) for i in range(len(letters))}
-        keys |= fewer
-        keys |= {"".join(sorted(shorter + extra)) for shorter in fewer for extra in ALPHABET}
+        keys |= {"".join(letters[:i] + letters[i + 1 :]) for i in range(len(letters))}
     return keys
 
 
-# A name's words as mesochart_name_keys() splits them: hyphens and apostrophes as spaces.
+# A name's words as mesochart_slip_keys() splits them: hyphens and apostrophes as spaces.
 _SPACED = "translate(p.search_name, '-''', '  ')"
 
 
@@ -80,22 +74,25 @@ def _name_search_sql(words: int, keyed: int) -> str:
     """The name search as one SQL statement, written once per shape (how many typed
     words, how many of them long enough for slip keys) and reused.
 
-    Candidates come from the name indexes alone: a MATERIALIZED CTE of two indexed
-    conditions (every word trigram-close to the name; or every keyed word with one of
-    its slip keys among the name's), kept from becoming a scan of every patient by the
-    settings name_matches() runs it with. Only those candidates are measured (edit
-    distances) and ranked; the best %(limit)s come back, best first."""
+    Candidates come from the name indexes alone, in one bitmap scan: every keyed word
+    with one of its slip keys among the name's, or every word trigram-close to the name;
+    kept from becoming a scan of every patient by the settings name_matches() runs it
+    with. Only those candidates are ranked, each measured no more than its rank needs:
+    a name holding every typed word as it was typed comes first (no trigram or edit
+    distance is computed for it: a common surname has thousands of holders), then the
+    trigram-close by word similarity, then the slips by edit distance. Ties go in name
+    order (the stored sort columns); the best %(limit)s come back, best first."""
     # Only counts and constants are written into the text: every value is a parameter.
     word = [f"%(w{i})s" for i in range(words)]
     close = " AND ".join(f"p.search_name %%> {w}" for w in word) or "p.search_name %%> %(folded)s"
     near = " AND ".join(f"p.name_keys && %(k{i})s::text[]" for i in range(keyed))
-    # The columns the ranking reads, carried along: no second lookup per candidate.
-    columns = "SELECT p.id, p.search_name, p.archived, p.last_name, p.first_name"
-    candidates = f"{columns} FROM patients_patient p WHERE {close}"  # noqa: S608
+    # The array overlap first: PostgreSQL evaluates an OR's arms in order, and the
+    # trigram test is the dear one.
+    found = f"({near}) OR ({close})" if near else close
+    exact = f"string_to_array({_SPACED}, ' ') @> %(words)s::text[]" if words else "false"
     similarity = "word_similarity(%(folded)s, p.search_name)"
-    matched, rank = f"({close})", similarity
+    rank = f"CASE WHEN {exact} THEN 2.0 WHEN {close} THEN {similarity}"
     if near:
-        candidates += f" UNION {columns} FROM patients_patient p WHERE {near}"  # noqa: S608
         slips = [
             "LEAST("
             + ", ".join(
@@ -107,15 +104,14 @@ def _name_search_sql(words: int, keyed: int) -> str:
         ]
         within = " AND ".join(f"{slip} <= {SLIP_EDITS}" for slip in slips)
         # One swap in "nidaye" (6 letters, 2 edits) ranks as a word similarity of 0.67.
-        slip_rank = f"1.0 - ({' + '.join(slips)})::float / %(letters)s"
-        matched = f"(({close}) OR ({within}))"
-        rank = f"CASE WHEN {close} THEN {similarity} ELSE {slip_rank} END"
+        rank += f" WHEN {within} THEN 1.0 - ({' + '.join(slips)})::float / %(letters)s"
     return (
-        f"WITH candidates AS MATERIALIZED ({candidates}) "  # noqa: S608  # nosec B608
-        "SELECT p.id FROM candidates p "
-        f"WHERE {matched} AND (%(archived)s OR NOT p.archived) "
-        f"ORDER BY {rank} DESC, mesochart_unaccent(lower(p.last_name)), "
-        "mesochart_unaccent(lower(p.first_name)), p.id LIMIT %(limit)s"
+        "WITH candidates AS MATERIALIZED ("  # noqa: S608  # nosec B608
+        "SELECT p.id, p.search_name, p.sort_last, p.sort_first FROM patients_patient p "
+        f"WHERE ({found}) AND (%(archived)s OR NOT p.archived)), "
+        f"ranked AS MATERIALIZED (SELECT p.*, {rank} END AS rank FROM candidates p) "
+        "SELECT p.id FROM ranked p WHERE p.rank IS NOT NULL "
+        "ORDER BY p.rank DESC, p.sort_last, p.sort_first, p.id LIMIT %(limit)s"
     )
 
 
@@ -144,6 +140,7 @@ def name_matches(folded: str, *, include_archived: bool, limit: int) -> list[int
         "archived": include_archived,
         "limit": limit,
         "letters": float(sum(map(len, words)) or 1),
+        "words": words,
         **{f"w{i}": word for i, word in enumerate(words)},
         **{f"k{i}": key for i, key in enumerate(keys)},
     }

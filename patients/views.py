@@ -79,14 +79,17 @@ def patient_list(request: HttpRequest) -> HttpResponse:
             limit=SEARCH_LIMIT + 1,
         ).only(*LIST_COLUMNS)
         if term:
-            # One query for the matches (never more than anyone would read), paged in memory.
-            matches = list(patients[: SEARCH_LIMIT + 1])
+            # The matches' ids in order (never more than anyone would read), paged in
+            # memory; only the page's patients are loaded.
+            matches = list(patients.values_list("pk", flat=True)[: SEARCH_LIMIT + 1])
             truncated = len(matches) > SEARCH_LIMIT
             page = Paginator(matches[:SEARCH_LIMIT], PAGE_SIZE).get_page(request.GET.get("page"))
+            shown = patients.in_bulk(page.object_list)
+            rows = [shown[pk] for pk in page.object_list]
         else:
             truncated = False
             page = OffsetPage.of(patients, request.GET.get("page"), PAGE_SIZE)
-        rows = list(page.object_list)
+            rows = list(page.object_list)
     record_list_access(request, rows)  # names, birth dates and the alert badges
     query = request.GET.copy()
     query.pop("page", None)

@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from patients.models import Patient
-from tests.dates import days_from_today
+from tests.dates import days_from_today, local
 from tests.factories import (
     CompoundFactory,
     CompoundLotFactory,
@@ -219,10 +219,11 @@ def test_a_signed_pdf_is_streamed_from_one_row_not_the_summary(client_for, pract
 def _dashboard_rows(practitioner, count: int) -> None:
     """`count` rows in each section of the dashboard."""
     now = timezone.now()
-    # Today's drafts, booked again in two days: today, drafts, appointments.
+    # Today's drafts, booked again in two days: today, drafts, appointments. A few
+    # minutes ago, but never yesterday (a run just after midnight).
     today = TreatmentSessionFactory(
         treatment_map=TreatmentMapFactory(created_by=practitioner, status="completed"),
-        performed_at=now - timedelta(minutes=5),
+        performed_at=max(now - timedelta(minutes=5), local(timezone.localdate(now), 0)),
         next_appointment=now + timedelta(days=2),
     )
     # A course due: the last session 20 days ago, nothing booked.

@@ -151,13 +151,28 @@ def test_list_query_count_does_not_grow(client_for, practitioner, django_assert_
         client.get(reverse("patients:list"))
 
 
-def test_name_sort_ignores_case(client_for, practitioner):
-    names = ["Vincent", "de La Tour", "Abadie", "lemieux"]
+def test_name_sort_ignores_case_and_accents(client_for, practitioner):
+    names = ["Vincent", "de La Tour", "Abadie", "lemieux", "Émond", "Eddé"]
     for name in names:
         PatientFactory(last_name=name)
-    found = client_for(practitioner).get(reverse("patients:list"), {"sort": "name"})
+    client = client_for(practitioner)
+    found = client.get(reverse("patients:list"), {"sort": "name"})
     listed = [p.last_name for p in found.context["patients"]]
-    assert listed == sorted(names, key=str.lower)
+    assert listed == ["Abadie", "de La Tour", "Eddé", "Émond", "lemieux", "Vincent"]
+    # The stored sort columns follow a change of name.
+    Patient.objects.filter(last_name="Abadie").update(last_name="Zénon")
+    found = client.get(reverse("patients:list"), {"sort": "-name"})
+    assert found.context["patients"][0].last_name == "Zénon"
+
+
+def test_every_typed_word_as_typed_ranks_first_in_name_order(client_for, practitioner):
+    """A name holding each typed word exactly comes before a closer-looking slip, even
+    with a word between ("Marie-Anne"), and its holders file in name order."""
+    later = PatientFactory(first_name="Marie-Anne", last_name="Tremblay")
+    first = PatientFactory(first_name="Marie", last_name="Tremblay")
+    slip = PatientFactory(first_name="Marie", last_name="Tremblai")
+    found = _search(client_for(practitioner), q="marie tremblay")
+    assert found[:3] == [first.pk, later.pk, slip.pk]
 
 
 def test_sort_links_replace_the_sort_instead_of_piling_up(client_for, practitioner, people):
@@ -227,8 +242,9 @@ def test_a_common_name_is_found_with_a_fixed_number_of_queries(
     ContentType.objects.get_for_model(Patient)
     client.get(reverse("patients:list"), {"q": "Rosalie Boucher"})  # warm
     # Session, user, device, permissions (4); the savepoint, settings, search and its
-    # release (4); the page of patients (1 + history context); the access log (1).
-    with django_assert_max_num_queries(13) as few:
+    # release (4); the matches' ids, then the page's patients (2 + history context);
+    # the access log (1).
+    with django_assert_max_num_queries(14) as few:
         assert len(_search(client, q="Rosalie Boucher")) == 3
     PatientFactory.create_batch(20, first_name="Rosalie", last_name="Boucher")
     with django_assert_num_queries(len(few.captured_queries)):

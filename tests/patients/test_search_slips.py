@@ -112,10 +112,38 @@ def test_a_slip_does_not_bring_in_unrelated_names(client_for, practitioner, clin
 
 def test_slip_keys_cover_one_edit_and_spare_short_words():
     assert "adeiny" in slip_keys("nidaye")  # a swap keeps the letters
-    assert "aeilm" in slip_keys("amlie") or "aeeilm" in slip_keys("amlie")
-    assert "aeeilm" in slip_keys("amlie")  # the dropped e
+    assert "aeilm" in slip_keys("amlie")  # its own key: Amélie less the dropped e
+    assert "adeny" in slip_keys("ndiaye")  # less the i: Ndoye's less the o
     assert slip_keys("al") == set()  # two letters: everything would be a slip
-    assert "aey" in slip_keys("aye") and "ae" not in slip_keys("aye")
+    assert slip_keys("aye") == {"aey"}  # three: its own key only, never "ae"
+
+
+def _stored_keys(name: str) -> set[str]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT mesochart_slip_keys(mesochart_unaccent(lower(%s)))", [name])
+        return set(cursor.fetchone()[0])
+
+
+@pytest.mark.parametrize(
+    ("typed", "name", "slip"),
+    [
+        ("nidaye", "Ndiaye", True),  # swapped
+        ("ndiye", "Ndiaye", True),  # dropped
+        ("ndiayee", "Ndiaye", True),  # added
+        ("ndiase", "Ndiaye", True),  # mistyped
+        ("amlie", "Amélie", True),  # the accented letter dropped
+        ("lee", "Leek", True),  # three letters typed, one dropped from a four-letter name
+        ("ndoyes", "Ndiaye", False),  # two edits
+        ("tremblay", "Ndiaye", False),
+        ("le", "Lee", False),  # too short to be looked up
+    ],
+)
+def test_typed_and_stored_keys_meet_exactly_at_one_slip(typed, name, slip):
+    """The database stores a name's keys (mesochart_slip_keys) the way the search
+    looks up a typed word's (slip_keys): they share one exactly when one slip apart."""
+    assert bool(slip_keys(typed) & _stored_keys(name)) is slip
 
 
 def _born(years_ago: int, month: int, day: int) -> date:
