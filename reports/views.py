@@ -1,6 +1,6 @@
 """Pages that read both apps: the dashboard, the access-log search, the FHIR download."""
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
@@ -13,7 +13,7 @@ from patients.access import get_patient_for
 from patients.models import Patient
 from reports import dashboard
 from reports.audit import search_access_log
-from reports.fhir import bundle_json, patient_bundle
+from reports.fhir import PatientRecord, bundle_chunks
 from reports.forms import AuditSearchForm
 
 
@@ -65,12 +65,13 @@ def audit_search(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @reads_on_replica
-def patient_fhir(request: HttpRequest, pk: int) -> HttpResponse:
+def patient_fhir(request: HttpRequest, pk: int) -> StreamingHttpResponse:
     """The whole record as a FHIR R4 Bundle (JSON download); clinical, like the booklet."""
     patient = get_patient_for(request, pk, VIEW_CLINICAL)
     record_access(request, patient=patient, action=AccessLog.Action.EXPORT)
-    response = HttpResponse(
-        bundle_json(patient_bundle(patient)),
+    # Read now (on the replica when there is one); encoded as it is sent.
+    response = StreamingHttpResponse(
+        bundle_chunks(PatientRecord.read(patient)),
         content_type="application/fhir+json; charset=utf-8",
     )
     response["Content-Disposition"] = f'attachment; filename="{patient.chart_number}-fhir.json"'

@@ -18,7 +18,7 @@ from pypdf import PdfReader
 from clinic.models import AccessLog
 from patients.models import Measurement, Patient
 from patients.services import record_measurement, withdraw_consent
-from reports.fhir import BODY_SITES, patient_bundle, resource_id
+from reports.fhir import BODY_SITES, bundle_json, patient_bundle, resource_id
 from tests.factories import make_session
 from treatments.models import SideEffect
 from treatments.services.sessions import add_side_effect
@@ -159,7 +159,10 @@ def test_the_view_downloads_the_bundle_and_logs_an_export(rich, client_for, prac
     assert response.status_code == 200
     assert response["Content-Type"].startswith("application/fhir+json")
     assert response["Content-Disposition"].startswith("attachment;")
-    _check_bundle(json.loads(response.content))
+    assert response.streaming  # encoded a resource at a time, never whole in memory
+    streamed = json.loads(b"".join(response.streaming_content))
+    _check_bundle(streamed)
+    assert streamed == json.loads(bundle_json(patient_bundle(patient)))  # one export
     row = AccessLog.objects.filter(action=AccessLog.Action.EXPORT).get()
     assert row.user == practitioner and row.patient_id == patient.pk
 
@@ -216,3 +219,13 @@ def test_no_known_allergy_is_exported_coded_and_never_asked_is_not(signed, statu
     _check_bundle(bundle)
     allergies = _by_type(bundle).get("AllergyIntolerance", [])
     assert [a["code"]["coding"][0]["code"] for a in allergies] == codes
+
+
+def test_the_streamed_bundle_is_the_whole_bundle_in_however_many_chunks(rich, monkeypatch):
+    from reports import fhir
+
+    patient, _, _ = rich
+    monkeypatch.setattr(fhir, "CHUNK_BYTES", 512)
+    chunks = list(fhir.bundle_chunks(fhir.PatientRecord.read(patient)))
+    assert len(chunks) > 3
+    assert json.loads(b"".join(chunks)) == patient_bundle(patient)
