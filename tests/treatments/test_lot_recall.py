@@ -11,7 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from clinic.models import AccessLog
+from clinic.models import AccessLog, Location
 from tests.factories import (
     CompoundFactory,
     CompoundLotFactory,
@@ -23,6 +23,7 @@ from tests.factories import (
     make_session,
 )
 from tests.responses import body
+from treatments.models import Compound
 from treatments.views.lots import safe_cell
 
 pytestmark = pytest.mark.django_db
@@ -208,12 +209,18 @@ def test_csv_cells_cannot_run_as_formulas(client_for, practitioner, recall):
     cote.last_name = '=HYPERLINK("http://evil.example","x")'
     cote.first_name = "@SUM(1)"
     cote.phone = "+1 514 555 0101"
+    cote.address = "=1+1"
     cote.save()
+    # Typed by a catalogue administrator, not a patient: escaped all the same.
+    Compound.objects.filter(pk=lot.compound_id).update(name="+cmd")
+    for location in Location.objects.all():
+        Location.objects.filter(pk=location.pk).update(name=f"@here {location.pk}")
     response = client_for(practitioner).get(reverse("treatments:lot_recall_csv", args=[lot.pk]))
     line = next(line for line in _csv(response)[1:] if "HYPERLINK" in line[1])
     assert line[1] == '\'=HYPERLINK("http://evil.example","x")'
     assert line[2] == "'@SUM(1)"
     assert line[4] == "'+1 514 555 0101"
+    assert (line[6], line[9][:6], line[12]) == ("'=1+1", "'@here", "'+cmd")
     assert [safe_cell(v) for v in ["-2", "\tx", "a=b", "", None, 3]] == [
         "'-2",
         "'\tx",

@@ -6,12 +6,14 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from functools import lru_cache
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Exists, OuterRef, QuerySet
 from django.urls import reverse
+from django.utils import translation
 
 from clinic.access import LIFT_LOT_QUARANTINE, QUARANTINE_LOT
 from patients.models import Patient
@@ -123,11 +125,18 @@ class RecalledPatient:
 def _amounts(by_unit: dict[str, Decimal]) -> list[tuple[Decimal, str]]:
     """(amount, unit as shown): one pair per unit, as a lot may be dosed in mg in one
     mixture and in µg in another."""
-    labels = dict(FormulaIngredient.Unit.choices)
+    labels = _unit_labels(translation.get_language())
     return [
         (amount.quantize(Decimal("0.001")), labels.get(unit, unit))
         for unit, amount in sorted(by_unit.items())
     ]
+
+
+@lru_cache(maxsize=8)
+def _unit_labels(language: str | None) -> dict[str, str]:
+    """The units' labels in one language, made once (a recall CSV asks 70,000 times)."""
+    with translation.override(language):
+        return {unit: str(label) for unit, label in FormulaIngredient.Unit.choices}
 
 
 def recall_rows(lot: CompoundLot, patients: list[Patient]) -> list[RecalledPatient]:

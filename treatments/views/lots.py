@@ -163,35 +163,42 @@ def _recall_lines(request: HttpRequest, lot: CompoundLot) -> Iterator[str]:
     writer = csv.writer(_Line())
     link = request.build_absolute_uri(reverse("treatments:session", args=[_SENTINEL]))
     statuses = {value: str(label) for value, label in TreatmentSession.Status.choices}
+    zone = timezone.get_current_timezone()  # the clinic's clock, looked up once
     yield "\ufeff"  # so spreadsheets read the accents as UTF-8
     yield writer.writerow(CSV_HEADER)
     patients = recipients(lot).iterator(chunk_size=CSV_CHUNK)
     while chunk := list(islice(patients, CSV_CHUNK)):
         record_list_access(request, chunk, action=AccessLog.Action.EXPORT, subject=lot)
         lines = [
-            writer.writerow([safe_cell(cell) for cell in cells])
+            writer.writerow(cells)
             for row in recall_rows(lot, chunk)
-            for cells in _csv_cells(row, lot.compound.name, link, statuses)
+            for cells in _csv_cells(row, safe_cell(lot.compound.name), link, statuses, zone)
         ]
         yield "".join(lines)
 
 
-def _csv_cells(row, compound: str, link: str, statuses: dict) -> Iterator[list]:
+def _csv_cells(row, compound: str, link: str, statuses: dict, zone) -> Iterator[list]:
+    """A patient's lines. Text people typed goes through safe_cell; what the application
+    writes itself (chart number, dates, statuses, decimals, units, links) cannot start a
+    formula and is written as it is."""
     patient = row.patient
+    person = [
+        patient.chart_number,
+        safe_cell(patient.last_name),
+        safe_cell(patient.first_name),
+        f"{patient.date_of_birth:%Y-%m-%d}",
+        safe_cell(patient.phone),
+        safe_cell(patient.email),
+        safe_cell(" ".join(patient.address.split())),  # one line per record
+    ]
     for session in row.sessions:
         for amount, unit in session.amount_list():
             yield [
-                patient.chart_number,
-                patient.last_name,
-                patient.first_name,
-                f"{patient.date_of_birth:%Y-%m-%d}",
-                patient.phone,
-                patient.email,
-                " ".join(patient.address.split()),  # one line per record
-                f"{timezone.localtime(session.performed_at):%Y-%m-%d %H:%M}",
+                *person,
+                f"{session.performed_at.astimezone(zone):%Y-%m-%d %H:%M}",
                 statuses[session.status],
-                session.location,
-                "; ".join(session.zones),
+                safe_cell(session.location),
+                safe_cell("; ".join(session.zones)),
                 plain(session.volume_ml),
                 compound,
                 plain(amount),
