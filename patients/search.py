@@ -157,6 +157,13 @@ def name_matches(folded: str, *, include_archived: bool, limit: int) -> list[int
     return found
 
 
+def number_in(term: str) -> str:
+    """The digits of a term that is mostly digits (a chart number such as "MC-000123" or
+    "123", a phone number), else "": a name is looked up by name."""
+    digits = re.sub(r"\D", "", term)
+    return digits if digits and len(digits) >= len(term.replace(" ", "")) - 3 else ""
+
+
 def search_patients(
     term: str,
     *,
@@ -176,8 +183,8 @@ def search_patients(
     if born is not None:
         return patients.filter(born).order_by(*(ordering or SORTS["name"]))
 
-    digits = re.sub(r"\D", "", term)
-    if digits and len(digits) >= len(term.replace(" ", "")) - 3:
+    digits = number_in(term)
+    if digits:
         # Mostly digits: a chart number ("MC-000123", "123") or a phone number; four
         # digits may also be a birth year: the chart number (one patient) comes first.
         chart = Q(chart_number=chart_number_for(int(digits)))

@@ -3,8 +3,8 @@
 from django.db import models
 
 from clinic.models import AccessLog
-from patients.models import Patient
-from patients.search import fold, name_matches
+from patients.models import Patient, chart_number_for
+from patients.search import fold, name_matches, number_in
 
 
 def search_access_log(
@@ -20,12 +20,14 @@ def search_access_log(
     rows = AccessLog.objects.select_related("user", "content_type")
     matched: list = []
     if patient:
-        # The chart number exactly, or the name as the patient search finds it (through
-        # the name indexes, archived patients too): never a substring over every patient.
-        named = name_matches(fold(patient), include_archived=True, limit=50)
-        patients = Patient.objects.filter(
-            models.Q(chart_number__iexact=patient.strip()) | models.Q(pk__in=named)
-        )
+        # A chart number ("MC-000123", "123") exactly, through its unique index; else the
+        # name as the patient search finds it (through the name indexes, archived
+        # patients too): never a scan of every patient.
+        if digits := number_in(patient.strip()):
+            patients = Patient.objects.filter(chart_number=chart_number_for(int(digits)))
+        else:
+            named = name_matches(fold(patient), include_archived=True, limit=50)
+            patients = Patient.objects.filter(pk__in=named)
         matched = list(patients.order_by("last_name", "first_name", "id")[:50])
         rows = rows.filter(patient_id__in=[p.pk for p in matched])
     if user:
