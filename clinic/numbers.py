@@ -1,6 +1,8 @@
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 from django.utils.formats import get_format
+from django.utils.translation import get_language
 
 
 def plain(value) -> str:
@@ -17,8 +19,15 @@ def format_amount(value) -> str:
     """plain() with the active language's decimal separator: 2.5 in English, 2,5 in French.
     (Django's own localisation would keep the trailing zeros: 2.50 mL.)"""
     text = plain(value)
-    separator = get_format("DECIMAL_SEPARATOR")
+    separator = _separator(get_language())
     return text.replace(".", separator) if separator != "." else text
+
+
+@lru_cache(maxsize=8)
+def _separator(language: str | None) -> str:
+    """The language's decimal separator, looked up once (a recall page shows hundreds
+    of amounts)."""
+    return get_format("DECIMAL_SEPARATOR", language)
 
 
 def int_or_none(value) -> int | None:

@@ -12,7 +12,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Exists, OuterRef, QuerySet
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import translation
 
 from clinic.access import LIFT_LOT_QUARANTINE, QUARANTINE_LOT
@@ -106,7 +106,17 @@ class RecalledSession:
         return TreatmentSession.Status(self.status).label
 
     def get_absolute_url(self) -> str:
-        return reverse("treatments:session", args=[self.id])
+        return _session_url(get_script_prefix(), get_urlconf()).replace(_ANY_ID, str(self.id))
+
+
+# A session's address but for its id: reversed once (a recall page links 150 sessions).
+_ANY_ID = "987654321"
+
+
+@lru_cache(maxsize=4)
+def _session_url(prefix: str, urlconf) -> str:
+    """Per script prefix and URL configuration, as reverse() would read them."""
+    return reverse("treatments:session", args=[_ANY_ID], urlconf=urlconf)
 
 
 @dataclass
