@@ -49,19 +49,22 @@ def _record_prefetches() -> list:
     ]
 
 
-def _paper_prefetches() -> list:
-    """What a summary shows besides the record, and the session page with it."""
-    return [
-        "amendments__author",
-        Prefetch(
-            "side_effects",
-            queryset=SideEffect.objects.with_attention().select_related("reviewed_by"),
-        ),
-    ]
+def _paper_prefetches(*, follow_ups: bool) -> list:
+    """What a summary shows besides the record, and (follow_ups) the session page's
+    follow-ups with it: paper (the print view, the booklet) shows none."""
+    prefetches: list = ["amendments__author"]
+    if follow_ups:
+        prefetches.append(
+            Prefetch(
+                "side_effects",
+                queryset=SideEffect.objects.with_attention().select_related("reviewed_by"),
+            )
+        )
+    return prefetches
 
 
 def _prefetches() -> list:
-    return _record_prefetches() + _paper_prefetches()
+    return _record_prefetches() + _paper_prefetches(follow_ups=False)  # the PDF: paper
 
 
 def _with_heading(sessions: QuerySet) -> QuerySet:
@@ -79,9 +82,10 @@ def with_summary_data(sessions: QuerySet) -> QuerySet:
     return _with_heading(sessions).prefetch_related(*_prefetches())
 
 
-def with_paper_data(sessions: QuerySet) -> QuerySet:
-    """What a summary shows around the record's part, which records_of gives."""
-    return _with_heading(sessions).prefetch_related(*_paper_prefetches())
+def with_paper_data(sessions: QuerySet, *, follow_ups: bool = False) -> QuerySet:
+    """What a summary shows around the record's part, which records_of gives; with
+    `follow_ups`, the session's follow-ups as well (the session page)."""
+    return _with_heading(sessions).prefetch_related(*_paper_prefetches(follow_ups=follow_ups))
 
 
 def record_context(session: TreatmentSession) -> dict:

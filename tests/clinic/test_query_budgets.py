@@ -213,6 +213,27 @@ def test_a_signed_pdf_is_streamed_from_one_row_not_the_summary(client_for, pract
     assert "treatments_injection" in " ".join(drawn.statements)
 
 
+def test_paper_reads_no_follow_ups_and_the_session_page_does(client_for, practitioner):
+    """The print view and the booklet show no follow-ups: they do not read them."""
+    client = client_for(practitioner)
+    tmap = TreatmentMapFactory(created_by=practitioner)
+    _zones(tmap, 2, FormulaFactory(compounds=[CompoundFactory()]))
+    signed = make_session(tmap, practitioner=practitioner)
+    _sign(TreatmentSession.objects.filter(pk=signed.pk), practitioner)
+    pages = {
+        "print": reverse("treatments:session_print", args=[signed.pk]),
+        "booklet": reverse("treatments:booklet", args=[tmap.patient_id]),
+        "session": reverse("treatments:session", args=[signed.pk]),
+    }
+    read = {}
+    for name, url in pages.items():
+        client.get(url)  # records stored, caches warm
+        read[name] = " ".join(page_queries(client, url).statements)
+    assert "treatments_sideeffect" not in read["print"]
+    assert "treatments_sideeffect" not in read["booklet"]
+    assert "treatments_sideeffect" in read["session"]
+
+
 # --- the dashboard -----------------------------------------------------------------
 
 

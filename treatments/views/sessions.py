@@ -261,7 +261,10 @@ def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _render_detail(request: HttpRequest, pk: int, amendment_form: AmendmentForm) -> HttpResponse:
     session = get_session_for(
-        request, pk, VIEW_CLINICAL, queryset=with_paper_data(TreatmentSession.objects.all())
+        request,
+        pk,
+        VIEW_CLINICAL,
+        queryset=with_paper_data(TreatmentSession.objects.all(), follow_ups=True),
     )
     record_access(request, patient=session.patient, action=AccessLog.Action.VIEW, subject=session)
     return render(
