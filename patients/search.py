@@ -173,15 +173,37 @@ def search_patients(
 ) -> QuerySet[Patient]:
     """Patients matching `term`, best match first unless an allowed `sort` is given; a
     name search keeps its best `limit` matches (name_matches)."""
+    return _search(term, include_archived=include_archived, sort=sort, limit=limit)[0]
+
+
+def matching_ids(
+    term: str,
+    *,
+    include_archived: bool = False,
+    sort: str | None = None,
+    limit: int = NAME_LIMIT,
+) -> list[int]:
+    """The ids of search_patients' matches in its order, at most `limit`. A name search
+    in its own order answers with name_matches' list as it stands: no second query."""
+    matches, ordered = _search(term, include_archived=include_archived, sort=sort, limit=limit)
+    if ordered is not None:
+        return ordered[:limit]
+    return list(matches.values_list("pk", flat=True)[:limit])
+
+
+def _search(
+    term: str, *, include_archived: bool, sort: str | None, limit: int
+) -> tuple[QuerySet[Patient], list[int] | None]:
+    """The matches, and their ids in order when the search already knows them."""
     patients = Patient.objects.all() if include_archived else Patient.objects.active()
     term = (term or "").strip()[:100]
     ordering = SORTS.get(sort or "")
     if not term:
-        return patients.order_by(*(ordering or SORTS["name"]))
+        return patients.order_by(*(ordering or SORTS["name"])), None
 
     born = birth_date_filter(fold(term))
     if born is not None:
-        return patients.filter(born).order_by(*(ordering or SORTS["name"]))
+        return patients.filter(born).order_by(*(ordering or SORTS["name"])), None
 
     digits = number_in(term)
     if digits:
@@ -193,12 +215,14 @@ def search_patients(
             match |= Q(phone_digits__contains=digits)
         year = birth_date_filter(term, year_alone=True)
         if year is None:
-            return patients.filter(match).order_by(*(ordering or SORTS["chart"]))
+            return patients.filter(match).order_by(*(ordering or SORTS["chart"])), None
         chart_first = Case(When(chart, then=Value(0)), default=Value(1))
-        return patients.filter(match | year).order_by(*(ordering or (chart_first, *SORTS["born"])))
+        matches = patients.filter(match | year)
+        return matches.order_by(*(ordering or (chart_first, *SORTS["born"]))), None
 
     found = name_matches(fold(term), include_archived=include_archived, limit=limit)
     matches = patients.filter(pk__in=found)
     if ordering:
-        return matches.order_by(*ordering)
-    return matches.order_by(RawSQL("array_position(%s::bigint[], patients_patient.id)", (found,)))
+        return matches.order_by(*ordering), None
+    best_first = RawSQL("array_position(%s::bigint[], patients_patient.id)", (found,))
+    return matches.order_by(best_first), found

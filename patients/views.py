@@ -33,7 +33,7 @@ from patients.forms import (
 from patients.history import record_changes
 from patients.models import ALERT_FIELDS, Consent, ConsentKind, Measurement, Patient, Photo
 from patients.record import CHART_SECTIONS
-from patients.search import search_patients
+from patients.search import matching_ids, search_patients
 from patients.services import (
     StaleEdit,
     add_photo,
@@ -71,23 +71,23 @@ def patient_list(request: HttpRequest) -> HttpResponse:
     form.is_valid()  # an invalid sort is dropped, never used
     data = form.cleaned_data
     term = data.get("q", "")
+    found = {
+        "include_archived": data.get("archived", False),
+        "sort": data.get("sort"),
+        "limit": SEARCH_LIMIT + 1,
+    }
     with transaction.atomic():
-        patients = search_patients(
-            term,
-            include_archived=data.get("archived", False),
-            sort=data.get("sort"),
-            limit=SEARCH_LIMIT + 1,
-        ).only(*LIST_COLUMNS)
         if term:
             # The matches' ids in order (never more than anyone would read), paged in
             # memory; only the page's patients are loaded.
-            matches = list(patients.values_list("pk", flat=True)[: SEARCH_LIMIT + 1])
+            matches = matching_ids(term, **found)
             truncated = len(matches) > SEARCH_LIMIT
             page = Paginator(matches[:SEARCH_LIMIT], PAGE_SIZE).get_page(request.GET.get("page"))
-            shown = patients.in_bulk(page.object_list)
+            shown = Patient.objects.only(*LIST_COLUMNS).in_bulk(page.object_list)
             rows = [shown[pk] for pk in page.object_list]
         else:
             truncated = False
+            patients = search_patients(term, **found).only(*LIST_COLUMNS)
             page = OffsetPage.of(patients, request.GET.get("page"), PAGE_SIZE)
             rows = list(page.object_list)
     record_list_access(request, rows)  # names, birth dates and the alert badges
