@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
+from operator import attrgetter, itemgetter
 
 import orjson
 from django.urls import reverse
@@ -375,10 +376,11 @@ LOT_FIELDS = (
 )
 
 
-def _grouped(rows, key: str) -> dict[int, list]:
+def _grouped(rows, key) -> dict[int, list]:
+    """`rows` by `key(row)`, each group in the rows' order."""
     groups: dict[int, list] = defaultdict(list)
     for row in rows:
-        groups[row[key] if isinstance(row, dict) else getattr(row, key)].append(row)
+        groups[key(row)].append(row)
     return groups
 
 
@@ -412,16 +414,17 @@ class PatientRecord:
                 Injection.objects.filter(**of_patient)
                 .order_by("region__sort_order", "id")
                 .values(*INJECTION_FIELDS),
-                "session_id",
+                itemgetter("session_id"),
             ),
             lots=_grouped(
                 InjectionLot.objects.filter(injection__session__patient_id=patient.pk)
                 .order_by("compound__name", "id")
                 .values(*LOT_FIELDS),
-                "injection_id",
+                itemgetter("injection_id"),
             ),
             effects=_grouped(
-                SideEffect.objects.filter(**of_patient).order_by("onset", "id"), "session_id"
+                SideEffect.objects.filter(**of_patient).order_by("onset", "id"),
+                attrgetter("session_id"),
             ),
         )
 

@@ -106,17 +106,23 @@ class RecalledSession:
         return TreatmentSession.Status(self.status).label
 
     def get_absolute_url(self) -> str:
-        return _session_url(get_script_prefix(), get_urlconf()).replace(_ANY_ID, str(self.id))
+        return session_url_pattern().replace(ANY_SESSION, str(self.id))
 
 
-# A session's address but for its id: reversed once (a recall page links 150 sessions).
-_ANY_ID = "987654321"
+# A session's address but for its id: reversed once, each session's id put in its place
+# (a recall page links 150 sessions, the most-used lot's CSV 70,000).
+ANY_SESSION = "987654321"
+
+
+def session_url_pattern() -> str:
+    """The session page's address with ANY_SESSION for the id."""
+    return _session_url(get_script_prefix(), get_urlconf())
 
 
 @lru_cache(maxsize=4)
 def _session_url(prefix: str, urlconf) -> str:
     """Per script prefix and URL configuration, as reverse() would read them."""
-    return reverse("treatments:session", args=[_ANY_ID], urlconf=urlconf)
+    return reverse("treatments:session", args=[ANY_SESSION], urlconf=urlconf)
 
 
 @dataclass

@@ -26,12 +26,14 @@ from clinic.replica import reads_on_replica
 from treatments.forms.lots import QuarantineForm
 from treatments.models import CompoundLot, TreatmentSession
 from treatments.services.lots import (
+    ANY_SESSION,
     change_quarantine,
     may_change_quarantine,
     quarantine_history,
     recall_rows,
     recall_totals,
     recipients,
+    session_url_pattern,
 )
 
 RECALL_PAGE_SIZE = 25  # patients per page
@@ -155,13 +157,9 @@ def lot_recall_csv(request: HttpRequest, pk: int) -> StreamingHttpResponse:
 CSV_CHUNK = 500  # patients read, logged and written at a time
 
 
-# A session's link is the same but for its id: reversed once per file, not per line.
-_SENTINEL = "987654321"
-
-
 def _recall_lines(request: HttpRequest, lot: CompoundLot) -> Iterator[str]:
     writer = csv.writer(_Line())
-    link = request.build_absolute_uri(reverse("treatments:session", args=[_SENTINEL]))
+    link = request.build_absolute_uri(session_url_pattern())  # the same but for the id
     statuses = {value: str(label) for value, label in TreatmentSession.Status.choices}
     zone = timezone.get_current_timezone()  # the clinic's clock, looked up once
     yield "\ufeff"  # so spreadsheets read the accents as UTF-8
@@ -203,7 +201,7 @@ def _csv_cells(row, compound: str, link: str, statuses: dict, zone) -> Iterator[
                 compound,
                 plain(amount),
                 unit,
-                link.replace(_SENTINEL, str(session.id)),
+                link.replace(ANY_SESSION, str(session.id)),
             ]
 
 
